@@ -1,0 +1,33 @@
+{
+    "name": "Secure API",
+    "summary": "Publish any model as a secure REST API with OAuth 2.0 and JWT",
+    "version": "18.0.1.0.0",
+    "category": "Extra Tools",
+    "website": "https://github.com/secure-api/secure_api",
+    "author": "Secure API contributors",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["base", "web"],
+    "external_dependencies": {"python": ["PyJWT", "hashids", "passlib"]},
+    "data": [
+        "security/secure_api_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/secure_api_views.xml",
+        "views/secure_api_endpoint_views.xml",
+        "views/secure_api_client_views.xml",
+        "views/secure_api_token_views.xml",
+        "views/secure_api_category_views.xml",
+        "views/secure_api_tag_views.xml",
+        "views/secure_api_statistic_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/secure_api_menus.xml",
+    ],
+    "demo": ["demo/secure_api_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "secure_api/static/tests/tours/*.js",
+        ],
+    },
+}

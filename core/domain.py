@@ -1,0 +1,226 @@
+"""Client domain parsing and validation, and the structural AND.
+
+A client domain is text in Odoo syntax. It is parsed as a literal (never
+evaluated), normalized to explicit prefix form, checked against the API's
+searchable fields and a fixed operator allowlist, and only then combined with
+the API's forced domain, so that no client input can widen what it exposes.
+"""
+
+import ast
+import json
+
+from .exceptions import BadRequest
+
+MAX_DOMAIN_CHARS = 16384
+MAX_LEAVES = 100
+MAX_IN_VALUES = 1000
+LOGIC_OPERATORS = ("&", "|", "!")
+RELATION_OPERATORS = ("=", "!=", "in", "not in")
+TERM_OPERATORS = (
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "like",
+    "ilike",
+    "not like",
+    "not ilike",
+    "=like",
+    "=ilike",
+    "in",
+    "not in",
+)
+RELATIONAL_TYPES = ("many2one", "one2many", "many2many")
+SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+def parse_literal(text, max_chars=MAX_DOMAIN_CHARS):
+    """Parse domain text (Python or JSON literal syntax) into a list.
+
+    Refuses oversize input before parsing it, and turns every parser failure
+    (syntax, calls, names, nesting too deep) into :class:`BadRequest`.
+    """
+    if isinstance(text, list | tuple):
+        return list(text)
+    if not isinstance(text, str):
+        raise BadRequest("The domain must be a list", name="invalid_domain")
+    if len(text) > max_chars:
+        raise BadRequest(
+            f"The domain is longer than {max_chars} characters", name="invalid_domain"
+        )
+    text = text.strip()
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise BadRequest(
+                "The domain is not a literal list of terms", name="invalid_domain"
+            ) from None
+    if not isinstance(value, list | tuple):
+        raise BadRequest("The domain must be a list", name="invalid_domain")
+    return list(value)
+
+
+def normalize(domain):
+    """Return ``domain`` in prefix form with explicit ``&`` operators.
+
+    Raises :class:`BadRequest` on unknown tokens and on operators that lack
+    operands (a dangling ``|`` would otherwise OR past the forced domain).
+    """
+    if not domain:
+        return []
+    result = []
+    expected = 1
+    for token in domain:
+        if expected == 0:
+            result[0:0] = ["&"]
+            expected = 1
+        if isinstance(token, list | tuple):
+            expected -= 1
+            result.append(list(token))
+        elif isinstance(token, str) and token in ("&", "|"):
+            expected += 1
+            result.append(token)
+        elif isinstance(token, str) and token == "!":
+            result.append(token)
+        else:
+            raise BadRequest("Unknown token in the domain", name="invalid_domain")
+    if expected != 0:
+        raise BadRequest(
+            "A domain operator lacks its operands", name="invalid_domain"
+        )
+    return result
+
+
+def and_domains(*domains):
+    """AND normalized domains structurally: ``['&', *a, *b]``.
+
+    Each operand is a complete prefix expression, so the result keeps every
+    operand's meaning whatever the others contain.
+    """
+    parts = [normalize(d) for d in domains if d]
+    if not parts:
+        return []
+    result = parts[-1]
+    for part in reversed(parts[:-1]):
+        result = ["&", *part, *result]
+    return result
+
+
+def _check_scalar(value):
+    if not isinstance(value, SCALAR_TYPES):
+        raise BadRequest("Domain values must be literals", name="invalid_domain")
+    if isinstance(value, str) and len(value) > 4096:
+        raise BadRequest("A domain value is too long", name="invalid_domain")
+
+
+def _decode_relation_value(value, operator, codec, label):
+    def one(item):
+        if item is False or item is None:
+            if operator in ("=", "!="):
+                return False
+        decoded = codec.decode(item)
+        if decoded is None:
+            raise BadRequest(f"Invalid id in the domain for '{label}'", name="invalid_id")
+        return decoded
+
+    if operator in ("in", "not in"):
+        if not isinstance(value, list | tuple):
+            raise BadRequest(
+                f"Operator '{operator}' needs a list", name="invalid_domain"
+            )
+        return [one(item) for item in value]
+    return one(value)
+
+
+def validate(domain, searchable, codec_for, model):
+    """Check a client domain and translate it to ORM terms.
+
+    ``searchable`` maps client-facing names to field specs (``name``,
+    ``type``, ``relation``); ``id`` is always searchable. ``codec_for(model)``
+    returns the :class:`~.hashid.IdCodec` used to decode ids of a model on
+    relational fields, and ``model`` names the API's own model for ``id``. Returns a normalized domain in real field
+    names with decoded ids.
+    """
+    domain = normalize(domain)
+    leaves = 0
+    translated = []
+    for token in domain:
+        if isinstance(token, str):
+            translated.append(token)
+            continue
+        leaves += 1
+        if leaves > MAX_LEAVES:
+            raise BadRequest(
+                f"The domain has more than {MAX_LEAVES} terms", name="invalid_domain"
+            )
+        if len(token) != 3:
+            raise BadRequest("Domain terms have three items", name="invalid_domain")
+        label, operator, value = token
+        if not isinstance(label, str) or not isinstance(operator, str):
+            raise BadRequest("Invalid domain term", name="invalid_domain")
+        operator = operator.lower()
+        if operator not in TERM_OPERATORS:
+            raise BadRequest(
+                f"Operator '{operator}' is not allowed", name="invalid_domain"
+            )
+        if label == "id":
+            spec = {"name": "id", "type": "id", "relation": None}
+        else:
+            spec = searchable.get(label)
+        if spec is None:
+            raise BadRequest(
+                f"Field '{label}' is not searchable on this API", name="invalid_field"
+            )
+        if isinstance(value, list | tuple):
+            if operator not in ("in", "not in"):
+                raise BadRequest(
+                    f"Operator '{operator}' takes a single value", name="invalid_domain"
+                )
+            if len(value) > MAX_IN_VALUES:
+                raise BadRequest("Too many values in the domain", name="invalid_domain")
+            for item in value:
+                _check_scalar(item)
+            value = list(value)
+        else:
+            if operator in ("in", "not in"):
+                raise BadRequest(f"Operator '{operator}' needs a list", name="invalid_domain")
+            _check_scalar(value)
+        ftype = spec["type"]
+        if ftype == "id" or ftype in RELATIONAL_TYPES:
+            if operator not in RELATION_OPERATORS:
+                raise BadRequest(
+                    f"Operator '{operator}' is not allowed on '{label}'",
+                    name="invalid_domain",
+                )
+            comodel = model if ftype == "id" else spec["relation"]
+            value = _decode_relation_value(value, operator, codec_for(comodel), label)
+        translated.append([spec["name"], operator, value])
+    return translated
+
+
+def check_forced_domain(text, field_names):
+    """Validate an admin's forced domain at configuration time.
+
+    Returns the normalized domain. Only the first segment of a dotted path is
+    checked here; the ORM checks the rest when the API first runs it.
+    """
+    domain = normalize(parse_literal(text or "[]", max_chars=65536))
+    for token in domain:
+        if isinstance(token, str):
+            continue
+        if len(token) != 3 or not isinstance(token[0], str | int):
+            raise BadRequest("Domain terms have three items", name="invalid_domain")
+        if isinstance(token[0], int):
+            # Odoo's TRUE_LEAF / FALSE_LEAF, e.g. (1, '=', 1)
+            continue
+        head = token[0].split(".", 1)[0]
+        if head not in field_names:
+            raise BadRequest(f"Unknown field '{head}' in the domain", name="invalid_field")
+    return domain

@@ -1,0 +1,80 @@
+"""Encoding of ids inside RPC results, per the method's response encoding.
+
+The Odoo layer first turns recordsets into lists of ids of their model (and
+obfuscates them); this module handles plain ids under dict keys:
+
+- ``none``: nothing is encoded;
+- ``manual``: the configured keys hold ids of the API's model;
+- ``suffix``: ``id``, and keys ending in ``_id`` or ``_ids``;
+- ``model``: ``id``, and keys that are relational fields of the API's model.
+
+``relation_of(key)`` gives the comodel of a key (or ``None``); ids of keys
+without a known comodel are encoded with the API's model.
+"""
+
+from .exceptions import BadRequest
+
+MAX_ARGS = 32
+
+
+def check_call(body):
+    """Validate an RPC body and return ``(args, kwargs)``."""
+    if body is None:
+        return [], {}
+    if not isinstance(body, dict):
+        raise BadRequest('The body is {"args": [...], "kwargs": {...}}', name="invalid_body")
+    unknown = set(body) - {"args", "kwargs"}
+    if unknown:
+        raise BadRequest(f"Unknown key '{sorted(unknown)[0]}' in the body", name="invalid_body")
+    args = body.get("args", [])
+    kwargs = body.get("kwargs", {})
+    if not isinstance(args, list) or len(args) > MAX_ARGS:
+        raise BadRequest("'args' must be a list", name="invalid_body")
+    if not isinstance(kwargs, dict) or len(kwargs) > MAX_ARGS:
+        raise BadRequest("'kwargs' must be an object", name="invalid_body")
+    for key in kwargs:
+        if not key.isidentifier() or key.startswith("_") or key == "context":
+            raise BadRequest(f"Keyword '{key}' is not accepted", name="invalid_body")
+    return args, kwargs
+
+
+def _encode_ids(value, codec):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return codec.encode(value) if value > 0 else value
+    if isinstance(value, list | tuple):
+        if len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str):
+            # many2one pair (id, display name)
+            return [codec.encode(value[0]), value[1]]
+        return [_encode_ids(item, codec) for item in value]
+    return value
+
+
+def encode_result(value, encoding, model, codec_for, relation_of, keys=()):
+    if encoding == "none" or not codec_for(model).obfuscate:
+        return value
+
+    def target(key):
+        if key == "id":
+            return model
+        if encoding == "manual":
+            return model if key in keys else None
+        if encoding == "suffix":
+            if key.endswith("_id") or key.endswith("_ids"):
+                return relation_of(key) or model
+            return None
+        return relation_of(key)
+
+    def walk(item):
+        if isinstance(item, dict):
+            out = {}
+            for key, child in item.items():
+                comodel = target(key) if isinstance(key, str) else None
+                out[key] = _encode_ids(child, codec_for(comodel)) if comodel else walk(child)
+            return out
+        if isinstance(item, list | tuple):
+            return [walk(child) for child in item]
+        return item
+
+    return walk(value)

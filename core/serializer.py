@@ -1,0 +1,261 @@
+"""Conversion between ORM values and the client-facing JSON of an API.
+
+Specs are plain dicts built by the Odoo layer from an API's configuration:
+
+``model spec``: ``{"model": str, "fields": [field spec, ...]}``
+
+``field spec``: ``{"name", "alias", "type", "relation", "writable",
+"searchable", "selection": [keys] or None, "related": [sub spec, ...]}``
+where a sub spec is ``{"name", "type", "relation"}`` on the comodel.
+
+``codec_for(model)`` returns the :class:`~.hashid.IdCodec` of a model.
+"""
+
+import base64
+import binascii
+import datetime
+import re
+
+from .exceptions import BadRequest
+
+RELATIONAL = ("many2one", "one2many", "many2many")
+TEXT_TYPES = ("char", "text", "html")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?Z?$")
+MAX_BULK = 1000
+
+
+def binary_url(api_id, model, encoded_id, field):
+    return f"/api/image/{api_id}/{model}/{encoded_id}/{field}"
+
+
+def scalar_out(ftype, value):
+    """Render a non-relational ORM value; ``False`` means empty in Odoo."""
+    if ftype == "boolean":
+        return bool(value)
+    if value is False or value is None:
+        if ftype in TEXT_TYPES:
+            return ""
+        if ftype in ("integer", "float", "monetary"):
+            return 0
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    return value
+
+
+def related_out(subspecs, row, codec_for):
+    """Render a comodel row restricted to its configured sub fields."""
+    out = {}
+    for sub in subspecs:
+        value = row.get(sub["name"], False)
+        stype = sub["type"]
+        if stype == "many2one":
+            out[sub["name"]] = (
+                [codec_for(sub["relation"]).encode(value[0]), value[1]] if value else []
+            )
+        elif stype in ("one2many", "many2many"):
+            codec = codec_for(sub["relation"])
+            out[sub["name"]] = [codec.encode(v) for v in (value or [])]
+        elif stype == "binary":
+            out[sub["name"]] = "" if not value else scalar_out(stype, value)
+        else:
+            out[sub["name"]] = scalar_out(stype, value)
+    return out
+
+
+class RecordWriter:
+    """Render ORM ``read`` rows into client records for one model spec.
+
+    ``related_rows`` maps a field name to ``{id: comodel row}``, read in batch
+    by the caller for the fields that have related sub fields.
+    """
+
+    def __init__(self, spec, codec_for, api_id, binary_mode="url"):
+        self.spec = spec
+        self.codec_for = codec_for
+        self.codec = codec_for(spec["model"])
+        self.api_id = api_id
+        self.binary_mode = binary_mode
+
+    def record(self, row, selected, related_rows=None):
+        related_rows = related_rows or {}
+        encoded_id = self.codec.encode(row["id"])
+        out = {"id": encoded_id}
+        for fspec in selected:
+            value = row.get(fspec["name"], False)
+            out[fspec["alias"]] = self._field(fspec, value, encoded_id, related_rows)
+        return out
+
+    def _field(self, fspec, value, encoded_id, related_rows):
+        ftype = fspec["type"]
+        if ftype == "many2one":
+            if not value:
+                return []
+            rid = value[0] if isinstance(value, list | tuple) else value
+            encoded = self.codec_for(fspec["relation"]).encode(rid)
+            if fspec.get("related"):
+                sub = related_rows.get(fspec["name"], {}).get(rid, {})
+                return [encoded, related_out(fspec["related"], sub, self.codec_for)]
+            name = value[1] if isinstance(value, list | tuple) else ""
+            return [encoded, name]
+        if ftype in ("one2many", "many2many"):
+            codec = self.codec_for(fspec["relation"])
+            ids = value or []
+            if fspec.get("related"):
+                rows = related_rows.get(fspec["name"], {})
+                result = []
+                for rid in ids:
+                    item = {"id": codec.encode(rid)}
+                    item.update(related_out(fspec["related"], rows.get(rid, {}), self.codec_for))
+                    result.append(item)
+                return result
+            return [codec.encode(rid) for rid in ids]
+        if ftype == "binary":
+            if not value:
+                return ""
+            if self.binary_mode == "url":
+                return binary_url(self.api_id, self.spec["model"], encoded_id, fspec["name"])
+            return scalar_out(ftype, value)
+        return scalar_out(ftype, value)
+
+
+def _decode_id(codec, value, label):
+    decoded = codec.decode(value)
+    if decoded is None:
+        raise BadRequest(f"Invalid id for field '{label}'", name="invalid_id")
+    return decoded
+
+
+def _value_in(fspec, value, codec_for):
+    label = fspec["alias"]
+    ftype = fspec["type"]
+    if ftype == "many2one":
+        if value in (None, False, [], ""):
+            return False
+        return _decode_id(codec_for(fspec["relation"]), value, label)
+    if ftype in ("one2many", "many2many"):
+        if value is None or value is False:
+            value = []
+        if not isinstance(value, list):
+            raise BadRequest(f"Field '{label}' takes a list of ids", name="invalid_value")
+        if any(isinstance(item, list | tuple | dict) for item in value):
+            # x2many commands could create, edit or unlink records of the
+            # comodel behind the API's back: only plain id lists are taken.
+            raise BadRequest(
+                f"Field '{label}' takes a list of ids, not commands", name="invalid_value"
+            )
+        codec = codec_for(fspec["relation"])
+        return [(6, 0, [_decode_id(codec, item, label) for item in value])]
+    if value is None:
+        if fspec.get("required"):
+            raise BadRequest(f"Field '{label}' is required", name="invalid_value")
+        return False
+    if ftype == "boolean":
+        if not isinstance(value, bool):
+            raise BadRequest(f"Field '{label}' takes true or false", name="invalid_value")
+        return value
+    if ftype == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadRequest(f"Field '{label}' takes an integer", name="invalid_value")
+        if not -(2**31) <= value < 2**31:
+            raise BadRequest(f"Field '{label}' is out of range", name="invalid_value")
+        return value
+    if ftype in ("float", "monetary"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise BadRequest(f"Field '{label}' takes a number", name="invalid_value")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise BadRequest(f"Field '{label}' takes a finite number", name="invalid_value")
+        return value
+    if ftype in TEXT_TYPES:
+        if not isinstance(value, str):
+            raise BadRequest(f"Field '{label}' takes text", name="invalid_value")
+        if "\x00" in value:
+            raise BadRequest(f"Field '{label}' holds a NUL character", name="invalid_value")
+        return value
+    if ftype == "selection":
+        allowed = fspec.get("selection") or []
+        if value is False or value == "":
+            return False
+        if value not in allowed:
+            raise BadRequest(
+                f"Field '{label}' takes one of: {', '.join(map(str, allowed))}",
+                name="invalid_value",
+            )
+        return value
+    if ftype == "date":
+        if not isinstance(value, str) or not DATE_RE.match(value):
+            raise BadRequest(f"Field '{label}' takes a date YYYY-MM-DD", name="invalid_value")
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            raise BadRequest(f"Field '{label}' is not a valid date", name="invalid_value") from None
+        return value
+    if ftype == "datetime":
+        match = isinstance(value, str) and DATETIME_RE.match(value)
+        if not match:
+            raise BadRequest(
+                f"Field '{label}' takes a datetime YYYY-MM-DD HH:MM:SS (UTC)",
+                name="invalid_value",
+            )
+        text = f"{match.group(1)} {match.group(2)}"
+        try:
+            datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            raise BadRequest(f"Field '{label}' is not a valid datetime", name="invalid_value") from None
+        return text
+    if ftype == "binary":
+        if value in ("", False):
+            return False
+        if not isinstance(value, str):
+            raise BadRequest(f"Field '{label}' takes base64 text", name="invalid_value")
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest(f"Field '{label}' is not valid base64", name="invalid_value") from None
+        return value
+    raise BadRequest(f"Field '{label}' cannot be written through this API", name="invalid_field")
+
+
+def values_in(payload, spec, codec_for):
+    """Translate one client payload to ORM values for ``spec``'s model.
+
+    Only exposed, writable fields are accepted, by their client-facing name.
+    Anything else (``id``, ``context``, unknown or read-only fields) is a
+    :class:`BadRequest`: nothing a client sends is silently dropped.
+    """
+    if not isinstance(payload, dict):
+        raise BadRequest("Each record must be a JSON object", name="invalid_body")
+    by_alias = {f["alias"]: f for f in spec["fields"]}
+    vals = {}
+    for key, value in payload.items():
+        fspec = by_alias.get(key)
+        if fspec is None:
+            raise BadRequest(f"Unknown field '{key}'", name="invalid_field")
+        if not fspec.get("writable"):
+            raise BadRequest(f"Field '{key}' is not writable", name="readonly_field")
+        vals[fspec["name"]] = _value_in(fspec, value, codec_for)
+    return vals
+
+
+def decode_ids(values, codec, label="ids"):
+    """Decode a client list of record ids; refuse duplicates and bad ids."""
+    if not isinstance(values, list) or not values:
+        raise BadRequest(f"'{label}' must be a non-empty list of ids", name="invalid_body")
+    if len(values) > MAX_BULK:
+        raise BadRequest(f"At most {MAX_BULK} ids per request", name="invalid_body")
+    ids = []
+    for index, value in enumerate(values):
+        decoded = codec.decode(value)
+        if decoded is None:
+            raise BadRequest(
+                f"Invalid id at index {index}", name="invalid_id", data={"index": index}
+            )
+        ids.append(decoded)
+    if len(set(ids)) != len(ids):
+        raise BadRequest(f"'{label}' holds the same id twice", name="invalid_body")
+    return ids

@@ -1,0 +1,198 @@
+"""Secrets and tokens: generation, hashing and JWT handling.
+
+Client secrets and opaque tokens are 256-bit random strings. They are stored
+only hashed: tokens with SHA-256 (they must be found by an indexed lookup),
+client secrets with passlib. Because both are high-entropy random values,
+no dictionary attack applies, so a modest PBKDF2 work factor protects them as
+well as a slow one while keeping token issuance fast.
+"""
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+
+import jwt
+from passlib.context import CryptContext
+
+from .exceptions import Unauthorized
+
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
+# Keys as long as the hash output (RFC 7518 3.2), in bytes.
+JWT_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+JWT_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti", "scope")
+SCOPES = ("create", "read", "update", "delete", "search", "rpc")
+
+_secret_context = CryptContext(
+    schemes=["pbkdf2_sha256"], pbkdf2_sha256__default_rounds=2000
+)
+# Verified against when the client is unknown, so that an unknown client_id
+# and a wrong secret cost the same time.
+_DUMMY_HASH = _secret_context.hash(secrets.token_urlsafe(32))
+
+
+def generate_client_id():
+    return secrets.token_hex(16)
+
+
+def generate_secret():
+    """A 256-bit random client secret, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def generate_opaque_token():
+    """A 256-bit random bearer token, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def generate_jwt_key():
+    """A random signing key as long as the largest hash output, hex text.
+
+    64 random bytes suit HS256, HS384 and HS512 alike, so switching a client's
+    algorithm never leaves it with a key shorter than its hash.
+    """
+    return secrets.token_hex(max(JWT_KEY_BYTES.values()))
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_prefix(token):
+    return token[:8]
+
+
+def hash_secret(secret):
+    return _secret_context.hash(secret)
+
+
+def verify_secret(secret, secret_hash):
+    """Check ``secret`` against ``secret_hash`` in constant-shaped time.
+
+    With no hash (unknown client) the dummy hash is checked instead and the
+    answer is always False.
+    """
+    if not isinstance(secret, str) or not secret or len(secret) > 512:
+        _secret_context.verify("x", _DUMMY_HASH)
+        return False
+    if not secret_hash:
+        _secret_context.verify(secret, _DUMMY_HASH)
+        return False
+    try:
+        return _secret_context.verify(secret, secret_hash)
+    except (ValueError, TypeError):
+        return False
+
+
+def constant_equals(a, b):
+    return hmac.compare_digest(str(a).encode(), str(b).encode())
+
+
+def normalize_scope(text):
+    """Return the scope words of ``text`` in canonical order, refusing unknowns."""
+    words = (text or "").split()
+    unknown = [word for word in words if word not in SCOPES]
+    if unknown:
+        raise ValueError(unknown[0])
+    return " ".join(scope for scope in SCOPES if scope in words)
+
+
+def jwt_encode(*, key, algorithm, issuer, audience, subject, scope, lifetime, now=None):
+    """Mint a JWT; returns ``(token, claims)``. Never puts secrets in claims."""
+    if algorithm not in JWT_ALGORITHMS:
+        raise ValueError("unsupported JWT algorithm")
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + int(lifetime),
+        "jti": uuid.uuid4().hex,
+        "scope": scope,
+    }
+    token = jwt.encode(claims, key, algorithm=algorithm, headers={"typ": "JWT"})
+    return token, claims
+
+
+def jwt_unverified_subject(token):
+    """Read ``sub`` and the header without trusting them, to find the key.
+
+    The result only selects which client's key and algorithm to verify with;
+    :func:`jwt_decode` then pins that algorithm.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise Unauthorized("Malformed token", name="invalid_token") from None
+    if any(key in header for key in ("jku", "x5u", "jwk", "x5c", "kid", "crit")):
+        # Key-locating headers are never followed: refuse them outright.
+        raise Unauthorized("Unsupported token header", name="invalid_token")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise Unauthorized("Token has no subject", name="invalid_token")
+    return header, sub
+
+
+def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
+    """Verify a JWT with a pinned algorithm and required claims.
+
+    Returns the claims, or raises :class:`Unauthorized` (``invalid_token``)
+    with a message that says what failed and nothing secret.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": list(JWT_REQUIRED_CLAIMS), "verify_iat": True},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The token expired", name="invalid_token") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("Invalid token", name="invalid_token") from None
+    # PyJWT accepts numeric strings for time claims; RFC 7519 says NumericDate.
+    for claim in ("exp", "iat", "nbf"):
+        value = claims.get(claim, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Unauthorized("Invalid token", name="invalid_token")
+    if claims["iat"] > time.time() + leeway:
+        raise Unauthorized("Invalid token", name="invalid_token")
+    if not isinstance(claims.get("scope"), str) or not isinstance(claims.get("jti"), str):
+        raise Unauthorized("Invalid token", name="invalid_token")
+    return claims
+
+
+def parse_bearer(header_value):
+    """Extract the token from an ``Authorization`` header value.
+
+    Returns ``None`` when the header is absent or uses another scheme, and
+    raises :class:`Unauthorized` (``invalid_request``) when it is a malformed
+    Bearer header.
+    """
+    if not header_value:
+        return None
+    parts = header_value.split(" ")
+    if parts[0].lower() != "bearer":
+        return None
+    if len(parts) != 2 or not parts[1] or len(parts[1]) > 4096:
+        raise Unauthorized("Malformed Bearer header", name="invalid_request")
+    return parts[1]
+
+
+def www_authenticate(error=None, description=None, scope=None, realm="secure_api"):
+    """Build an RFC 6750 ``WWW-Authenticate`` header value."""
+    parts = [f'realm="{realm}"']
+    if error:
+        parts.append(f'error="{error}"')
+    if description:
+        parts.append('error_description="{}"'.format(description.replace('"', "'")))
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return "Bearer " + ", ".join(parts)

@@ -1,0 +1,369 @@
+import secrets
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+
+from ..core import domain as core_domain
+from ..core.cors import parse_origins
+from ..core.exceptions import BadRequest
+from ..core.routing import check_route
+
+OPERATIONS = ("search", "read", "create", "update", "delete", "rpc")
+
+
+class SecureApi(models.Model):
+    _name = "secure.api"
+    _inherit = ["secure.api.cache.mixin"]
+    _description = "Secure API"
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    route = fields.Char(
+        required=True,
+        index=True,
+        help="Path after /api/, e.g. partner/rest: lowercase segments separated by '/'.",
+    )
+    model_id = fields.Many2one(
+        "ir.model",
+        string="Model",
+        ondelete="cascade",
+        domain="[('transient', '=', False)]",
+        help="The exposed model of a single-model API.",
+    )
+    model_name = fields.Char(related="model_id.model", string="Model Name", store=True)
+    multi_model = fields.Boolean(
+        help="Serve /api/<route>/<model>/... for each allowed model.",
+    )
+    allowed_model_ids = fields.Many2many(
+        "ir.model",
+        "secure_api_allowed_model_rel",
+        "api_id",
+        "model_id",
+        string="Allowed Models",
+        domain="[('transient', '=', False)]",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("active", "Active"), ("inactive", "Inactive")],
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+    )
+    category_id = fields.Many2one("secure.api.category", string="Category", ondelete="set null")
+    tag_ids = fields.Many2many("secure.api.tag", string="Tags")
+    description = fields.Text(translate=True)
+    auth_mode = fields.Selection(
+        [("public", "Public"), ("user", "User")],
+        default="user",
+        required=True,
+        help="Public: no credentials, runs as the run-as user. "
+        "User: a Bearer token or an Odoo session is required.",
+    )
+    run_as_user_id = fields.Many2one(
+        "res.users",
+        string="Run As User",
+        ondelete="restrict",
+        help="The user public requests run as. Never a superuser or a settings administrator.",
+    )
+    field_ids = fields.One2many("secure.api.field", "api_id", string="Exposed Fields", copy=True)
+    domain = fields.Char(
+        string="Forced Domain",
+        default="[]",
+        help="ANDed with every client domain and applied to every record access.",
+    )
+    default_ids = fields.One2many("secure.api.default", "api_id", string="Default Values", copy=True)
+    allow_search = fields.Boolean(string="Search", default=True)
+    allow_read = fields.Boolean(string="Read", default=True)
+    allow_create = fields.Boolean(string="Create")
+    allow_update = fields.Boolean(string="Update")
+    allow_delete = fields.Boolean(string="Delete")
+    allow_rpc = fields.Boolean(string="RPC")
+    method_ids = fields.One2many("secure.api.method", "api_id", string="RPC Methods", copy=True)
+    obfuscate_ids = fields.Boolean(string="Obfuscate IDs", default=True)
+    hashid_salt = fields.Char(
+        string="Hashids Salt",
+        default=lambda self: secrets.token_hex(16),
+        copy=False,
+        groups="secure_api.group_secure_api_manager",
+    )
+    hashid_min_length = fields.Integer(string="Hashids Minimum Length", default=6)
+    binary_mode = fields.Selection(
+        [("url", "URL"), ("base64", "Base64")], default="url", required=True
+    )
+    default_limit = fields.Integer(default=80, required=True)
+    max_limit = fields.Integer(default=500, required=True)
+    default_order = fields.Char(help="ORM order used when the client sends none, e.g. 'name asc'.")
+    cors_enabled = fields.Boolean(string="CORS")
+    cors_origins = fields.Text(string="Allowed Origins", help="One origin per line, or * for any.")
+    cors_methods = fields.Char(
+        string="Allowed Methods", default="GET, POST, PUT, PATCH, DELETE, OPTIONS"
+    )
+    cors_headers = fields.Char(
+        string="Allowed Headers", default="Authorization, Content-Type, X-Requested-With"
+    )
+    cors_max_age = fields.Integer(string="Max Age (s)", default=600)
+    statistics_enabled = fields.Boolean(string="Usage Statistics", default=True)
+    test_mode = fields.Boolean(
+        help="Run every request, then roll back what it wrote. Responses carry X-Test-Mode: 1."
+    )
+    client_ids = fields.Many2many(
+        "secure.api.client",
+        "secure_api_client_rel",
+        "api_id",
+        "client_id",
+        string="Client Apps",
+        help="The client apps whose tokens may call this API.",
+    )
+    endpoint_ids = fields.One2many(
+        "secure.api.endpoint", "api_id", string="Endpoints", context={"active_test": False}
+    )
+    statistic_ids = fields.One2many("secure.api.statistic", "api_id", string="Statistics")
+    endpoint_count = fields.Integer(compute="_compute_endpoint_count")
+    url = fields.Char(compute="_compute_url", string="URL")
+
+    _sql_constraints = [
+        ("route_uniq", "unique (route)", "Another API already uses this route."),
+        ("default_limit_positive", "CHECK (default_limit > 0)", "The default limit must be greater than 0."),
+        ("max_limit_positive", "CHECK (max_limit > 0)", "The maximum limit must be greater than 0."),
+        (
+            "hashid_min_length_range",
+            "CHECK (hashid_min_length >= 0 AND hashid_min_length <= 32)",
+            "The Hashids minimum length must be between 0 and 32.",
+        ),
+        ("cors_max_age_positive", "CHECK (cors_max_age >= 0)", "The CORS max age cannot be negative."),
+    ]
+
+    @api.depends("endpoint_ids")
+    def _compute_endpoint_count(self):
+        for record in self:
+            record.endpoint_count = len(record.endpoint_ids)
+
+    @api.depends("route")
+    def _compute_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for record in self:
+            record.url = f"{base}/api/{record.route}" if record.route else False
+
+    @api.constrains("route")
+    def _check_route(self):
+        for record in self:
+            message = check_route(record.route)
+            if message:
+                raise ValidationError(_("Invalid route '%(route)s': %(reason)s", route=record.route, reason=message))
+
+    @api.constrains("default_limit", "max_limit")
+    def _check_limits(self):
+        for record in self:
+            if record.default_limit > record.max_limit:
+                raise ValidationError(_("The default limit cannot exceed the maximum limit."))
+
+    @api.constrains("model_id", "multi_model", "allowed_model_ids")
+    def _check_models(self):
+        for record in self:
+            if record.multi_model and not record.allowed_model_ids:
+                raise ValidationError(_("A multi-model API needs at least one allowed model."))
+            if not record.multi_model and not record.model_id:
+                raise ValidationError(_("Choose the model this API exposes."))
+
+    @api.constrains("auth_mode", "run_as_user_id")
+    def _check_run_as_user(self):
+        for record in self:
+            if record.auth_mode == "public" and not record.run_as_user_id:
+                raise ValidationError(_("A public API needs a run-as user."))
+            if record.run_as_user_id:
+                self.env["secure.api.client"]._check_execution_user(record.run_as_user_id)
+
+    @api.constrains("domain", "model_id", "allowed_model_ids")
+    def _check_domain(self):
+        for record in self:
+            for model_name in record._get_model_names():
+                if model_name not in self.env:
+                    continue
+                try:
+                    forced = core_domain.check_forced_domain(record.domain, self.env[model_name]._fields)
+                    self.env[model_name].sudo()._where_calc(forced)
+                except (BadRequest, ValueError, KeyError) as error:
+                    raise ValidationError(
+                        _("Invalid forced domain for %(model)s: %(error)s", model=model_name, error=error)
+                    ) from None
+
+    @api.constrains("state", "field_ids")
+    def _check_fields(self):
+        for record in self:
+            if record.state == "active":
+                for model_name in record._get_model_names():
+                    if not record.field_ids.filtered(lambda line, m=model_name: line.model_name == m):
+                        raise ValidationError(
+                            _("Expose at least one field of %(model)s before publishing.", model=model_name)
+                        )
+
+    @api.constrains("cors_origins")
+    def _check_cors_origins(self):
+        for record in self:
+            for origin in parse_origins(record.cors_origins):
+                if origin != "*" and not origin.startswith(("http://", "https://")):
+                    raise ValidationError(_("CORS origins start with http:// or https:// (or are *)."))
+
+    def write(self, vals):
+        result = super().write(vals)
+        if any(key.startswith("allow_") for key in vals):
+            self.filtered(lambda api_rec: api_rec.state == "active")._sync_endpoints()
+        return result
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        for record, vals in zip(self, vals_list, strict=True):
+            if "route" not in (default or {}):
+                vals["route"] = f"{record.route}-copy"
+        return vals_list
+
+    def action_publish(self):
+        for record in self:
+            if not record.field_ids:
+                raise UserError(_("Expose at least one field before publishing %s.", record.name))
+        self.write({"state": "active"})
+        self._sync_endpoints()
+        return True
+
+    def action_deactivate(self):
+        self.write({"state": "inactive"})
+        return True
+
+    def action_reset_to_draft(self):
+        self.write({"state": "draft"})
+        return True
+
+    def action_view_endpoints(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("secure_api.secure_api_endpoint_action")
+        action["domain"] = [("api_id", "=", self.id)]
+        action["context"] = {"default_api_id": self.id, "active_test": False}
+        return action
+
+    def _get_model_names(self):
+        self.ensure_one()
+        if self.multi_model:
+            return self.allowed_model_ids.mapped("model")
+        return [self.model_id.model] if self.model_id else []
+
+    def _enabled_operations(self):
+        self.ensure_one()
+        return [op for op in OPERATIONS if self[f"allow_{op}"]]
+
+    def _sync_endpoints(self):
+        """Make the endpoints match the enabled operations.
+
+        Existing endpoints of still-enabled operations are kept with their
+        active toggle and their statistics; the others are removed.
+        """
+        endpoint_model = self.env["secure.api.endpoint"].sudo().with_context(active_test=False)
+        for record in self:
+            wanted = set(record._enabled_operations())
+            existing = endpoint_model.search([("api_id", "=", record.id)])
+            existing.filtered(lambda e, w=wanted: e.operation not in w).unlink()
+            have = set(existing.filtered(lambda e, w=wanted: e.operation in w).mapped("operation"))
+            endpoint_model.create(
+                [
+                    endpoint_model._prepare_values(record, operation)
+                    for operation in OPERATIONS
+                    if operation in wanted and operation not in have
+                ]
+            )
+            for endpoint in existing.filtered(lambda e, w=wanted: e.operation in w):
+                values = endpoint_model._prepare_values(record, endpoint.operation)
+                if endpoint.path != values["path"]:
+                    endpoint.path = values["path"]
+
+    # ------------------------------------------------------------------
+    # Hot-path lookups: plain data, cached per registry, cleared on write.
+    # ------------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache()
+    def _get_route_map(self):
+        """``{route: api id}`` of the active APIs."""
+        apis = self.sudo().search_read([("state", "=", "active")], ["route"])
+        return {row["route"]: row["id"] for row in apis}
+
+    @api.model
+    @tools.ormcache("api_id")
+    def _get_spec(self, api_id):
+        """The plain description of one API that the engine runs on.
+
+        Everything the request path needs is here, so that serving a request
+        reads no configuration from the database once the cache is warm.
+        """
+        record = self.sudo().browse(api_id).exists()
+        if not record or record.state != "active":
+            return None
+        return record._build_spec()
+
+    def _build_spec(self):
+        self.ensure_one()
+        models_spec = {}
+        for model_name in self._get_model_names():
+            if model_name not in self.env:
+                continue
+            model_fields = self.env[model_name]._fields
+            lines = self.field_ids.filtered(lambda line, m=model_name: line.model_name == m)
+            field_specs = [line._spec(model_fields) for line in lines.sorted("sequence")]
+            field_specs = [spec for spec in field_specs if spec]
+            defaults = [
+                {"name": line.field_id.name, "expression": line.expression}
+                for line in self.default_ids
+                if line.field_id.model == model_name
+            ]
+            methods = {
+                line.name: {
+                    "name": line.name,
+                    "on_records": line.on_records,
+                    "encoding": line.response_encoding,
+                    "keys": tuple(k.strip() for k in (line.encoded_keys or "").split(",") if k.strip()),
+                }
+                for line in self.method_ids
+                if not line.model_id or line.model_id.model == model_name
+            }
+            models_spec[model_name] = {
+                "model": model_name,
+                "fields": field_specs,
+                "defaults": defaults,
+                "methods": methods,
+                "has_active": "active" in model_fields,
+            }
+        endpoints = {
+            endpoint.operation: {"id": endpoint.id, "active": endpoint.active}
+            for endpoint in self.with_context(active_test=False).endpoint_ids
+        }
+        return {
+            "id": self.id,
+            "name": self.name,
+            "route": self.route,
+            "multi_model": self.multi_model,
+            "model": None if self.multi_model else self.model_id.model,
+            "models": models_spec,
+            "operations": tuple(self._enabled_operations()),
+            "endpoints": endpoints,
+            "auth_mode": self.auth_mode,
+            "run_as_uid": self.run_as_user_id.id or None,
+            "domain": core_domain.normalize(core_domain.parse_literal(self.domain or "[]", max_chars=65536)),
+            "obfuscate": self.obfuscate_ids,
+            "salt": self.hashid_salt or "",
+            "min_length": self.hashid_min_length,
+            "binary_mode": self.binary_mode,
+            "default_limit": self.default_limit,
+            "max_limit": self.max_limit,
+            "default_order": self.default_order or None,
+            "cors": {
+                "enabled": self.cors_enabled,
+                "origins": parse_origins(self.cors_origins),
+                "methods": self.cors_methods,
+                "headers": self.cors_headers,
+                "max_age": self.cors_max_age,
+            },
+            "statistics": self.statistics_enabled,
+            "test_mode": self.test_mode,
+            "client_ids": frozenset(self.client_ids.ids),
+        }

@@ -1,0 +1,226 @@
+import time
+
+from odoo import SUPERUSER_ID, _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+
+from ..core import tokens as core_tokens
+
+
+class SecureApiClient(models.Model):
+    _name = "secure.api.client"
+    _inherit = ["secure.api.cache.mixin"]
+    _description = "API Client App"
+    _order = "name"
+
+    name = fields.Char(required=True)
+    active = fields.Boolean(default=True, help="A disabled app gets no tokens and its tokens stop working.")
+    client_id = fields.Char(
+        string="Client ID",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        default=lambda self: core_tokens.generate_client_id(),
+    )
+    client_secret_hash = fields.Char(copy=False, groups=fields.NO_ACCESS)
+    jwt_key = fields.Char(
+        string="JWT Signing Key",
+        copy=False,
+        groups=fields.NO_ACCESS,
+        default=lambda self: core_tokens.generate_jwt_key(),
+    )
+    has_secret = fields.Boolean(compute="_compute_has_secret")
+    secret_date = fields.Datetime(string="Secret Generated On", readonly=True, copy=False)
+    jwt_key_date = fields.Datetime(
+        string="JWT Key Rotated On", readonly=True, copy=False, default=fields.Datetime.now
+    )
+    scope_search = fields.Boolean(string="Search", default=True)
+    scope_read = fields.Boolean(string="Read", default=True)
+    scope_create = fields.Boolean(string="Create")
+    scope_update = fields.Boolean(string="Update")
+    scope_delete = fields.Boolean(string="Delete")
+    scope_rpc = fields.Boolean(string="RPC")
+    scope = fields.Char(compute="_compute_scope", store=True)
+    token_lifetime = fields.Integer(string="Token Lifetime (s)", default=1800, required=True)
+    allow_opaque = fields.Boolean(string="Opaque Tokens", default=True)
+    allow_jwt = fields.Boolean(string="JWT", default=True)
+    jwt_algorithm = fields.Selection(
+        [("HS256", "HS256"), ("HS384", "HS384"), ("HS512", "HS512")],
+        string="JWT Algorithm",
+        default="HS256",
+        required=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Execution User",
+        required=True,
+        ondelete="restrict",
+        help="Requests made with this app's tokens run as this user, within its access rights.",
+    )
+    test_mode = fields.Boolean(help="Every request of this app is rolled back; responses carry X-Test-Mode: 1.")
+    api_ids = fields.Many2many(
+        "secure.api", "secure_api_client_rel", "client_id", "api_id", string="Allowed APIs"
+    )
+    token_ids = fields.One2many("secure.api.token", "app_id", string="Tokens")
+    active_token_count = fields.Integer(compute="_compute_active_token_count", string="Active Tokens")
+    description = fields.Text()
+
+    _sql_constraints = [
+        ("client_id_uniq", "unique (client_id)", "This client ID is already used."),
+        (
+            "token_lifetime_range",
+            "CHECK (token_lifetime > 0 AND token_lifetime <= 2592000)",
+            "The token lifetime must be between 1 second and 30 days.",
+        ),
+    ]
+
+    def _compute_has_secret(self):
+        rows = dict(self.sudo().mapped(lambda c: (c.id, bool(c.client_secret_hash))))
+        for client in self:
+            client.has_secret = rows.get(client.id, False)
+
+    @api.depends("scope_search", "scope_read", "scope_create", "scope_update", "scope_delete", "scope_rpc")
+    def _compute_scope(self):
+        for client in self:
+            client.scope = " ".join(s for s in core_tokens.SCOPES if client[f"scope_{s}"])
+
+    def _compute_active_token_count(self):
+        groups = self.env["secure.api.token"]._read_group(
+            [("app_id", "in", self.ids), ("state", "=", "active")], ["app_id"], ["__count"]
+        )
+        counts = {app.id: count for app, count in groups}
+        for client in self:
+            client.active_token_count = counts.get(client.id, 0)
+
+    @api.constrains("user_id")
+    def _check_user_id(self):
+        for client in self:
+            self._check_execution_user(client.user_id)
+
+    @api.constrains("allow_opaque", "allow_jwt")
+    def _check_token_types(self):
+        for client in self:
+            if not (client.allow_opaque or client.allow_jwt):
+                raise ValidationError(_("Allow at least one token type."))
+
+    @api.model
+    def _check_execution_user(self, user):
+        """Refuse users whose rights would lift the API's limits."""
+        if not user:
+            return
+        user = user.sudo()
+        if user.id == SUPERUSER_ID or user._is_superuser():
+            raise ValidationError(_("An API never runs as the superuser."))
+        if user.has_group("base.group_system") or user.has_group("base.group_erp_manager"):
+            raise ValidationError(
+                _("%s is a settings or access-rights administrator: choose a user with narrower rights.", user.name)
+            )
+
+    def action_generate_secret(self):
+        """Generate a new secret, store only its hash, and return it once.
+
+        From the form (context ``secure_api_show_secret``) the return value is
+        the dialog action that shows it; from a script it is the secret text.
+        """
+        self.ensure_one()
+        self.check_access("write")
+        secret = core_tokens.generate_secret()
+        self.sudo().write(
+            {"client_secret_hash": core_tokens.hash_secret(secret), "secret_date": fields.Datetime.now()}
+        )
+        if self.env.context.get("secure_api_show_secret"):
+            return {
+                "type": "ir.actions.act_window",
+                "name": _("Client Secret"),
+                "res_model": "secure.api.client.secret.show",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_client_id": self.client_id, "default_client_secret": secret},
+            }
+        return secret
+
+    def action_revoke_tokens(self):
+        """Revoke every token of these apps: opaque ones and JWTs alike."""
+        self.check_access("write")
+        self._revoke_active_tokens()
+        # Rotating the key also kills JWTs that no record tracks any more.
+        self.action_rotate_jwt_key()
+        return True
+
+    def action_rotate_jwt_key(self):
+        self.check_access("write")
+        for client in self:
+            client.sudo().write(
+                {"jwt_key": core_tokens.generate_jwt_key(), "jwt_key_date": fields.Datetime.now()}
+            )
+        return True
+
+    def action_view_tokens(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("secure_api.secure_api_token_action")
+        action["domain"] = [("app_id", "=", self.id)]
+        action["context"] = {"search_default_filter_active": 1}
+        return action
+
+    @api.model
+    def _set_demo_secret(self, ids, secret):
+        """Demo data only: set the documented demo secret (stored hashed)."""
+        self.browse(ids).sudo().write({"client_secret_hash": core_tokens.hash_secret(secret)})
+
+    def _revoke_active_tokens(self):
+        tokens = self.env["secure.api.token"].sudo().search(
+            [("app_id", "in", self.ids), ("revoked", "=", False)]
+        )
+        tokens._revoke()
+
+    # ------------------------------------------------------------------
+    # Hot path
+    # ------------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache("client_id")
+    def _get_client_state(self, client_id):
+        """Plain, cached state of an app by its OAuth ``client_id``.
+
+        Holds what token issuance and token checks need, the JWT key among
+        it, so a JWT is verified with no query once the cache is warm.
+        """
+        client = self.sudo().with_context(active_test=False).search([("client_id", "=", client_id)], limit=1)
+        if not client:
+            return None
+        return client._state_dict()
+
+    @api.model
+    @tools.ormcache("app_id")
+    def _get_client_state_by_id(self, app_id):
+        client = self.sudo().with_context(active_test=False).browse(app_id).exists()
+        return client._state_dict() if client else None
+
+    def _state_dict(self):
+        self.ensure_one()
+        user = self.user_id.sudo().with_context(active_test=False)
+        return {
+            "id": self.id,
+            "client_id": self.client_id,
+            "name": self.name,
+            "active": self.active and user.active,
+            "uid": user.id,
+            "scope": self.scope or "",
+            "lifetime": self.token_lifetime,
+            "allow_opaque": self.allow_opaque,
+            "allow_jwt": self.allow_jwt,
+            "jwt_algorithm": self.jwt_algorithm,
+            "jwt_key": self.jwt_key,
+            "secret_hash": self.client_secret_hash,
+            "test_mode": self.test_mode,
+            "api_ids": frozenset(self.api_ids.ids),
+            "loaded_at": time.time(),
+        }
+
+    def _issue_token(self, token_type, scope):
+        """Create a token for this app; returns the RFC 6749 5.1 response dict."""
+        self.ensure_one()
+        if not self.active:
+            raise UserError(_("This client app is disabled."))
+        return self.env["secure.api.token"].sudo()._issue(self, token_type, scope)
+

@@ -1,0 +1,58 @@
+from odoo import api, fields, models
+
+HTTP_METHODS = {
+    "search": "GET",
+    "read": "GET",
+    "create": "POST",
+    "update": "PATCH",
+    "delete": "DELETE",
+    "rpc": "POST",
+}
+PATH_SUFFIX = {
+    "search": "",
+    "read": "/{id}",
+    "create": "",
+    "update": "/{id}",
+    "delete": "/{id}",
+    "rpc": "/{id}/{method}",
+}
+
+
+class SecureApiEndpoint(models.Model):
+    _name = "secure.api.endpoint"
+    _inherit = ["secure.api.cache.mixin"]
+    _description = "API Endpoint"
+    _order = "api_id, id"
+    _rec_name = "path"
+
+    api_id = fields.Many2one("secure.api", required=True, ondelete="cascade", index=True)
+    operation = fields.Selection(
+        [
+            ("search", "Search"),
+            ("read", "Read"),
+            ("create", "Create"),
+            ("update", "Update"),
+            ("delete", "Delete"),
+            ("rpc", "RPC"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    http_method = fields.Char(string="HTTP Method", required=True, readonly=True)
+    path = fields.Char(required=True, readonly=True)
+    active = fields.Boolean(default=True, help="Switched-off endpoints answer 404.")
+    statistic_ids = fields.One2many("secure.api.statistic", "endpoint_id", string="Statistics")
+
+    _sql_constraints = [
+        ("operation_uniq", "unique (api_id, operation)", "An API has one endpoint per operation."),
+    ]
+
+    @api.model
+    def _prepare_values(self, api_record, operation):
+        model_part = "/{model}" if api_record.multi_model else ""
+        return {
+            "api_id": api_record.id,
+            "operation": operation,
+            "http_method": HTTP_METHODS[operation],
+            "path": f"/api/{api_record.route}{model_part}{PATH_SUFFIX[operation]}",
+        }

@@ -1,0 +1,143 @@
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+RELATIONAL = ("many2one", "one2many", "many2many")
+# Fields the engine renders and accepts; others (e.g. properties, reference)
+# have no stable JSON shape in the contract.
+SUPPORTED_TYPES = (
+    "char", "text", "html", "integer", "float", "monetary", "boolean", "selection",
+    "date", "datetime", "binary", "many2one", "one2many", "many2many",
+)
+
+
+class SecureApiField(models.Model):
+    _name = "secure.api.field"
+    _inherit = ["secure.api.cache.mixin"]
+    _description = "Exposed API Field"
+    _order = "api_id, sequence, id"
+
+    api_id = fields.Many2one("secure.api", required=True, ondelete="cascade", index=True)
+    sequence = fields.Integer(default=10)
+    field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Field",
+        required=True,
+        ondelete="cascade",
+        domain="[('ttype', 'in', %s)]" % (list(SUPPORTED_TYPES),),
+    )
+    model_name = fields.Char(related="field_id.model", store=True, string="Model")
+    field_name = fields.Char(related="field_id.name", string="Technical Name")
+    field_type = fields.Selection(related="field_id.ttype", string="Type")
+    relation = fields.Char(related="field_id.relation")
+    alias = fields.Char(help="Client-facing name; the technical name when empty.")
+    searchable = fields.Boolean(help="Usable in the client's domain and order.")
+    writable = fields.Boolean(help="Accepted in create and update bodies.")
+    related_field_ids = fields.Many2many(
+        "ir.model.fields",
+        "secure_api_field_related_rel",
+        "line_id",
+        "field_id",
+        string="Related Fields",
+        domain="[('model', '=', relation), ('ttype', 'in', %s)]" % (list(SUPPORTED_TYPES),),
+        help="Fields of the related record returned inside this field's value.",
+    )
+    public_name = fields.Char(compute="_compute_public_name", string="Name in API")
+
+    @api.depends("alias", "field_id")
+    def _compute_public_name(self):
+        for line in self:
+            line.public_name = line.alias or line.field_id.name
+
+    @api.constrains("alias", "field_id", "api_id")
+    def _check_alias(self):
+        for line in self:
+            name = line.public_name
+            if line.alias and not ALIAS_RE.match(line.alias):
+                raise ValidationError(_("The alias '%s' is not a valid identifier.", line.alias))
+            if name == "id" or line.field_id.name == "id":
+                raise ValidationError(_("The record id is always exposed as 'id'."))
+            same = line.api_id.field_ids.filtered(
+                lambda other, line=line: other != line
+                and other.model_name == line.model_name
+                and other.public_name == line.public_name
+            )
+            if same:
+                raise ValidationError(_("The name '%s' is exposed twice in this API.", name))
+
+    @api.constrains("field_id", "api_id")
+    def _check_model(self):
+        for line in self:
+            if line.field_id.model not in line.api_id._get_model_names():
+                raise ValidationError(
+                    _("Field %(field)s does not belong to a model of the API.", field=line.field_id.display_name)
+                )
+            if line.field_id.ttype not in SUPPORTED_TYPES:
+                raise ValidationError(_("Fields of type %s cannot be exposed.", line.field_id.ttype))
+
+    @api.constrains("writable", "field_id")
+    def _check_writable(self):
+        for line in self:
+            if line.writable and not line._is_writable_field():
+                raise ValidationError(_("Field %s is read-only and cannot be writable.", line.field_id.name))
+
+    @api.constrains("related_field_ids", "field_id")
+    def _check_related_fields(self):
+        for line in self:
+            if not line.related_field_ids:
+                continue
+            if line.field_id.ttype not in RELATIONAL:
+                raise ValidationError(_("Only relational fields have related fields."))
+            wrong = line.related_field_ids.filtered(lambda f, line=line: f.model != line.field_id.relation)
+            if wrong:
+                raise ValidationError(
+                    _("Related fields must belong to %s.", line.field_id.relation)
+                )
+
+
+    def _orm_field(self):
+        self.ensure_one()
+        model = self.env.get(self.field_id.model)
+        return model._fields.get(self.field_id.name) if model is not None else None
+
+    def _is_writable_field(self):
+        field = self._orm_field()
+        if field is None or field.name in models.MAGIC_COLUMNS:
+            return False
+        if field.readonly and not field.inverse:
+            return False
+        return not (field.compute and not field.inverse and not field.store)
+
+    def _spec(self, model_fields):
+        """The plain field spec the core serializer works on (or ``None``)."""
+        self.ensure_one()
+        field = model_fields.get(self.field_id.name)
+        if field is None:
+            return None
+        related = []
+        if field.type in RELATIONAL and self.related_field_ids:
+            comodel_fields = self.env[field.comodel_name]._fields
+            for sub in self.related_field_ids:
+                sub_field = comodel_fields.get(sub.name)
+                if sub_field is not None:
+                    related.append(
+                        {"name": sub.name, "type": sub_field.type, "relation": sub_field.comodel_name}
+                    )
+        selection = None
+        if field.type == "selection":
+            selection = [key for key, _label in field._description_selection(self.env)]
+        return {
+            "name": field.name,
+            "alias": self.alias or field.name,
+            "type": field.type,
+            "relation": field.comodel_name if field.type in RELATIONAL else None,
+            "string": field.string,
+            "help": field.help or "",
+            "searchable": self.searchable and bool(field.store or field.search),
+            "writable": self.writable and self._is_writable_field(),
+            "required": bool(field.required),
+            "selection": selection,
+            "related": related,
+        }

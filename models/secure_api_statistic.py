@@ -1,0 +1,167 @@
+import atexit
+import logging
+import os
+import threading
+from datetime import datetime
+
+from odoo import api, fields, models, tools
+
+from ..core.stats import StatsBuffer
+
+_logger = logging.getLogger(__name__)
+
+# One buffer per database in each worker process; see core/stats.py.
+_BUFFERS = {}
+_BUFFERS_LOCK = threading.Lock()
+_FLUSHERS = {}
+
+
+def buffer_for(dbname):
+    with _BUFFERS_LOCK:
+        buffer = _BUFFERS.get(dbname)
+        if buffer is None:
+            buffer = _BUFFERS[dbname] = StatsBuffer()
+        return buffer
+
+
+class SecureApiStatistic(models.Model):
+    _name = "secure.api.statistic"
+    _description = "API Usage Statistic"
+    _order = "bucket desc, api_id"
+    _rec_name = "bucket"
+
+    api_id = fields.Many2one("secure.api", string="API", required=True, ondelete="cascade", index=True)
+    endpoint_id = fields.Many2one("secure.api.endpoint", string="Endpoint", ondelete="cascade", index=True)
+    app_id = fields.Many2one("secure.api.client", string="Client App", ondelete="cascade", index=True)
+    operation = fields.Selection(related="endpoint_id.operation", store=True)
+    bucket = fields.Datetime(string="Hour", required=True, index=True)
+    calls = fields.Integer(aggregator="sum")
+    errors = fields.Integer(aggregator="sum")
+    duration_total_ms = fields.Float(string="Total Duration (ms)", aggregator="sum")
+    duration_avg_ms = fields.Float(
+        string="Average Duration (ms)", compute="_compute_duration_avg_ms", store=True, aggregator="avg"
+    )
+    error_rate = fields.Float(compute="_compute_duration_avg_ms", store=True, aggregator="avg")
+
+    @api.depends("calls", "errors", "duration_total_ms")
+    def _compute_duration_avg_ms(self):
+        for stat in self:
+            stat.duration_avg_ms = stat.duration_total_ms / stat.calls if stat.calls else 0.0
+            stat.error_rate = 100.0 * stat.errors / stat.calls if stat.calls else 0.0
+
+    def init(self):
+        # NULL endpoint/app ids must still conflict, so the upsert key uses
+        # COALESCE in an expression index.
+        tools.create_unique_index(
+            self.env.cr,
+            "secure_api_statistic_bucket_key",
+            self._table,
+            ["api_id", "COALESCE(endpoint_id, 0)", "COALESCE(app_id, 0)", "bucket"],
+        )
+
+    @api.model
+    def _record_call(self, api_id, endpoint_id, app_id, duration_ms, error):
+        """Count a call in this worker's memory; never touches the database."""
+        dbname = self.env.cr.dbname
+        buffer_for(dbname).add(api_id, endpoint_id, app_id, duration_ms, error)
+        if not self.env.registry.in_test_mode():
+            _ensure_flusher(dbname)
+
+    @api.model
+    def _flush_buffer(self):
+        """Upsert this worker's counters additively; returns the calls written.
+
+        ``calls = calls + EXCLUDED.calls`` makes concurrent flushes from any
+        number of workers and servers commute, so none conflicts or loses
+        counts. On failure the counters go back into the buffer.
+        """
+        buffer = buffer_for(self.env.cr.dbname)
+        counters = buffer.drain()
+        if not counters:
+            return 0
+        rows = [
+            (api_id, endpoint_id or None, app_id or None, datetime.utcfromtimestamp(bucket),
+             calls, errors, duration, duration / calls if calls else 0.0,
+             100.0 * errors / calls if calls else 0.0)
+            for (api_id, endpoint_id, app_id, bucket), (calls, errors, duration) in counters.items()
+        ]
+        try:
+            with self.env.cr.savepoint():
+                for row in rows:
+                    self.env.cr.execute(
+                        """
+                        INSERT INTO secure_api_statistic AS s
+                            (api_id, endpoint_id, app_id, bucket, calls, errors,
+                             duration_total_ms, duration_avg_ms, error_rate,
+                             operation, create_uid, write_uid, create_date, write_date)
+                        SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                               (SELECT operation FROM secure_api_endpoint WHERE id = %s),
+                               1, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                         WHERE EXISTS (SELECT 1 FROM secure_api WHERE id = %s)
+                        ON CONFLICT (api_id, COALESCE(endpoint_id, 0), COALESCE(app_id, 0), bucket)
+                        DO UPDATE SET
+                            calls = s.calls + EXCLUDED.calls,
+                            errors = s.errors + EXCLUDED.errors,
+                            duration_total_ms = s.duration_total_ms + EXCLUDED.duration_total_ms,
+                            duration_avg_ms = (s.duration_total_ms + EXCLUDED.duration_total_ms)
+                                              / GREATEST(s.calls + EXCLUDED.calls, 1),
+                            error_rate = 100.0 * (s.errors + EXCLUDED.errors)
+                                         / GREATEST(s.calls + EXCLUDED.calls, 1),
+                            write_date = EXCLUDED.write_date
+                        """,
+                        [*row, row[1], row[0]],
+                    )
+        except Exception:
+            buffer.restore(counters)
+            raise
+        self.invalidate_model()
+        return sum(calls for calls, _errors, _duration in counters.values())
+
+    @api.model
+    def _cron_flush(self):
+        self._flush_buffer()
+
+
+def _flush_db(dbname):
+    from odoo.modules.registry import Registry
+
+    registry = Registry(dbname)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, 1, {})
+        env["secure.api.statistic"]._flush_buffer()
+
+
+def _flush_loop(dbname, interval):
+    while True:
+        threading.Event().wait(interval)
+        try:
+            _flush_db(dbname)
+        except Exception:  # keep the thread alive; counters were restored
+            _logger.exception("secure_api: statistics flush failed for %s", dbname)
+
+
+def _ensure_flusher(dbname):
+    """Start this process's flush thread for ``dbname`` once (per fork)."""
+    key = (os.getpid(), dbname)
+    if key in _FLUSHERS:
+        return
+    with _BUFFERS_LOCK:
+        if key in _FLUSHERS:
+            return
+        interval = tools.config.get("secure_api_stats_interval") or 5
+        thread = threading.Thread(
+            target=_flush_loop, args=(dbname, float(interval)), name=f"secure_api.stats.{dbname}", daemon=True
+        )
+        _FLUSHERS[key] = thread
+        thread.start()
+
+
+@atexit.register
+def _flush_all_at_exit():
+    """Flush what is left when a worker stops, so recycling loses nothing."""
+    for (pid, dbname) in list(_FLUSHERS):
+        if pid == os.getpid():
+            try:
+                _flush_db(dbname)
+            except Exception:
+                _logger.exception("secure_api: final statistics flush failed for %s", dbname)

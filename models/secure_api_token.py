@@ -1,0 +1,199 @@
+import time
+from datetime import datetime, timedelta
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError
+
+from ..core import tokens as core_tokens
+from ..core.exceptions import Unauthorized
+
+JWT_AUDIENCE = "secure_api"
+
+
+class SecureApiToken(models.Model):
+    _name = "secure.api.token"
+    _description = "API Access Token"
+    _order = "issued_at desc, id desc"
+    _rec_name = "token_prefix"
+
+    app_id = fields.Many2one("secure.api.client", string="Client App", required=True, ondelete="cascade", index=True)
+    token_type = fields.Selection([("opaque", "Opaque"), ("jwt", "JWT")], required=True, default="opaque")
+    token_hash = fields.Char(required=True, index=True, copy=False, groups=fields.NO_ACCESS)
+    token_prefix = fields.Char(string="Prefix", readonly=True)
+    jti = fields.Char(string="JWT ID", index=True, readonly=True)
+    scope = fields.Char(readonly=True)
+    issued_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
+    expires_at = fields.Datetime(required=True, readonly=True, index=True)
+    revoked = fields.Boolean(readonly=True, index=True)
+    revoked_at = fields.Datetime(readonly=True)
+    state = fields.Selection(
+        [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")],
+        compute="_compute_state",
+        store=True,
+        index=True,
+        readonly=True,
+        help="Stored for searching; kept current as time passes by a frequent cron.",
+    )
+
+    _sql_constraints = [
+        ("token_hash_uniq", "unique (token_hash)", "Token hashes are unique."),
+    ]
+
+    @api.depends("revoked", "expires_at")
+    def _compute_state(self):
+        now = fields.Datetime.now()
+        for token in self:
+            if token.revoked:
+                token.state = "revoked"
+            elif token.expires_at and token.expires_at <= now:
+                token.state = "expired"
+            else:
+                token.state = "active"
+
+    def action_revoke(self):
+        self.check_access("write")
+        self.sudo()._revoke()
+        return True
+
+    def _revoke(self):
+        self.write({"revoked": True, "revoked_at": fields.Datetime.now()})
+        self.env.registry.clear_cache()
+
+    @api.model
+    def _cron_update_state(self):
+        """Flip active tokens whose expiry has passed to ``expired``."""
+        expired = self.sudo().search([("state", "=", "active"), ("expires_at", "<=", fields.Datetime.now())])
+        if expired:
+            self.env.add_to_compute(self._fields["state"], expired)
+            expired.flush_recordset(["state"])
+        return len(expired)
+
+    @api.model
+    def _cron_cleanup(self, days=7):
+        """Delete tokens expired or revoked more than ``days`` days ago."""
+        limit = fields.Datetime.now() - timedelta(days=days)
+        old = self.sudo().search(
+            ["|", ("expires_at", "<", limit), "&", ("revoked", "=", True), ("revoked_at", "<", limit)]
+        )
+        count = len(old)
+        old.unlink()
+        return count
+
+    # ------------------------------------------------------------------
+    # Issuing and checking tokens
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _issuer(self):
+        return f"secure_api:{self.env.cr.dbname}"
+
+    @api.model
+    def _issue(self, app, token_type, scope):
+        """Create a token of ``token_type`` for ``app`` (sudo recordset).
+
+        Only the hash of the token is stored. Returns the RFC 6749 5.1 body.
+        """
+        state = app._state_dict()
+        if token_type == "jwt" and not state["allow_jwt"] or token_type == "opaque" and not state["allow_opaque"]:
+            raise UserError(_("This client app may not use %s tokens.", token_type))
+        now = int(time.time())
+        lifetime = state["lifetime"]
+        jti = None
+        if token_type == "jwt":
+            token, claims = core_tokens.jwt_encode(
+                key=state["jwt_key"],
+                algorithm=state["jwt_algorithm"],
+                issuer=self._issuer(),
+                audience=JWT_AUDIENCE,
+                subject=state["client_id"],
+                scope=scope,
+                lifetime=lifetime,
+                now=now,
+            )
+            jti = claims["jti"]
+        else:
+            token = core_tokens.generate_opaque_token()
+        self.create(
+            {
+                "app_id": app.id,
+                "token_type": token_type,
+                "token_hash": core_tokens.hash_token(token),
+                "token_prefix": core_tokens.token_prefix(token),
+                "jti": jti,
+                "scope": scope,
+                "issued_at": datetime.utcfromtimestamp(now),
+                "expires_at": datetime.utcfromtimestamp(now + lifetime),
+            }
+        )
+        return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
+
+    @api.model
+    @tools.ormcache("token_hash")
+    def _lookup_hash(self, token_hash):
+        """One indexed lookup by hash, cached; cleared on revocation."""
+        self.env.cr.execute(
+            """SELECT id, app_id, scope, revoked, token_type,
+                      EXTRACT(EPOCH FROM expires_at AT TIME ZONE 'UTC')
+                 FROM secure_api_token WHERE token_hash = %s""",
+            [token_hash],
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None
+        return {
+            "id": row[0], "app_id": row[1], "scope": row[2] or "", "revoked": row[3],
+            "token_type": row[4], "expires_at": float(row[5]),
+        }
+
+    @api.model
+    def _authenticate_bearer(self, token, leeway=30):
+        """Check a bearer token; return ``{"app", "scope", "token_id"}``.
+
+        ``app`` is the cached client state. Raises :class:`Unauthorized`
+        (``invalid_token``) for an unknown, expired or revoked token and for a
+        disabled app or user, all alike.
+        """
+        if token.count(".") == 2:
+            return self._authenticate_jwt(token, leeway)
+        found = self._lookup_hash(core_tokens.hash_token(token))
+        if not found or found["token_type"] != "opaque":
+            raise Unauthorized("Invalid token", name="invalid_token")
+        if found["revoked"]:
+            raise Unauthorized("The token was revoked", name="invalid_token")
+        if found["expires_at"] <= time.time():
+            raise Unauthorized("The token expired", name="invalid_token")
+        app = self.env["secure.api.client"]._get_client_state_by_id(found["app_id"])
+        if not app or not app["active"]:
+            raise Unauthorized("The client app is disabled", name="invalid_token")
+        return {"app": app, "scope": found["scope"], "token_id": found["id"]}
+
+    def _authenticate_jwt(self, token, leeway):
+        _header, subject = core_tokens.jwt_unverified_subject(token)
+        app = self.env["secure.api.client"]._get_client_state(subject)
+        if not app or not app["allow_jwt"]:
+            raise Unauthorized("Invalid token", name="invalid_token")
+        claims = core_tokens.jwt_decode(
+            token,
+            key=app["jwt_key"],
+            algorithm=app["jwt_algorithm"],
+            issuer=self._issuer(),
+            audience=JWT_AUDIENCE,
+            leeway=leeway,
+        )
+        if not app["active"]:
+            raise Unauthorized("The client app is disabled", name="invalid_token")
+        if claims["jti"] in self._revoked_jtis(app["id"]):
+            raise Unauthorized("The token was revoked", name="invalid_token")
+        return {"app": app, "scope": claims["scope"], "token_id": None}
+
+    @api.model
+    @tools.ormcache("app_id")
+    def _revoked_jtis(self, app_id):
+        """JWT ids revoked and not yet expired, per app; cached until a revocation."""
+        self.env.cr.execute(
+            """SELECT jti FROM secure_api_token
+                WHERE app_id = %s AND revoked AND jti IS NOT NULL
+                  AND expires_at > (now() AT TIME ZONE 'UTC') - interval '1 hour'""",
+            [app_id],
+        )
+        return frozenset(row[0] for row in self.env.cr.fetchall())

@@ -1,0 +1,1 @@
+from . import secure_api_client_secret_show

@@ -1,0 +1,13 @@
+from odoo import fields, models
+
+
+class SecureApiClientSecretShow(models.AbstractModel):
+    """Shows a new secret once. Abstract: the secret is never stored."""
+
+    _name = "secure.api.client.secret.show"
+    _description = "Show Client Secret"
+
+    # ``id`` is needed by the form's onchange that returns the defaults.
+    id = fields.Id()
+    client_id = fields.Char(string="Client ID", readonly=True)
+    client_secret = fields.Char(readonly=True)
