@@ -37,8 +37,16 @@ def request_data(path):
 def render(status, headers, body):
     if body is None:
         return request.make_response("", headers=list(headers.items()), status=status)
-    headers = dict(headers, **{"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"})
-    return request.make_response(dumps(body), headers=list(headers.items()), status=status)
+    headers = dict(
+        headers,
+        **{
+            "Content-Type": "application/json; charset=utf-8",
+            "Cache-Control": "no-store",
+        },
+    )
+    return request.make_response(
+        dumps(body), headers=list(headers.items()), status=status
+    )
 
 
 class SecureApiController(http.Controller):
@@ -66,10 +74,16 @@ class SecureApiController(http.Controller):
         engine = request.env["secure.api.engine"].sudo()
         request_id = uuid.uuid4().hex[:16]
         try:
-            record, field = engine._binary(request_data(""), api_id, model, record_id, field)
-            response = request.env["ir.binary"]._get_stream_from(record, field).get_response()
+            record, field = engine._binary(
+                request_data(""), api_id, model, record_id, field
+            )
+            response = (
+                request.env["ir.binary"]._get_stream_from(record, field).get_response()
+            )
         except Exception as error:  # noqa: BLE001 - mapped like every API error
-            status, headers, body = error_payload(engine._to_api_error(error, request_id), request_id)
+            status, headers, body = error_payload(
+                engine._to_api_error(error, request_id), request_id
+            )
             return render(status, dict(headers, **{"X-Request-Id": request_id}), body)
         response.headers["X-Request-Id"] = request_id
         return response

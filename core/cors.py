@@ -35,8 +35,12 @@ def cors_headers(origin, settings, preflight=False):
     else:
         return {"Vary": "Origin"}
     if preflight:
-        headers["Access-Control-Allow-Methods"] = settings.get("methods") or DEFAULT_METHODS
-        headers["Access-Control-Allow-Headers"] = settings.get("headers") or DEFAULT_HEADERS
+        headers["Access-Control-Allow-Methods"] = (
+            settings.get("methods") or DEFAULT_METHODS
+        )
+        headers["Access-Control-Allow-Headers"] = (
+            settings.get("headers") or DEFAULT_HEADERS
+        )
         headers["Access-Control-Max-Age"] = str(int(settings.get("max_age") or 0))
     else:
         headers["Access-Control-Expose-Headers"] = "X-Request-Id, X-Test-Mode"

@@ -92,9 +92,7 @@ def normalize(domain):
         else:
             raise BadRequest("Unknown token in the domain", name="invalid_domain")
     if expected != 0:
-        raise BadRequest(
-            "A domain operator lacks its operands", name="invalid_domain"
-        )
+        raise BadRequest("A domain operator lacks its operands", name="invalid_domain")
     return result
 
 
@@ -127,7 +125,9 @@ def _decode_relation_value(value, operator, codec, label):
                 return False
         decoded = codec.decode(item)
         if decoded is None:
-            raise BadRequest(f"Invalid id in the domain for '{label}'", name="invalid_id")
+            raise BadRequest(
+                f"Invalid id in the domain for '{label}'", name="invalid_id"
+            )
         return decoded
 
     if operator in ("in", "not in"):
@@ -139,70 +139,78 @@ def _decode_relation_value(value, operator, codec, label):
     return one(value)
 
 
+def _term(token, searchable, codec_for, model):
+    """Check one ``[field, operator, value]`` term; return it in ORM terms."""
+    if len(token) != 3:
+        raise BadRequest("Domain terms have three items", name="invalid_domain")
+    label, operator, value = token
+    if not isinstance(label, str) or not isinstance(operator, str):
+        raise BadRequest("Invalid domain term", name="invalid_domain")
+    operator = operator.lower()
+    if operator not in TERM_OPERATORS:
+        raise BadRequest(f"Operator '{operator}' is not allowed", name="invalid_domain")
+    if label == "id":
+        spec = {"name": "id", "type": "id", "relation": None}
+    else:
+        spec = searchable.get(label)
+    if spec is None:
+        raise BadRequest(
+            f"Field '{label}' is not searchable on this API", name="invalid_field"
+        )
+    value = _check_value(value, operator)
+    ftype = spec["type"]
+    codec = codec_for(model if ftype == "id" else spec["relation"])
+    comparison = operator in ("<", "<=", ">", ">=")
+    if ftype == "id" and not codec.obfuscate and comparison:
+        # Plain ids are ordered numbers; obfuscated ones are not.
+        value = 0 if value == 0 else _decode_relation_value(value, "=", codec, label)
+    elif ftype == "id" or ftype in RELATIONAL_TYPES:
+        if operator not in RELATION_OPERATORS:
+            raise BadRequest(
+                f"Operator '{operator}' is not allowed on '{label}'",
+                name="invalid_domain",
+            )
+        value = _decode_relation_value(value, operator, codec, label)
+    return [spec["name"], operator, value]
+
+
+def _check_value(value, operator):
+    many = operator in ("in", "not in")
+    if isinstance(value, list | tuple):
+        if not many:
+            raise BadRequest(
+                f"Operator '{operator}' takes a single value", name="invalid_domain"
+            )
+        if len(value) > MAX_IN_VALUES:
+            raise BadRequest("Too many values in the domain", name="invalid_domain")
+        for item in value:
+            _check_scalar(item)
+        return list(value)
+    if many:
+        raise BadRequest(f"Operator '{operator}' needs a list", name="invalid_domain")
+    _check_scalar(value)
+    return value
+
+
 def validate(domain, searchable, codec_for, model):
     """Check a client domain and translate it to ORM terms.
 
     ``searchable`` maps client-facing names to field specs (``name``,
     ``type``, ``relation``); ``id`` is always searchable. ``codec_for(model)``
     returns the :class:`~.hashid.IdCodec` used to decode ids of a model on
-    relational fields, and ``model`` names the API's own model for ``id``. Returns a normalized domain in real field
-    names with decoded ids.
+    relational fields, and ``model`` names the API's own model for ``id``.
+    Returns a normalized domain in real field names with decoded ids.
     """
     domain = normalize(domain)
-    leaves = 0
-    translated = []
-    for token in domain:
-        if isinstance(token, str):
-            translated.append(token)
-            continue
-        leaves += 1
-        if leaves > MAX_LEAVES:
-            raise BadRequest(
-                f"The domain has more than {MAX_LEAVES} terms", name="invalid_domain"
-            )
-        if len(token) != 3:
-            raise BadRequest("Domain terms have three items", name="invalid_domain")
-        label, operator, value = token
-        if not isinstance(label, str) or not isinstance(operator, str):
-            raise BadRequest("Invalid domain term", name="invalid_domain")
-        operator = operator.lower()
-        if operator not in TERM_OPERATORS:
-            raise BadRequest(
-                f"Operator '{operator}' is not allowed", name="invalid_domain"
-            )
-        if label == "id":
-            spec = {"name": "id", "type": "id", "relation": None}
-        else:
-            spec = searchable.get(label)
-        if spec is None:
-            raise BadRequest(
-                f"Field '{label}' is not searchable on this API", name="invalid_field"
-            )
-        if isinstance(value, list | tuple):
-            if operator not in ("in", "not in"):
-                raise BadRequest(
-                    f"Operator '{operator}' takes a single value", name="invalid_domain"
-                )
-            if len(value) > MAX_IN_VALUES:
-                raise BadRequest("Too many values in the domain", name="invalid_domain")
-            for item in value:
-                _check_scalar(item)
-            value = list(value)
-        else:
-            if operator in ("in", "not in"):
-                raise BadRequest(f"Operator '{operator}' needs a list", name="invalid_domain")
-            _check_scalar(value)
-        ftype = spec["type"]
-        if ftype == "id" or ftype in RELATIONAL_TYPES:
-            if operator not in RELATION_OPERATORS:
-                raise BadRequest(
-                    f"Operator '{operator}' is not allowed on '{label}'",
-                    name="invalid_domain",
-                )
-            comodel = model if ftype == "id" else spec["relation"]
-            value = _decode_relation_value(value, operator, codec_for(comodel), label)
-        translated.append([spec["name"], operator, value])
-    return translated
+    leaves = sum(1 for token in domain if not isinstance(token, str))
+    if leaves > MAX_LEAVES:
+        raise BadRequest(
+            f"The domain has more than {MAX_LEAVES} terms", name="invalid_domain"
+        )
+    return [
+        token if isinstance(token, str) else _term(token, searchable, codec_for, model)
+        for token in domain
+    ]
 
 
 def check_forced_domain(text, field_names):
@@ -222,5 +230,7 @@ def check_forced_domain(text, field_names):
             continue
         head = token[0].split(".", 1)[0]
         if head not in field_names:
-            raise BadRequest(f"Unknown field '{head}' in the domain", name="invalid_field")
+            raise BadRequest(
+                f"Unknown field '{head}' in the domain", name="invalid_field"
+            )
     return domain

@@ -30,7 +30,9 @@ def parse_int(value, label, minimum=0, maximum=None):
             f"'{label}' must be at least {minimum}", name="invalid_parameter"
         )
     if maximum is not None and value > maximum:
-        raise BadRequest(f"'{label}' must be at most {maximum}", name="invalid_parameter")
+        raise BadRequest(
+            f"'{label}' must be at most {maximum}", name="invalid_parameter"
+        )
     return value
 
 
@@ -96,7 +98,9 @@ def parse_order(value, sortable, default_order=None):
     for part in value.split(","):
         match = ORDER_ITEM.match(part)
         if not match:
-            raise BadRequest(f"Invalid order item '{part.strip()}'", name="invalid_parameter")
+            raise BadRequest(
+                f"Invalid order item '{part.strip()}'", name="invalid_parameter"
+            )
         label, direction = match.group(1), (match.group(2) or "asc").lower()
         if label == "id":
             real = "id"
@@ -130,6 +134,8 @@ def collect_params(*sources):
         pairs = source.items() if isinstance(source, dict) else source
         for key, value in pairs:
             if key in merged:
-                raise BadRequest(f"Parameter '{key}' is repeated", name="invalid_parameter")
+                raise BadRequest(
+                    f"Parameter '{key}' is repeated", name="invalid_parameter"
+                )
             merged[key] = value
     return merged

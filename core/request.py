@@ -35,7 +35,9 @@ def parse_json(body):
 
 
 def parse_body(body, content_type, method):
-    """Decode a raw body into ``("json", value)``, ``("form", pairs)`` or ``(None, None)``.
+    """Decode a raw body into ``("json", value)`` or ``("form", pairs)``.
+
+    An empty body gives ``(None, None)``.
 
     GET and DELETE need no Content-Type; a GET whose body is a form although
     it claims JSON (as some documented curl calls send) is read as a form.
@@ -65,6 +67,8 @@ def parse_body(body, content_type, method):
 
 def _parse_form(text):
     try:
-        return parse_qsl(text, keep_blank_values=True, strict_parsing=True, max_num_fields=1000)
+        return parse_qsl(
+            text, keep_blank_values=True, strict_parsing=True, max_num_fields=1000
+        )
     except ValueError:
         raise BadRequest("The form body is malformed", name="invalid_body") from None

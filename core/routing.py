@@ -75,7 +75,13 @@ def operation_for(http_method, rest):
     """
     n = len(rest)
     if n == 0:
-        table = {"GET": "search", "POST": "create", "PATCH": "update", "PUT": "update", "DELETE": "delete"}
+        table = {
+            "GET": "search",
+            "POST": "create",
+            "PATCH": "update",
+            "PUT": "update",
+            "DELETE": "delete",
+        }
         allow = ("GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS")
         record_id = method = None
     elif n == 1:
@@ -98,9 +104,17 @@ def operation_for(http_method, rest):
 
 
 def allowed_methods(enabled_operations, shape):
-    """HTTP methods answering on a path ``shape`` (``collection``, ``record``, ``rpc``)."""
+    """HTTP methods answering on a path ``shape``.
+
+    ``shape`` is ``collection``, ``record`` or ``rpc``.
+    """
     by_shape = {
-        "collection": {"search": ("GET",), "create": ("POST",), "update": ("PATCH", "PUT"), "delete": ("DELETE",)},
+        "collection": {
+            "search": ("GET",),
+            "create": ("POST",),
+            "update": ("PATCH", "PUT"),
+            "delete": ("DELETE",),
+        },
         "record": {"read": ("GET",), "update": ("PATCH", "PUT"), "delete": ("DELETE",)},
         "rpc": {"rpc": ("POST",)},
     }[shape]

@@ -22,10 +22,14 @@ def check_call(body):
     if body is None:
         return [], {}
     if not isinstance(body, dict):
-        raise BadRequest('The body is {"args": [...], "kwargs": {...}}', name="invalid_body")
+        raise BadRequest(
+            'The body is {"args": [...], "kwargs": {...}}', name="invalid_body"
+        )
     unknown = set(body) - {"args", "kwargs"}
     if unknown:
-        raise BadRequest(f"Unknown key '{sorted(unknown)[0]}' in the body", name="invalid_body")
+        raise BadRequest(
+            f"Unknown key '{sorted(unknown)[0]}' in the body", name="invalid_body"
+        )
     args = body.get("args", [])
     kwargs = body.get("kwargs", {})
     if not isinstance(args, list) or len(args) > MAX_ARGS:
@@ -71,7 +75,9 @@ def encode_result(value, encoding, model, codec_for, relation_of, keys=()):
             out = {}
             for key, child in item.items():
                 comodel = target(key) if isinstance(key, str) else None
-                out[key] = _encode_ids(child, codec_for(comodel)) if comodel else walk(child)
+                out[key] = (
+                    _encode_ids(child, codec_for(comodel)) if comodel else walk(child)
+                )
             return out
         if isinstance(item, list | tuple):
             return [walk(child) for child in item]

@@ -111,7 +111,9 @@ class RecordWriter:
                 result = []
                 for rid in ids:
                     item = {"id": codec.encode(rid)}
-                    item.update(related_out(fspec["related"], rows.get(rid, {}), self.codec_for))
+                    item.update(
+                        related_out(fspec["related"], rows.get(rid, {}), self.codec_for)
+                    )
                     result.append(item)
                 return result
             return [codec.encode(rid) for rid in ids]
@@ -119,7 +121,9 @@ class RecordWriter:
             if not value:
                 return ""
             if self.binary_mode == "url":
-                return binary_url(self.api_id, self.spec["model"], encoded_id, fspec["name"])
+                return binary_url(
+                    self.api_id, self.spec["model"], encoded_id, fspec["name"]
+                )
             return scalar_out(ftype, value)
         return scalar_out(ftype, value)
 
@@ -131,94 +135,134 @@ def _decode_id(codec, value, label):
     return decoded
 
 
+def _invalid(fspec, what):
+    return BadRequest(f"Field '{fspec['alias']}' {what}", name="invalid_value")
+
+
+def _many2one_in(fspec, value, codec_for):
+    if value in (None, False, [], ""):
+        return False
+    return _decode_id(codec_for(fspec["relation"]), value, fspec["alias"])
+
+
+def _x2many_in(fspec, value, codec_for):
+    if value is None or value is False:
+        value = []
+    if not isinstance(value, list):
+        raise _invalid(fspec, "takes a list of ids")
+    if any(isinstance(item, list | tuple | dict) for item in value):
+        # x2many commands could create, edit or unlink records of the
+        # comodel behind the API's back: only plain id lists are taken.
+        raise _invalid(fspec, "takes a list of ids, not commands")
+    codec = codec_for(fspec["relation"])
+    return [(6, 0, [_decode_id(codec, item, fspec["alias"]) for item in value])]
+
+
+def _boolean_in(fspec, value):
+    if not isinstance(value, bool):
+        raise _invalid(fspec, "takes true or false")
+    return value
+
+
+def _integer_in(fspec, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(fspec, "takes an integer")
+    if not -(2**31) <= value < 2**31:
+        raise _invalid(fspec, "is out of range")
+    return value
+
+
+def _float_in(fspec, value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _invalid(fspec, "takes a number")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _invalid(fspec, "takes a finite number")
+    return value
+
+
+def _text_in(fspec, value):
+    if not isinstance(value, str):
+        raise _invalid(fspec, "takes text")
+    if "\x00" in value:
+        raise _invalid(fspec, "holds a NUL character")
+    return value
+
+
+def _selection_in(fspec, value):
+    allowed = fspec.get("selection") or []
+    if value is False or value == "":
+        return False
+    if value not in allowed:
+        raise _invalid(fspec, f"takes one of: {', '.join(map(str, allowed))}")
+    return value
+
+
+def _date_in(fspec, value):
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        raise _invalid(fspec, "takes a date YYYY-MM-DD")
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise _invalid(fspec, "is not a valid date") from None
+    return value
+
+
+def _datetime_in(fspec, value):
+    match = isinstance(value, str) and DATETIME_RE.match(value)
+    if not match:
+        raise _invalid(fspec, "takes a datetime YYYY-MM-DD HH:MM:SS (UTC)")
+    text = f"{match.group(1)} {match.group(2)}"
+    try:
+        datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise _invalid(fspec, "is not a valid datetime") from None
+    return text
+
+
+def _binary_in(fspec, value):
+    if value in ("", False):
+        return False
+    if not isinstance(value, str):
+        raise _invalid(fspec, "takes base64 text")
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid(fspec, "is not valid base64") from None
+    return value
+
+
+SCALAR_CONVERTERS = {
+    "boolean": _boolean_in,
+    "integer": _integer_in,
+    "float": _float_in,
+    "monetary": _float_in,
+    "char": _text_in,
+    "text": _text_in,
+    "html": _text_in,
+    "selection": _selection_in,
+    "date": _date_in,
+    "datetime": _datetime_in,
+    "binary": _binary_in,
+}
+
+
 def _value_in(fspec, value, codec_for):
-    label = fspec["alias"]
     ftype = fspec["type"]
     if ftype == "many2one":
-        if value in (None, False, [], ""):
-            return False
-        return _decode_id(codec_for(fspec["relation"]), value, label)
+        return _many2one_in(fspec, value, codec_for)
     if ftype in ("one2many", "many2many"):
-        if value is None or value is False:
-            value = []
-        if not isinstance(value, list):
-            raise BadRequest(f"Field '{label}' takes a list of ids", name="invalid_value")
-        if any(isinstance(item, list | tuple | dict) for item in value):
-            # x2many commands could create, edit or unlink records of the
-            # comodel behind the API's back: only plain id lists are taken.
-            raise BadRequest(
-                f"Field '{label}' takes a list of ids, not commands", name="invalid_value"
-            )
-        codec = codec_for(fspec["relation"])
-        return [(6, 0, [_decode_id(codec, item, label) for item in value])]
+        return _x2many_in(fspec, value, codec_for)
+    converter = SCALAR_CONVERTERS.get(ftype)
+    if converter is None:
+        raise BadRequest(
+            f"Field '{fspec['alias']}' cannot be written through this API",
+            name="invalid_field",
+        )
     if value is None:
         if fspec.get("required"):
-            raise BadRequest(f"Field '{label}' is required", name="invalid_value")
+            raise _invalid(fspec, "is required")
         return False
-    if ftype == "boolean":
-        if not isinstance(value, bool):
-            raise BadRequest(f"Field '{label}' takes true or false", name="invalid_value")
-        return value
-    if ftype == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise BadRequest(f"Field '{label}' takes an integer", name="invalid_value")
-        if not -(2**31) <= value < 2**31:
-            raise BadRequest(f"Field '{label}' is out of range", name="invalid_value")
-        return value
-    if ftype in ("float", "monetary"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise BadRequest(f"Field '{label}' takes a number", name="invalid_value")
-        if value != value or value in (float("inf"), float("-inf")):
-            raise BadRequest(f"Field '{label}' takes a finite number", name="invalid_value")
-        return value
-    if ftype in TEXT_TYPES:
-        if not isinstance(value, str):
-            raise BadRequest(f"Field '{label}' takes text", name="invalid_value")
-        if "\x00" in value:
-            raise BadRequest(f"Field '{label}' holds a NUL character", name="invalid_value")
-        return value
-    if ftype == "selection":
-        allowed = fspec.get("selection") or []
-        if value is False or value == "":
-            return False
-        if value not in allowed:
-            raise BadRequest(
-                f"Field '{label}' takes one of: {', '.join(map(str, allowed))}",
-                name="invalid_value",
-            )
-        return value
-    if ftype == "date":
-        if not isinstance(value, str) or not DATE_RE.match(value):
-            raise BadRequest(f"Field '{label}' takes a date YYYY-MM-DD", name="invalid_value")
-        try:
-            datetime.date.fromisoformat(value)
-        except ValueError:
-            raise BadRequest(f"Field '{label}' is not a valid date", name="invalid_value") from None
-        return value
-    if ftype == "datetime":
-        match = isinstance(value, str) and DATETIME_RE.match(value)
-        if not match:
-            raise BadRequest(
-                f"Field '{label}' takes a datetime YYYY-MM-DD HH:MM:SS (UTC)",
-                name="invalid_value",
-            )
-        text = f"{match.group(1)} {match.group(2)}"
-        try:
-            datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
-        except ValueError:
-            raise BadRequest(f"Field '{label}' is not a valid datetime", name="invalid_value") from None
-        return text
-    if ftype == "binary":
-        if value in ("", False):
-            return False
-        if not isinstance(value, str):
-            raise BadRequest(f"Field '{label}' takes base64 text", name="invalid_value")
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise BadRequest(f"Field '{label}' is not valid base64", name="invalid_value") from None
-        return value
-    raise BadRequest(f"Field '{label}' cannot be written through this API", name="invalid_field")
+    return converter(fspec, value)
 
 
 def values_in(payload, spec, codec_for):
@@ -245,7 +289,9 @@ def values_in(payload, spec, codec_for):
 def decode_ids(values, codec, label="ids"):
     """Decode a client list of record ids; refuse duplicates and bad ids."""
     if not isinstance(values, list) or not values:
-        raise BadRequest(f"'{label}' must be a non-empty list of ids", name="invalid_body")
+        raise BadRequest(
+            f"'{label}' must be a non-empty list of ids", name="invalid_body"
+        )
     if len(values) > MAX_BULK:
         raise BadRequest(f"At most {MAX_BULK} ids per request", name="invalid_body")
     ids = []

@@ -22,7 +22,12 @@ class StatsBuffer:
         self.last_flush = time.monotonic()
 
     def add(self, api_id, endpoint_id, app_id, duration_ms, error, timestamp=None):
-        key = (api_id, endpoint_id or 0, app_id or 0, hour_bucket(timestamp or time.time()))
+        key = (
+            api_id,
+            endpoint_id or 0,
+            app_id or 0,
+            hour_bucket(timestamp or time.time()),
+        )
         with self._lock:
             counter = self._counters.get(key)
             if counter is None:
@@ -32,7 +37,10 @@ class StatsBuffer:
             counter[2] += float(duration_ms)
 
     def drain(self):
-        """Take every counter: ``{(api, endpoint, app, bucket): (calls, errors, ms)}``."""
+        """Take every counter.
+
+        Returns ``{(api, endpoint, app, bucket): (calls, errors, ms)}``.
+        """
         with self._lock:
             counters, self._counters = self._counters, {}
             self.last_flush = time.monotonic()

@@ -164,7 +164,9 @@ def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
             raise Unauthorized("Invalid token", name="invalid_token")
     if claims["iat"] > time.time() + leeway:
         raise Unauthorized("Invalid token", name="invalid_token")
-    if not isinstance(claims.get("scope"), str) or not isinstance(claims.get("jti"), str):
+    if not isinstance(claims.get("scope"), str) or not isinstance(
+        claims.get("jti"), str
+    ):
         raise Unauthorized("Invalid token", name="invalid_token")
     return claims
 

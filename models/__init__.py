@@ -10,5 +10,7 @@ from . import secure_api_client
 from . import secure_api_token
 from . import secure_api_statistic
 from . import secure_api_engine
+from . import secure_api_throttle
+from . import secure_api_oauth
 from . import res_config_settings
 from . import res_users

@@ -18,7 +18,8 @@ class ResConfigSettings(models.TransientModel):
     secure_api_openapi_public = fields.Boolean(
         string="Public OpenAPI Document",
         config_parameter="secure_api.openapi_public",
-        help="Serve /api/openapi.json and /api/docs to anyone; otherwise to API managers only.",
+        help="Serve /api/openapi.json and /api/docs to anyone; "
+        "otherwise to API managers only.",
     )
     secure_api_auth_max_failures = fields.Integer(
         string="Token Failures Before Lockout",

@@ -23,11 +23,11 @@ class SecureApi(models.Model):
     route = fields.Char(
         required=True,
         index=True,
-        help="Path after /api/, e.g. partner/rest: lowercase segments separated by '/'.",
+        help="Path after /api/, e.g. partner/rest: "
+        "lowercase segments separated by '/'.",
     )
     model_id = fields.Many2one(
         "ir.model",
-        string="Model",
         ondelete="cascade",
         domain="[('transient', '=', False)]",
         help="The exposed model of a single-model API.",
@@ -52,7 +52,7 @@ class SecureApi(models.Model):
         copy=False,
         index=True,
     )
-    category_id = fields.Many2one("secure.api.category", string="Category", ondelete="set null")
+    category_id = fields.Many2one("secure.api.category", ondelete="set null")
     tag_ids = fields.Many2many("secure.api.tag", string="Tags")
     description = fields.Text(translate=True)
     auth_mode = fields.Selection(
@@ -64,24 +64,30 @@ class SecureApi(models.Model):
     )
     run_as_user_id = fields.Many2one(
         "res.users",
-        string="Run As User",
         ondelete="restrict",
-        help="The user public requests run as. Never a superuser or a settings administrator.",
+        help="The user public requests run as. "
+        "Never a superuser or a settings administrator.",
     )
-    field_ids = fields.One2many("secure.api.field", "api_id", string="Exposed Fields", copy=True)
+    field_ids = fields.One2many(
+        "secure.api.field", "api_id", string="Exposed Fields", copy=True
+    )
     domain = fields.Char(
         string="Forced Domain",
         default="[]",
         help="ANDed with every client domain and applied to every record access.",
     )
-    default_ids = fields.One2many("secure.api.default", "api_id", string="Default Values", copy=True)
+    default_ids = fields.One2many(
+        "secure.api.default", "api_id", string="Default Values", copy=True
+    )
     allow_search = fields.Boolean(string="Search", default=True)
     allow_read = fields.Boolean(string="Read", default=True)
     allow_create = fields.Boolean(string="Create")
     allow_update = fields.Boolean(string="Update")
     allow_delete = fields.Boolean(string="Delete")
     allow_rpc = fields.Boolean(string="RPC")
-    method_ids = fields.One2many("secure.api.method", "api_id", string="RPC Methods", copy=True)
+    method_ids = fields.One2many(
+        "secure.api.method", "api_id", string="RPC Methods", copy=True
+    )
     obfuscate_ids = fields.Boolean(string="Obfuscate IDs", default=True)
     hashid_salt = fields.Char(
         string="Hashids Salt",
@@ -95,19 +101,25 @@ class SecureApi(models.Model):
     )
     default_limit = fields.Integer(default=80, required=True)
     max_limit = fields.Integer(default=500, required=True)
-    default_order = fields.Char(help="ORM order used when the client sends none, e.g. 'name asc'.")
+    default_order = fields.Char(
+        help="ORM order used when the client sends none, e.g. 'name asc'."
+    )
     cors_enabled = fields.Boolean(string="CORS")
-    cors_origins = fields.Text(string="Allowed Origins", help="One origin per line, or * for any.")
+    cors_origins = fields.Text(
+        string="Allowed Origins", help="One origin per line, or * for any."
+    )
     cors_methods = fields.Char(
         string="Allowed Methods", default="GET, POST, PUT, PATCH, DELETE, OPTIONS"
     )
     cors_headers = fields.Char(
-        string="Allowed Headers", default="Authorization, Content-Type, X-Requested-With"
+        string="Allowed Headers",
+        default="Authorization, Content-Type, X-Requested-With",
     )
     cors_max_age = fields.Integer(string="Max Age (s)", default=600)
     statistics_enabled = fields.Boolean(string="Usage Statistics", default=True)
     test_mode = fields.Boolean(
-        help="Run every request, then roll back what it wrote. Responses carry X-Test-Mode: 1."
+        help="Run every request, then roll back what it wrote. "
+        "Responses carry X-Test-Mode: 1."
     )
     client_ids = fields.Many2many(
         "secure.api.client",
@@ -118,22 +130,39 @@ class SecureApi(models.Model):
         help="The client apps whose tokens may call this API.",
     )
     endpoint_ids = fields.One2many(
-        "secure.api.endpoint", "api_id", string="Endpoints", context={"active_test": False}
+        "secure.api.endpoint",
+        "api_id",
+        string="Endpoints",
+        context={"active_test": False},
     )
-    statistic_ids = fields.One2many("secure.api.statistic", "api_id", string="Statistics")
+    statistic_ids = fields.One2many(
+        "secure.api.statistic", "api_id", string="Statistics"
+    )
     endpoint_count = fields.Integer(compute="_compute_endpoint_count")
     url = fields.Char(compute="_compute_url", string="URL")
 
     _sql_constraints = [
         ("route_uniq", "unique (route)", "Another API already uses this route."),
-        ("default_limit_positive", "CHECK (default_limit > 0)", "The default limit must be greater than 0."),
-        ("max_limit_positive", "CHECK (max_limit > 0)", "The maximum limit must be greater than 0."),
+        (
+            "default_limit_positive",
+            "CHECK (default_limit > 0)",
+            "The default limit must be greater than 0.",
+        ),
+        (
+            "max_limit_positive",
+            "CHECK (max_limit > 0)",
+            "The maximum limit must be greater than 0.",
+        ),
         (
             "hashid_min_length_range",
             "CHECK (hashid_min_length >= 0 AND hashid_min_length <= 32)",
             "The Hashids minimum length must be between 0 and 32.",
         ),
-        ("cors_max_age_positive", "CHECK (cors_max_age >= 0)", "The CORS max age cannot be negative."),
+        (
+            "cors_max_age_positive",
+            "CHECK (cors_max_age >= 0)",
+            "The CORS max age cannot be negative.",
+        ),
     ]
 
     @api.depends("endpoint_ids")
@@ -152,19 +181,29 @@ class SecureApi(models.Model):
         for record in self:
             message = check_route(record.route)
             if message:
-                raise ValidationError(_("Invalid route '%(route)s': %(reason)s", route=record.route, reason=message))
+                raise ValidationError(
+                    _(
+                        "Invalid route '%(route)s': %(reason)s",
+                        route=record.route,
+                        reason=message,
+                    )
+                )
 
     @api.constrains("default_limit", "max_limit")
     def _check_limits(self):
         for record in self:
             if record.default_limit > record.max_limit:
-                raise ValidationError(_("The default limit cannot exceed the maximum limit."))
+                raise ValidationError(
+                    _("The default limit cannot exceed the maximum limit.")
+                )
 
     @api.constrains("model_id", "multi_model", "allowed_model_ids")
     def _check_models(self):
         for record in self:
             if record.multi_model and not record.allowed_model_ids:
-                raise ValidationError(_("A multi-model API needs at least one allowed model."))
+                raise ValidationError(
+                    _("A multi-model API needs at least one allowed model.")
+                )
             if not record.multi_model and not record.model_id:
                 raise ValidationError(_("Choose the model this API exposes."))
 
@@ -174,7 +213,9 @@ class SecureApi(models.Model):
             if record.auth_mode == "public" and not record.run_as_user_id:
                 raise ValidationError(_("A public API needs a run-as user."))
             if record.run_as_user_id:
-                self.env["secure.api.client"]._check_execution_user(record.run_as_user_id)
+                self.env["secure.api.client"]._check_execution_user(
+                    record.run_as_user_id
+                )
 
     @api.constrains("domain", "model_id", "allowed_model_ids")
     def _check_domain(self):
@@ -183,11 +224,17 @@ class SecureApi(models.Model):
                 if model_name not in self.env:
                     continue
                 try:
-                    forced = core_domain.check_forced_domain(record.domain, self.env[model_name]._fields)
+                    forced = core_domain.check_forced_domain(
+                        record.domain, self.env[model_name]._fields
+                    )
                     self.env[model_name].sudo()._where_calc(forced)
                 except (BadRequest, ValueError, KeyError) as error:
                     raise ValidationError(
-                        _("Invalid forced domain for %(model)s: %(error)s", model=model_name, error=error)
+                        _(
+                            "Invalid forced domain for %(model)s: %(error)s",
+                            model=model_name,
+                            error=error,
+                        )
                     ) from None
 
     @api.constrains("state", "field_ids")
@@ -195,9 +242,15 @@ class SecureApi(models.Model):
         for record in self:
             if record.state == "active":
                 for model_name in record._get_model_names():
-                    if not record.field_ids.filtered(lambda line, m=model_name: line.model_name == m):
+                    if not record.field_ids.filtered(
+                        lambda line, m=model_name: line.model_name == m
+                    ):
                         raise ValidationError(
-                            _("Expose at least one field of %(model)s before publishing.", model=model_name)
+                            _(
+                                "Expose at least one field of %(model)s "
+                                "before publishing.",
+                                model=model_name,
+                            )
                         )
 
     @api.constrains("cors_origins")
@@ -205,7 +258,9 @@ class SecureApi(models.Model):
         for record in self:
             for origin in parse_origins(record.cors_origins):
                 if origin != "*" and not origin.startswith(("http://", "https://")):
-                    raise ValidationError(_("CORS origins start with http:// or https:// (or are *)."))
+                    raise ValidationError(
+                        _("CORS origins start with http:// or https:// (or are *).")
+                    )
 
     def write(self, vals):
         result = super().write(vals)
@@ -223,7 +278,9 @@ class SecureApi(models.Model):
     def action_publish(self):
         for record in self:
             if not record.field_ids:
-                raise UserError(_("Expose at least one field before publishing %s.", record.name))
+                raise UserError(
+                    _("Expose at least one field before publishing %s.", record.name)
+                )
         self.write({"state": "active"})
         self._sync_endpoints()
         return True
@@ -238,7 +295,9 @@ class SecureApi(models.Model):
 
     def action_view_endpoints(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("secure_api.secure_api_endpoint_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "secure_api.secure_api_endpoint_action"
+        )
         action["domain"] = [("api_id", "=", self.id)]
         action["context"] = {"default_api_id": self.id, "active_test": False}
         return action
@@ -259,12 +318,18 @@ class SecureApi(models.Model):
         Existing endpoints of still-enabled operations are kept with their
         active toggle and their statistics; the others are removed.
         """
-        endpoint_model = self.env["secure.api.endpoint"].sudo().with_context(active_test=False)
+        endpoint_model = (
+            self.env["secure.api.endpoint"].sudo().with_context(active_test=False)
+        )
         for record in self:
             wanted = set(record._enabled_operations())
             existing = endpoint_model.search([("api_id", "=", record.id)])
             existing.filtered(lambda e, w=wanted: e.operation not in w).unlink()
-            have = set(existing.filtered(lambda e, w=wanted: e.operation in w).mapped("operation"))
+            have = set(
+                existing.filtered(lambda e, w=wanted: e.operation in w).mapped(
+                    "operation"
+                )
+            )
             endpoint_model.create(
                 [
                     endpoint_model._prepare_values(record, operation)
@@ -308,8 +373,12 @@ class SecureApi(models.Model):
             if model_name not in self.env:
                 continue
             model_fields = self.env[model_name]._fields
-            lines = self.field_ids.filtered(lambda line, m=model_name: line.model_name == m)
-            field_specs = [line._spec(model_fields) for line in lines.sorted("sequence")]
+            lines = self.field_ids.filtered(
+                lambda line, m=model_name: line.model_name == m
+            )
+            field_specs = [
+                line._spec(model_fields) for line in lines.sorted("sequence")
+            ]
             field_specs = [spec for spec in field_specs if spec]
             defaults = [
                 {"name": line.field_id.name, "expression": line.expression}
@@ -321,7 +390,11 @@ class SecureApi(models.Model):
                     "name": line.name,
                     "on_records": line.on_records,
                     "encoding": line.response_encoding,
-                    "keys": tuple(k.strip() for k in (line.encoded_keys or "").split(",") if k.strip()),
+                    "keys": tuple(
+                        k.strip()
+                        for k in (line.encoded_keys or "").split(",")
+                        if k.strip()
+                    ),
                 }
                 for line in self.method_ids
                 if not line.model_id or line.model_id.model == model_name
@@ -348,7 +421,9 @@ class SecureApi(models.Model):
             "endpoints": endpoints,
             "auth_mode": self.auth_mode,
             "run_as_uid": self.run_as_user_id.id or None,
-            "domain": core_domain.normalize(core_domain.parse_literal(self.domain or "[]", max_chars=65536)),
+            "domain": core_domain.normalize(
+                core_domain.parse_literal(self.domain or "[]", max_chars=65536)
+            ),
             "obfuscate": self.obfuscate_ids,
             "salt": self.hashid_salt or "",
             "min_length": self.hashid_min_length,

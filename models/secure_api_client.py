@@ -13,7 +13,9 @@ class SecureApiClient(models.Model):
     _order = "name"
 
     name = fields.Char(required=True)
-    active = fields.Boolean(default=True, help="A disabled app gets no tokens and its tokens stop working.")
+    active = fields.Boolean(
+        default=True, help="A disabled app gets no tokens and its tokens stop working."
+    )
     client_id = fields.Char(
         string="Client ID",
         required=True,
@@ -30,9 +32,14 @@ class SecureApiClient(models.Model):
         default=lambda self: core_tokens.generate_jwt_key(),
     )
     has_secret = fields.Boolean(compute="_compute_has_secret")
-    secret_date = fields.Datetime(string="Secret Generated On", readonly=True, copy=False)
+    secret_date = fields.Datetime(
+        string="Secret Generated On", readonly=True, copy=False
+    )
     jwt_key_date = fields.Datetime(
-        string="JWT Key Rotated On", readonly=True, copy=False, default=fields.Datetime.now
+        string="JWT Key Rotated On",
+        readonly=True,
+        copy=False,
+        default=fields.Datetime.now,
     )
     scope_search = fields.Boolean(string="Search", default=True)
     scope_read = fields.Boolean(string="Read", default=True)
@@ -41,7 +48,9 @@ class SecureApiClient(models.Model):
     scope_delete = fields.Boolean(string="Delete")
     scope_rpc = fields.Boolean(string="RPC")
     scope = fields.Char(compute="_compute_scope", store=True)
-    token_lifetime = fields.Integer(string="Token Lifetime (s)", default=1800, required=True)
+    token_lifetime = fields.Integer(
+        string="Token Lifetime (s)", default=1800, required=True
+    )
     allow_opaque = fields.Boolean(string="Opaque Tokens", default=True)
     allow_jwt = fields.Boolean(string="JWT", default=True)
     jwt_algorithm = fields.Selection(
@@ -55,14 +64,23 @@ class SecureApiClient(models.Model):
         string="Execution User",
         required=True,
         ondelete="restrict",
-        help="Requests made with this app's tokens run as this user, within its access rights.",
+        help="Requests made with this app's tokens run as this user, "
+        "within its access rights.",
     )
-    test_mode = fields.Boolean(help="Every request of this app is rolled back; responses carry X-Test-Mode: 1.")
+    test_mode = fields.Boolean(
+        help="Every request of this app is rolled back; responses carry X-Test-Mode: 1."
+    )
     api_ids = fields.Many2many(
-        "secure.api", "secure_api_client_rel", "client_id", "api_id", string="Allowed APIs"
+        "secure.api",
+        "secure_api_client_rel",
+        "client_id",
+        "api_id",
+        string="Allowed APIs",
     )
     token_ids = fields.One2many("secure.api.token", "app_id", string="Tokens")
-    active_token_count = fields.Integer(compute="_compute_active_token_count", string="Active Tokens")
+    active_token_count = fields.Integer(
+        compute="_compute_active_token_count", string="Active Tokens"
+    )
     description = fields.Text()
 
     _sql_constraints = [
@@ -79,14 +97,25 @@ class SecureApiClient(models.Model):
         for client in self:
             client.has_secret = rows.get(client.id, False)
 
-    @api.depends("scope_search", "scope_read", "scope_create", "scope_update", "scope_delete", "scope_rpc")
+    @api.depends(
+        "scope_search",
+        "scope_read",
+        "scope_create",
+        "scope_update",
+        "scope_delete",
+        "scope_rpc",
+    )
     def _compute_scope(self):
         for client in self:
-            client.scope = " ".join(s for s in core_tokens.SCOPES if client[f"scope_{s}"])
+            client.scope = " ".join(
+                s for s in core_tokens.SCOPES if client[f"scope_{s}"]
+            )
 
     def _compute_active_token_count(self):
         groups = self.env["secure.api.token"]._read_group(
-            [("app_id", "in", self.ids), ("state", "=", "active")], ["app_id"], ["__count"]
+            [("app_id", "in", self.ids), ("state", "=", "active")],
+            ["app_id"],
+            ["__count"],
         )
         counts = {app.id: count for app, count in groups}
         for client in self:
@@ -111,9 +140,15 @@ class SecureApiClient(models.Model):
         user = user.sudo()
         if user.id == SUPERUSER_ID or user._is_superuser():
             raise ValidationError(_("An API never runs as the superuser."))
-        if user.has_group("base.group_system") or user.has_group("base.group_erp_manager"):
+        if user.has_group("base.group_system") or user.has_group(
+            "base.group_erp_manager"
+        ):
             raise ValidationError(
-                _("%s is a settings or access-rights administrator: choose a user with narrower rights.", user.name)
+                _(
+                    "%s is a settings or access-rights administrator: "
+                    "choose a user with narrower rights.",
+                    user.name,
+                )
             )
 
     def action_generate_secret(self):
@@ -126,7 +161,10 @@ class SecureApiClient(models.Model):
         self.check_access("write")
         secret = core_tokens.generate_secret()
         self.sudo().write(
-            {"client_secret_hash": core_tokens.hash_secret(secret), "secret_date": fields.Datetime.now()}
+            {
+                "client_secret_hash": core_tokens.hash_secret(secret),
+                "secret_date": fields.Datetime.now(),
+            }
         )
         if self.env.context.get("secure_api_show_secret"):
             return {
@@ -135,7 +173,10 @@ class SecureApiClient(models.Model):
                 "res_model": "secure.api.client.secret.show",
                 "view_mode": "form",
                 "target": "new",
-                "context": {"default_client_id": self.client_id, "default_client_secret": secret},
+                "context": {
+                    "default_client_id": self.client_id,
+                    "default_client_secret": secret,
+                },
             }
         return secret
 
@@ -151,13 +192,18 @@ class SecureApiClient(models.Model):
         self.check_access("write")
         for client in self:
             client.sudo().write(
-                {"jwt_key": core_tokens.generate_jwt_key(), "jwt_key_date": fields.Datetime.now()}
+                {
+                    "jwt_key": core_tokens.generate_jwt_key(),
+                    "jwt_key_date": fields.Datetime.now(),
+                }
             )
         return True
 
     def action_view_tokens(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("secure_api.secure_api_token_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "secure_api.secure_api_token_action"
+        )
         action["domain"] = [("app_id", "=", self.id)]
         action["context"] = {"search_default_filter_active": 1}
         return action
@@ -165,11 +211,15 @@ class SecureApiClient(models.Model):
     @api.model
     def _set_demo_secret(self, ids, secret):
         """Demo data only: set the documented demo secret (stored hashed)."""
-        self.browse(ids).sudo().write({"client_secret_hash": core_tokens.hash_secret(secret)})
+        self.browse(ids).sudo().write(
+            {"client_secret_hash": core_tokens.hash_secret(secret)}
+        )
 
     def _revoke_active_tokens(self):
-        tokens = self.env["secure.api.token"].sudo().search(
-            [("app_id", "in", self.ids), ("revoked", "=", False)]
+        tokens = (
+            self.env["secure.api.token"]
+            .sudo()
+            .search([("app_id", "in", self.ids), ("revoked", "=", False)])
         )
         tokens._revoke()
 
@@ -185,7 +235,11 @@ class SecureApiClient(models.Model):
         Holds what token issuance and token checks need, the JWT key among
         it, so a JWT is verified with no query once the cache is warm.
         """
-        client = self.sudo().with_context(active_test=False).search([("client_id", "=", client_id)], limit=1)
+        client = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("client_id", "=", client_id)], limit=1)
+        )
         if not client:
             return None
         return client._state_dict()
@@ -223,4 +277,3 @@ class SecureApiClient(models.Model):
         if not self.active:
             raise UserError(_("This client app is disabled."))
         return self.env["secure.api.token"].sudo()._issue(self, token_type, scope)
-

@@ -9,8 +9,10 @@ class SecureApiDefault(models.Model):
     _description = "API Default Value"
     _order = "api_id, id"
 
-    api_id = fields.Many2one("secure.api", required=True, ondelete="cascade", index=True)
-    field_id = fields.Many2one("ir.model.fields", string="Field", required=True, ondelete="cascade")
+    api_id = fields.Many2one(
+        "secure.api", required=True, ondelete="cascade", index=True
+    )
+    field_id = fields.Many2one("ir.model.fields", required=True, ondelete="cascade")
     expression = fields.Char(
         required=True,
         help="A Python expression evaluated safely at create time, e.g. today, now, "
@@ -28,8 +30,9 @@ class SecureApiDefault(models.Model):
     def _check_model(self):
         for line in self:
             if line.field_id.model not in line.api_id._get_model_names():
-                raise ValidationError(_("The default's field must belong to a model of the API."))
-
+                raise ValidationError(
+                    _("The default's field must belong to a model of the API.")
+                )
 
     @api.model
     def _evaluate(self, expression):

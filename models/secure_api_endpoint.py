@@ -25,7 +25,9 @@ class SecureApiEndpoint(models.Model):
     _order = "api_id, id"
     _rec_name = "path"
 
-    api_id = fields.Many2one("secure.api", required=True, ondelete="cascade", index=True)
+    api_id = fields.Many2one(
+        "secure.api", required=True, ondelete="cascade", index=True
+    )
     operation = fields.Selection(
         [
             ("search", "Search"),
@@ -41,10 +43,16 @@ class SecureApiEndpoint(models.Model):
     http_method = fields.Char(string="HTTP Method", required=True, readonly=True)
     path = fields.Char(required=True, readonly=True)
     active = fields.Boolean(default=True, help="Switched-off endpoints answer 404.")
-    statistic_ids = fields.One2many("secure.api.statistic", "endpoint_id", string="Statistics")
+    statistic_ids = fields.One2many(
+        "secure.api.statistic", "endpoint_id", string="Statistics"
+    )
 
     _sql_constraints = [
-        ("operation_uniq", "unique (api_id, operation)", "An API has one endpoint per operation."),
+        (
+            "operation_uniq",
+            "unique (api_id, operation)",
+            "An API has one endpoint per operation.",
+        ),
     ]
 
     @api.model

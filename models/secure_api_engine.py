@@ -21,9 +21,8 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from ..core import cors as core_cors
 from ..core import domain as core_domain
 from ..core import params as core_params
-from ..core import routing
+from ..core import routing, serializer
 from ..core import rpc as core_rpc
-from ..core import serializer
 from ..core import tokens as core_tokens
 from ..core.exceptions import (
     ApiError,
@@ -65,8 +64,18 @@ class _Call:
     """Everything resolved about one request, handed between the steps."""
 
     __slots__ = (
-        "spec", "model", "model_spec", "operation", "record_id", "method", "env",
-        "principal", "params", "body", "codecs", "test_mode",
+        "spec",
+        "model",
+        "model_spec",
+        "operation",
+        "record_id",
+        "method",
+        "env",
+        "principal",
+        "params",
+        "body",
+        "codecs",
+        "test_mode",
     )
 
     def __init__(self, **values):
@@ -77,7 +86,9 @@ class _Call:
         codec = self.codecs.get(model)
         if codec is None:
             spec = self.spec
-            codec = self.codecs[model] = IdCodec(spec["obfuscate"], spec["salt"], model, spec["min_length"])
+            codec = self.codecs[model] = IdCodec(
+                spec["obfuscate"], spec["salt"], model, spec["min_length"]
+            )
         return codec
 
 
@@ -105,7 +116,9 @@ class SecureApiEngine(models.AbstractModel):
         spec = call = None
         status = 500
         try:
-            api_id, rest = routing.split_route(req["path"], self.env["secure.api"]._get_route_map())
+            api_id, rest = routing.split_route(
+                req["path"], self.env["secure.api"]._get_route_map()
+            )
             spec = self.env["secure.api"]._get_spec(api_id)
             if spec is None:
                 raise NotFound("Unknown route", name="unknown_route")
@@ -119,9 +132,25 @@ class SecureApiEngine(models.AbstractModel):
                 headers["X-Test-Mode"] = "1"
             return status, headers, envelope(result=result)
         except Exception as error:  # noqa: BLE001 - every error becomes a response
-            if isinstance(error, psycopg2.OperationalError) and error.pgcode in RETRYABLE:
+            if (
+                isinstance(error, psycopg2.OperationalError)
+                and error.pgcode in RETRYABLE
+            ):
                 raise
             api_error = self._to_api_error(error, request_id)
+            if (
+                isinstance(api_error, Unauthorized)
+                and "WWW-Authenticate" not in api_error.headers
+            ):
+                # RFC 6750 3: no error code when no credentials were sent.
+                code = (
+                    api_error.name
+                    if api_error.name in ("invalid_token", "invalid_request")
+                    else None
+                )
+                api_error.headers["WWW-Authenticate"] = core_tokens.www_authenticate(
+                    code, api_error.message if code else None
+                )
             status, error_headers, body = error_payload(api_error, request_id)
             headers.update(error_headers)
             if call is not None and call.test_mode:
@@ -158,7 +187,9 @@ class SecureApiEngine(models.AbstractModel):
         headers.update(cors_headers)
         if spec["multi_model"] and rest:
             rest = rest[1:]
-        headers["Allow"] = ", ".join(routing.allowed_methods(spec["operations"], routing.shape_of(rest)))
+        headers["Allow"] = ", ".join(
+            routing.allowed_methods(spec["operations"], routing.shape_of(rest))
+        )
         return 204, headers, None
 
     @api.model
@@ -168,18 +199,39 @@ class SecureApiEngine(models.AbstractModel):
         The same authentication, scope (``read``), field whitelist and forced
         domain apply as to reading the record through the API.
         """
-        spec = self.env["secure.api"]._get_spec(api_id) if api_id in self.env["secure.api"]._get_route_map().values() else None
-        if spec is None or model not in spec["models"] or "read" not in spec["operations"]:
+        spec = (
+            self.env["secure.api"]._get_spec(api_id)
+            if api_id in self.env["secure.api"]._get_route_map().values()
+            else None
+        )
+        if (
+            spec is None
+            or model not in spec["models"]
+            or "read" not in spec["operations"]
+        ):
             raise NotFound()
         model_spec = spec["models"][model]
-        fspec = next((f for f in model_spec["fields"] if f["name"] == field_name and f["type"] == "binary"), None)
+        fspec = next(
+            (
+                f
+                for f in model_spec["fields"]
+                if f["name"] == field_name and f["type"] == "binary"
+            ),
+            None,
+        )
         if fspec is None:
             raise NotFound()
         principal = self._authenticate(spec, req)
         if principal["scope"] is not None and "read" not in principal["scope"]:
-            raise Forbidden("The token's scope does not include 'read'", name="insufficient_scope")
+            raise Forbidden(
+                "The token's scope does not include 'read'", name="insufficient_scope"
+            )
         app = principal.get("app")
-        env = self.env(user=principal["uid"], su=False, context={"api_id": spec["id"], "app_id": app and app["id"]})
+        env = self.env(
+            user=principal["uid"],
+            su=False,
+            context={"api_id": spec["id"], "app_id": app and app["id"]},
+        )
         call = _Call(spec=spec, model=model, model_spec=model_spec, env=env, codecs={})
         return self._find(call, record_id), field_name
 
@@ -199,11 +251,20 @@ class SecureApiEngine(models.AbstractModel):
             raise NotFound("Unknown route", name="unknown_route")
         operation, record_id, method = routing.operation_for(req["method"], rest)
         if operation not in spec["operations"]:
-            raise MethodNotAllowed(routing.allowed_methods(spec["operations"], routing.shape_of(rest)))
+            raise MethodNotAllowed(
+                routing.allowed_methods(spec["operations"], routing.shape_of(rest))
+            )
         endpoint = spec["endpoints"].get(operation)
         if not endpoint or not endpoint["active"]:
             raise NotFound("Unknown route", name="unknown_route")
-        max_body = int(self.env["ir.config_parameter"].sudo().get_param("secure_api.max_body_kb", 1024)) * 1024
+        max_body = (
+            int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("secure_api.max_body_kb", 1024)
+            )
+            * 1024
+        )
         if len(req["body"] or b"") > max_body:
             raise PayloadTooLarge(f"The body is larger than {max_body} bytes")
         principal = self._authenticate(spec, req)
@@ -213,7 +274,9 @@ class SecureApiEngine(models.AbstractModel):
                 name="insufficient_scope",
                 headers={
                     "WWW-Authenticate": core_tokens.www_authenticate(
-                        "insufficient_scope", f"This call needs the '{operation}' scope", scope=operation
+                        "insufficient_scope",
+                        f"This call needs the '{operation}' scope",
+                        scope=operation,
                     )
                 },
             )
@@ -263,22 +326,46 @@ class SecureApiEngine(models.AbstractModel):
         if spec["auth_mode"] == "public":
             if not spec["run_as_uid"]:
                 raise NotFound("Unknown route", name="unknown_route")
-            return {"uid": spec["run_as_uid"], "scope": None, "app": None, "session": False}
+            return {
+                "uid": spec["run_as_uid"],
+                "scope": None,
+                "app": None,
+                "session": False,
+            }
         query_token = any(key == "access_token" for key, _value in req["query"])
         token = core_tokens.parse_bearer(req["headers"].get("authorization"))
         if query_token:
             raise Unauthorized(
-                "Send the token in the Authorization header, never in the URL", name="invalid_request"
+                "Send the token in the Authorization header, never in the URL",
+                name="invalid_request",
             )
         if token:
-            leeway = int(self.env["ir.config_parameter"].sudo().get_param("secure_api.jwt_leeway", 30))
-            found = self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
+            leeway = int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("secure_api.jwt_leeway", 30)
+            )
+            found = (
+                self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
+            )
             app = found["app"]
             if app["id"] not in spec["client_ids"]:
-                raise Forbidden("This client app may not call this API", name="client_not_allowed")
-            return {"uid": app["uid"], "scope": set(found["scope"].split()), "app": app, "session": False}
+                raise Forbidden(
+                    "This client app may not call this API", name="client_not_allowed"
+                )
+            return {
+                "uid": app["uid"],
+                "scope": set(found["scope"].split()),
+                "app": app,
+                "session": False,
+            }
         if req.get("session_uid"):
-            return {"uid": req["session_uid"], "scope": None, "app": None, "session": True}
+            return {
+                "uid": req["session_uid"],
+                "scope": None,
+                "app": None,
+                "session": True,
+            }
         raise Unauthorized("Authentication required", name="unauthorized")
 
     def _check_csrf(self, spec, req, kind):
@@ -332,7 +419,9 @@ class SecureApiEngine(models.AbstractModel):
         rid = call.codec_for(call.model).decode(record_id_text)
         if rid is None:
             raise NotFound()
-        record = self._model(call).search(self._forced(call, [("id", "=", rid)]), limit=1)
+        record = self._model(call).search(
+            self._forced(call, [("id", "=", rid)]), limit=1
+        )
         if not record:
             raise NotFound()
         return record
@@ -365,25 +454,45 @@ class SecureApiEngine(models.AbstractModel):
                     ids.update(value or [])
             if ids:
                 subnames = [sub["name"] for sub in fspec["related"]]
-                comodel = call.env[fspec["relation"]].with_context(bin_size=True).browse(sorted(ids))
-                related_rows[fspec["name"]] = {row["id"]: row for row in comodel.read(subnames)}
-        writer = serializer.RecordWriter(call.model_spec, call.codec_for, call.spec["id"], call.spec["binary_mode"])
+                comodel = (
+                    call.env[fspec["relation"]]
+                    .with_context(bin_size=True)
+                    .browse(sorted(ids))
+                )
+                related_rows[fspec["name"]] = {
+                    row["id"]: row for row in comodel.read(subnames)
+                }
+        writer = serializer.RecordWriter(
+            call.model_spec, call.codec_for, call.spec["id"], call.spec["binary_mode"]
+        )
         return [writer.record(row, selected, related_rows) for row in rows]
 
     def _op_search(self, call):
         spec, params = call.spec, call.params
-        searchable = {f["alias"]: f for f in call.model_spec["fields"] if f["searchable"]}
+        searchable = {
+            f["alias"]: f for f in call.model_spec["fields"] if f["searchable"]
+        }
         client_domain = core_domain.validate(
-            core_domain.parse_literal(params.get("domain") or "[]"), searchable, call.codec_for, call.model
+            core_domain.parse_literal(params.get("domain") or "[]"),
+            searchable,
+            call.codec_for,
+            call.model,
         )
         domain = self._forced(call, client_domain)
-        limit = core_params.parse_limit(params.get("limit"), spec["default_limit"], spec["max_limit"])
+        limit = core_params.parse_limit(
+            params.get("limit"), spec["default_limit"], spec["max_limit"]
+        )
         offset = core_params.parse_offset(params.get("offset"))
         order = core_params.parse_order(
-            params.get("order"), {alias: f["name"] for alias, f in searchable.items()}, spec["default_order"]
+            params.get("order"),
+            {alias: f["name"] for alias, f in searchable.items()},
+            spec["default_order"],
         )
         readable = self._readable(call)
-        selected = [readable[name] for name in core_params.parse_fields(params.get("fields"), readable)]
+        selected = [
+            readable[name]
+            for name in core_params.parse_fields(params.get("fields"), readable)
+        ]
         count = core_params.parse_count(params.get("count"))
         model = self._model(call)
         records = model.search(domain, offset=offset, limit=limit, order=order)
@@ -399,7 +508,10 @@ class SecureApiEngine(models.AbstractModel):
 
     def _op_read(self, call):
         readable = self._readable(call)
-        selected = [readable[name] for name in core_params.parse_fields(call.params.get("fields"), readable)]
+        selected = [
+            readable[name]
+            for name in core_params.parse_fields(call.params.get("fields"), readable)
+        ]
         return self._render(call, self._find(call, call.record_id), selected)[0]
 
     def _values(self, call, payload, index=None):
@@ -425,9 +537,14 @@ class SecureApiEngine(models.AbstractModel):
         """Writes may not move records outside what the API exposes."""
         if not call.spec["domain"] or not records:
             return
-        inside = self._model(call).search_count(self._forced(call, [("id", "in", records.ids)]))
+        inside = self._model(call).search_count(
+            self._forced(call, [("id", "in", records.ids)])
+        )
         if inside != len(records):
-            raise Unprocessable("The values would put the record outside this API", name="outside_domain")
+            raise Unprocessable(
+                "The values would put the record outside this API",
+                name="outside_domain",
+            )
 
     def _batch(self, call, items, action):
         """Run ``action(item)`` for each item; name the failing index.
@@ -441,7 +558,13 @@ class SecureApiEngine(models.AbstractModel):
                 result = action(items)
                 call.env.flush_all()
                 return result
-        except (ValidationError, UserError, AccessError, MissingError, psycopg2.IntegrityError) as error:
+        except (
+            ValidationError,
+            UserError,
+            AccessError,
+            MissingError,
+            psycopg2.IntegrityError,
+        ) as error:
             if len(items) == 1:
                 raise
             first_error = error
@@ -450,7 +573,13 @@ class SecureApiEngine(models.AbstractModel):
                 with self.env.cr.savepoint():
                     action([item])
                     call.env.flush_all()
-            except (ValidationError, UserError, AccessError, MissingError, psycopg2.IntegrityError) as error:
+            except (
+                ValidationError,
+                UserError,
+                AccessError,
+                MissingError,
+                psycopg2.IntegrityError,
+            ) as error:
                 api_error = self._to_api_error(error, None)
                 api_error.message = f"Item {index}: {api_error.message}"
                 api_error.data["index"] = index
@@ -462,11 +591,18 @@ class SecureApiEngine(models.AbstractModel):
         bulk = isinstance(body, list)
         items = body if bulk else [body]
         if not isinstance(body, list | dict):
-            raise BadRequest("The body must be a JSON object or an array of objects", name="invalid_body")
+            raise BadRequest(
+                "The body must be a JSON object or an array of objects",
+                name="invalid_body",
+            )
         if not items or len(items) > MAX_BULK:
-            raise BadRequest(f"Send between 1 and {MAX_BULK} records", name="invalid_body")
+            raise BadRequest(
+                f"Send between 1 and {MAX_BULK} records", name="invalid_body"
+            )
         vals_list = [
-            self._apply_defaults(call, self._values(call, item, index if bulk else None))
+            self._apply_defaults(
+                call, self._values(call, item, index if bulk else None)
+            )
             for index, item in enumerate(items)
         ]
         model = self._model(call)
@@ -492,25 +628,40 @@ class SecureApiEngine(models.AbstractModel):
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
-                raise BadRequest(f"At most {MAX_BULK} records per request", name="invalid_body")
+                raise BadRequest(
+                    f"At most {MAX_BULK} records per request", name="invalid_body"
+                )
             pairs = []
             for index, item in enumerate(body):
                 if not isinstance(item, dict):
-                    raise BadRequest(f"Item {index} is not an object", name="invalid_body", data={"index": index})
+                    raise BadRequest(
+                        f"Item {index} is not an object",
+                        name="invalid_body",
+                        data={"index": index},
+                    )
                 values = dict(item)
                 rid = codec.decode(values.pop("id", None))
                 if rid is None:
-                    raise BadRequest(f"Item {index} has no valid id", name="invalid_id", data={"index": index})
+                    raise BadRequest(
+                        f"Item {index} has no valid id",
+                        name="invalid_id",
+                        data={"index": index},
+                    )
                 pairs.append((rid, self._values(call, values, index)))
             ids = [rid for rid, _vals in pairs]
             if len(set(ids)) != len(ids):
                 raise BadRequest("The same id appears twice", name="invalid_body")
             records = self._find_many(call, ids)
             model = self._model(call)
-            self._batch(call, pairs, lambda chunk: [model.browse(rid).write(vals) for rid, vals in chunk])
+            self._batch(
+                call,
+                pairs,
+                lambda chunk: [model.browse(rid).write(vals) for rid, vals in chunk],
+            )
         else:
             raise BadRequest(
-                'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]', name="invalid_body"
+                'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]',
+                name="invalid_body",
             )
         self._check_in_domain(call, records)
         return 200, self._render(call, records)
@@ -522,7 +673,9 @@ class SecureApiEngine(models.AbstractModel):
         else:
             body = call.body
             if not isinstance(body, dict) or set(body) != {"ids"}:
-                raise BadRequest('Bulk delete takes {"ids": [...]}', name="invalid_body")
+                raise BadRequest(
+                    'Bulk delete takes {"ids": [...]}', name="invalid_body"
+                )
             records = self._find_many(call, serializer.decode_ids(body["ids"], codec))
         ids = records.ids
         records.unlink()
@@ -534,24 +687,37 @@ class SecureApiEngine(models.AbstractModel):
         if method is None or method["on_records"] != (call.record_id is not None):
             raise NotFound("Unknown method", name="unknown_method")
         args, kwargs = core_rpc.check_call(call.body)
-        target = self._find(call, call.record_id) if call.record_id is not None else self._model(call)
+        target = (
+            self._find(call, call.record_id)
+            if call.record_id is not None
+            else self._model(call)
+        )
         function = getattr(target, method["name"], None)
         if not callable(function):
             raise NotFound("Unknown method", name="unknown_method")
         try:
             inspect.signature(function).bind(*args, **kwargs)
         except TypeError as error:
-            raise BadRequest(f"Wrong arguments: {error}", name="invalid_arguments") from None
+            raise BadRequest(
+                f"Wrong arguments: {error}", name="invalid_arguments"
+            ) from None
         result = function(*args, **kwargs)
         result = self._plain(call, result)
         model_fields = call.env[call.model]._fields
 
         def relation_of(key):
             field = model_fields.get(key)
-            return field.comodel_name if field is not None and field.relational else None
+            return (
+                field.comodel_name if field is not None and field.relational else None
+            )
 
         encoded = core_rpc.encode_result(
-            result, method["encoding"], call.model, call.codec_for, relation_of, method["keys"]
+            result,
+            method["encoding"],
+            call.model,
+            call.codec_for,
+            relation_of,
+            method["keys"],
         )
         return 200, encoded
 

@@ -8,8 +8,20 @@ RELATIONAL = ("many2one", "one2many", "many2many")
 # Fields the engine renders and accepts; others (e.g. properties, reference)
 # have no stable JSON shape in the contract.
 SUPPORTED_TYPES = (
-    "char", "text", "html", "integer", "float", "monetary", "boolean", "selection",
-    "date", "datetime", "binary", "many2one", "one2many", "many2many",
+    "char",
+    "text",
+    "html",
+    "integer",
+    "float",
+    "monetary",
+    "boolean",
+    "selection",
+    "date",
+    "datetime",
+    "binary",
+    "many2one",
+    "one2many",
+    "many2many",
 )
 
 
@@ -19,11 +31,12 @@ class SecureApiField(models.Model):
     _description = "Exposed API Field"
     _order = "api_id, sequence, id"
 
-    api_id = fields.Many2one("secure.api", required=True, ondelete="cascade", index=True)
+    api_id = fields.Many2one(
+        "secure.api", required=True, ondelete="cascade", index=True
+    )
     sequence = fields.Integer(default=10)
     field_id = fields.Many2one(
         "ir.model.fields",
-        string="Field",
         required=True,
         ondelete="cascade",
         domain="[('ttype', 'in', %s)]" % (list(SUPPORTED_TYPES),),
@@ -41,7 +54,8 @@ class SecureApiField(models.Model):
         "line_id",
         "field_id",
         string="Related Fields",
-        domain="[('model', '=', relation), ('ttype', 'in', %s)]" % (list(SUPPORTED_TYPES),),
+        domain="[('model', '=', relation), ('ttype', 'in', %s)]"
+        % (list(SUPPORTED_TYPES),),
         help="Fields of the related record returned inside this field's value.",
     )
     public_name = fields.Char(compute="_compute_public_name", string="Name in API")
@@ -56,32 +70,48 @@ class SecureApiField(models.Model):
         for line in self:
             name = line.public_name
             if line.alias and not ALIAS_RE.match(line.alias):
-                raise ValidationError(_("The alias '%s' is not a valid identifier.", line.alias))
+                raise ValidationError(
+                    _("The alias '%s' is not a valid identifier.", line.alias)
+                )
             if name == "id" or line.field_id.name == "id":
                 raise ValidationError(_("The record id is always exposed as 'id'."))
             same = line.api_id.field_ids.filtered(
-                lambda other, line=line: other != line
-                and other.model_name == line.model_name
-                and other.public_name == line.public_name
+                lambda other, line=line: (
+                    other != line
+                    and other.model_name == line.model_name
+                    and other.public_name == line.public_name
+                )
             )
             if same:
-                raise ValidationError(_("The name '%s' is exposed twice in this API.", name))
+                raise ValidationError(
+                    _("The name '%s' is exposed twice in this API.", name)
+                )
 
     @api.constrains("field_id", "api_id")
     def _check_model(self):
         for line in self:
             if line.field_id.model not in line.api_id._get_model_names():
                 raise ValidationError(
-                    _("Field %(field)s does not belong to a model of the API.", field=line.field_id.display_name)
+                    _(
+                        "Field %(field)s does not belong to a model of the API.",
+                        field=line.field_id.display_name,
+                    )
                 )
             if line.field_id.ttype not in SUPPORTED_TYPES:
-                raise ValidationError(_("Fields of type %s cannot be exposed.", line.field_id.ttype))
+                raise ValidationError(
+                    _("Fields of type %s cannot be exposed.", line.field_id.ttype)
+                )
 
     @api.constrains("writable", "field_id")
     def _check_writable(self):
         for line in self:
             if line.writable and not line._is_writable_field():
-                raise ValidationError(_("Field %s is read-only and cannot be writable.", line.field_id.name))
+                raise ValidationError(
+                    _(
+                        "Field %s is read-only and cannot be writable.",
+                        line.field_id.name,
+                    )
+                )
 
     @api.constrains("related_field_ids", "field_id")
     def _check_related_fields(self):
@@ -90,12 +120,13 @@ class SecureApiField(models.Model):
                 continue
             if line.field_id.ttype not in RELATIONAL:
                 raise ValidationError(_("Only relational fields have related fields."))
-            wrong = line.related_field_ids.filtered(lambda f, line=line: f.model != line.field_id.relation)
+            wrong = line.related_field_ids.filtered(
+                lambda f, line=line: f.model != line.field_id.relation
+            )
             if wrong:
                 raise ValidationError(
                     _("Related fields must belong to %s.", line.field_id.relation)
                 )
-
 
     def _orm_field(self):
         self.ensure_one()
@@ -123,7 +154,11 @@ class SecureApiField(models.Model):
                 sub_field = comodel_fields.get(sub.name)
                 if sub_field is not None:
                     related.append(
-                        {"name": sub.name, "type": sub_field.type, "relation": sub_field.comodel_name}
+                        {
+                            "name": sub.name,
+                            "type": sub_field.type,
+                            "relation": sub_field.comodel_name,
+                        }
                     )
         selection = None
         if field.type == "selection":

@@ -8,12 +8,42 @@ METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # API's field, domain and operation limits.
 FORBIDDEN_METHODS = frozenset(
     {
-        "browse", "copy", "create", "unlink", "write", "read", "search", "search_read",
-        "search_count", "read_group", "web_search_read", "web_read", "name_search",
-        "sudo", "with_user", "with_context", "with_env", "with_company", "exists", "export_data",
-        "load", "fields_get", "mapped", "filtered", "sorted", "ensure_one", "invalidate_cache",
-        "flush", "check_access_rights", "check_access_rule", "toggle_active", "action_archive",
-        "action_unarchive", "message_post", "get_metadata", "init",
+        "browse",
+        "copy",
+        "create",
+        "unlink",
+        "write",
+        "read",
+        "search",
+        "search_read",
+        "search_count",
+        "read_group",
+        "web_search_read",
+        "web_read",
+        "name_search",
+        "sudo",
+        "with_user",
+        "with_context",
+        "with_env",
+        "with_company",
+        "exists",
+        "export_data",
+        "load",
+        "fields_get",
+        "mapped",
+        "filtered",
+        "sorted",
+        "ensure_one",
+        "invalidate_cache",
+        "flush",
+        "check_access_rights",
+        "check_access_rule",
+        "toggle_active",
+        "action_archive",
+        "action_unarchive",
+        "message_post",
+        "get_metadata",
+        "init",
     }
 )
 
@@ -24,13 +54,18 @@ class SecureApiMethod(models.Model):
     _description = "API RPC Method"
     _order = "api_id, name"
 
-    api_id = fields.Many2one("secure.api", required=True, ondelete="cascade", index=True)
-    model_id = fields.Many2one(
-        "ir.model", string="Model", ondelete="cascade", help="Multi-model APIs: the model of the method."
+    api_id = fields.Many2one(
+        "secure.api", required=True, ondelete="cascade", index=True
     )
-    name = fields.Char(string="Method", required=True)
+    model_id = fields.Many2one(
+        "ir.model",
+        ondelete="cascade",
+        help="Multi-model APIs: the model of the method.",
+    )
+    name = fields.Char(string="Method Name", required=True)
     on_records = fields.Boolean(
-        default=True, help="Called on the record of the URL (POST /api/<route>/<id>/<method>)."
+        default=True,
+        help="Called on the record of the URL (POST /api/<route>/<id>/<method>).",
     )
     response_encoding = fields.Selection(
         [
@@ -43,11 +78,17 @@ class SecureApiMethod(models.Model):
         required=True,
         help="How ids in the result are obfuscated when the API obfuscates ids.",
     )
-    encoded_keys = fields.Char(help="Manual encoding: comma-separated keys holding ids.")
+    encoded_keys = fields.Char(
+        help="Manual encoding: comma-separated keys holding ids."
+    )
     description = fields.Text()
 
     _sql_constraints = [
-        ("name_uniq", "unique (api_id, model_id, name)", "This method is already whitelisted."),
+        (
+            "name_uniq",
+            "unique (api_id, model_id, name)",
+            "This method is already whitelisted.",
+        ),
     ]
 
     @api.constrains("name", "api_id", "model_id")
@@ -55,12 +96,25 @@ class SecureApiMethod(models.Model):
         for line in self:
             if not METHOD_RE.match(line.name or "") or line.name in FORBIDDEN_METHODS:
                 raise ValidationError(
-                    _("'%s' cannot be whitelisted: public methods only, and no ORM entry point.", line.name)
-                )
-            models_names = [line.model_id.model] if line.model_id else line.api_id._get_model_names()
-            for model_name in models_names:
-                if model_name in self.env and not callable(getattr(self.env[model_name], line.name, None)):
-                    raise ValidationError(
-                        _("Model %(model)s has no method %(method)s.", model=model_name, method=line.name)
+                    _(
+                        "'%s' cannot be whitelisted: public methods only, "
+                        "and no ORM entry point.",
+                        line.name,
                     )
-
+                )
+            models_names = (
+                [line.model_id.model]
+                if line.model_id
+                else line.api_id._get_model_names()
+            )
+            for model_name in models_names:
+                if model_name in self.env and not callable(
+                    getattr(self.env[model_name], line.name, None)
+                ):
+                    raise ValidationError(
+                        _(
+                            "Model %(model)s has no method %(method)s.",
+                            model=model_name,
+                            method=line.name,
+                        )
+                    )

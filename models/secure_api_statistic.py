@@ -24,29 +24,63 @@ def buffer_for(dbname):
         return buffer
 
 
+# Additive upsert: concurrent flushes from any number of workers commute.
+UPSERT_SQL = """
+INSERT INTO secure_api_statistic AS s
+    (api_id, endpoint_id, app_id, bucket, calls, errors,
+     duration_total_ms, duration_avg_ms, error_rate,
+     operation, create_uid, write_uid, create_date, write_date)
+SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s,
+       (SELECT operation FROM secure_api_endpoint WHERE id = %s),
+       1, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+ WHERE EXISTS (SELECT 1 FROM secure_api WHERE id = %s)
+ON CONFLICT (api_id, COALESCE(endpoint_id, 0), COALESCE(app_id, 0), bucket)
+DO UPDATE SET
+    calls = s.calls + EXCLUDED.calls,
+    errors = s.errors + EXCLUDED.errors,
+    duration_total_ms = s.duration_total_ms + EXCLUDED.duration_total_ms,
+    duration_avg_ms = (s.duration_total_ms + EXCLUDED.duration_total_ms)
+                      / GREATEST(s.calls + EXCLUDED.calls, 1),
+    error_rate = 100.0 * (s.errors + EXCLUDED.errors)
+                 / GREATEST(s.calls + EXCLUDED.calls, 1),
+    write_date = EXCLUDED.write_date
+"""
+
+
 class SecureApiStatistic(models.Model):
     _name = "secure.api.statistic"
     _description = "API Usage Statistic"
     _order = "bucket desc, api_id"
     _rec_name = "bucket"
 
-    api_id = fields.Many2one("secure.api", string="API", required=True, ondelete="cascade", index=True)
-    endpoint_id = fields.Many2one("secure.api.endpoint", string="Endpoint", ondelete="cascade", index=True)
-    app_id = fields.Many2one("secure.api.client", string="Client App", ondelete="cascade", index=True)
+    api_id = fields.Many2one(
+        "secure.api", string="API", required=True, ondelete="cascade", index=True
+    )
+    endpoint_id = fields.Many2one("secure.api.endpoint", ondelete="cascade", index=True)
+    app_id = fields.Many2one(
+        "secure.api.client", string="Client App", ondelete="cascade", index=True
+    )
     operation = fields.Selection(related="endpoint_id.operation", store=True)
     bucket = fields.Datetime(string="Hour", required=True, index=True)
     calls = fields.Integer(aggregator="sum")
     errors = fields.Integer(aggregator="sum")
     duration_total_ms = fields.Float(string="Total Duration (ms)", aggregator="sum")
     duration_avg_ms = fields.Float(
-        string="Average Duration (ms)", compute="_compute_duration_avg_ms", store=True, aggregator="avg"
+        string="Average Duration (ms)",
+        compute="_compute_duration_avg_ms",
+        store=True,
+        aggregator="avg",
     )
-    error_rate = fields.Float(compute="_compute_duration_avg_ms", store=True, aggregator="avg")
+    error_rate = fields.Float(
+        compute="_compute_duration_avg_ms", store=True, aggregator="avg"
+    )
 
     @api.depends("calls", "errors", "duration_total_ms")
     def _compute_duration_avg_ms(self):
         for stat in self:
-            stat.duration_avg_ms = stat.duration_total_ms / stat.calls if stat.calls else 0.0
+            stat.duration_avg_ms = (
+                stat.duration_total_ms / stat.calls if stat.calls else 0.0
+            )
             stat.error_rate = 100.0 * stat.errors / stat.calls if stat.calls else 0.0
 
     def init(self):
@@ -80,37 +114,27 @@ class SecureApiStatistic(models.Model):
         if not counters:
             return 0
         rows = [
-            (api_id, endpoint_id or None, app_id or None, datetime.utcfromtimestamp(bucket),
-             calls, errors, duration, duration / calls if calls else 0.0,
-             100.0 * errors / calls if calls else 0.0)
-            for (api_id, endpoint_id, app_id, bucket), (calls, errors, duration) in counters.items()
+            (
+                api_id,
+                endpoint_id or None,
+                app_id or None,
+                datetime.utcfromtimestamp(bucket),
+                calls,
+                errors,
+                duration,
+                duration / calls if calls else 0.0,
+                100.0 * errors / calls if calls else 0.0,
+            )
+            for (api_id, endpoint_id, app_id, bucket), (
+                calls,
+                errors,
+                duration,
+            ) in counters.items()
         ]
         try:
             with self.env.cr.savepoint():
                 for row in rows:
-                    self.env.cr.execute(
-                        """
-                        INSERT INTO secure_api_statistic AS s
-                            (api_id, endpoint_id, app_id, bucket, calls, errors,
-                             duration_total_ms, duration_avg_ms, error_rate,
-                             operation, create_uid, write_uid, create_date, write_date)
-                        SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                               (SELECT operation FROM secure_api_endpoint WHERE id = %s),
-                               1, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-                         WHERE EXISTS (SELECT 1 FROM secure_api WHERE id = %s)
-                        ON CONFLICT (api_id, COALESCE(endpoint_id, 0), COALESCE(app_id, 0), bucket)
-                        DO UPDATE SET
-                            calls = s.calls + EXCLUDED.calls,
-                            errors = s.errors + EXCLUDED.errors,
-                            duration_total_ms = s.duration_total_ms + EXCLUDED.duration_total_ms,
-                            duration_avg_ms = (s.duration_total_ms + EXCLUDED.duration_total_ms)
-                                              / GREATEST(s.calls + EXCLUDED.calls, 1),
-                            error_rate = 100.0 * (s.errors + EXCLUDED.errors)
-                                         / GREATEST(s.calls + EXCLUDED.calls, 1),
-                            write_date = EXCLUDED.write_date
-                        """,
-                        [*row, row[1], row[0]],
-                    )
+                    self.env.cr.execute(UPSERT_SQL, [*row, row[1], row[0]])
         except Exception:
             buffer.restore(counters)
             raise
@@ -150,7 +174,10 @@ def _ensure_flusher(dbname):
             return
         interval = tools.config.get("secure_api_stats_interval") or 5
         thread = threading.Thread(
-            target=_flush_loop, args=(dbname, float(interval)), name=f"secure_api.stats.{dbname}", daemon=True
+            target=_flush_loop,
+            args=(dbname, float(interval)),
+            name=f"secure_api.stats.{dbname}",
+            daemon=True,
         )
         _FLUSHERS[key] = thread
         thread.start()
@@ -159,9 +186,11 @@ def _ensure_flusher(dbname):
 @atexit.register
 def _flush_all_at_exit():
     """Flush what is left when a worker stops, so recycling loses nothing."""
-    for (pid, dbname) in list(_FLUSHERS):
+    for pid, dbname in list(_FLUSHERS):
         if pid == os.getpid():
             try:
                 _flush_db(dbname)
             except Exception:
-                _logger.exception("secure_api: final statistics flush failed for %s", dbname)
+                _logger.exception(
+                    "secure_api: final statistics flush failed for %s", dbname
+                )

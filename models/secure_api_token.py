@@ -16,13 +16,25 @@ class SecureApiToken(models.Model):
     _order = "issued_at desc, id desc"
     _rec_name = "token_prefix"
 
-    app_id = fields.Many2one("secure.api.client", string="Client App", required=True, ondelete="cascade", index=True)
-    token_type = fields.Selection([("opaque", "Opaque"), ("jwt", "JWT")], required=True, default="opaque")
-    token_hash = fields.Char(required=True, index=True, copy=False, groups=fields.NO_ACCESS)
+    app_id = fields.Many2one(
+        "secure.api.client",
+        string="Client App",
+        required=True,
+        ondelete="cascade",
+        index=True,
+    )
+    token_type = fields.Selection(
+        [("opaque", "Opaque"), ("jwt", "JWT")], required=True, default="opaque"
+    )
+    token_hash = fields.Char(
+        required=True, index=True, copy=False, groups=fields.NO_ACCESS
+    )
     token_prefix = fields.Char(string="Prefix", readonly=True)
     jti = fields.Char(string="JWT ID", index=True, readonly=True)
     scope = fields.Char(readonly=True)
-    issued_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
+    issued_at = fields.Datetime(
+        required=True, default=fields.Datetime.now, readonly=True
+    )
     expires_at = fields.Datetime(required=True, readonly=True, index=True)
     revoked = fields.Boolean(readonly=True, index=True)
     revoked_at = fields.Datetime(readonly=True)
@@ -62,7 +74,9 @@ class SecureApiToken(models.Model):
     @api.model
     def _cron_update_state(self):
         """Flip active tokens whose expiry has passed to ``expired``."""
-        expired = self.sudo().search([("state", "=", "active"), ("expires_at", "<=", fields.Datetime.now())])
+        expired = self.sudo().search(
+            [("state", "=", "active"), ("expires_at", "<=", fields.Datetime.now())]
+        )
         if expired:
             self.env.add_to_compute(self._fields["state"], expired)
             expired.flush_recordset(["state"])
@@ -73,7 +87,13 @@ class SecureApiToken(models.Model):
         """Delete tokens expired or revoked more than ``days`` days ago."""
         limit = fields.Datetime.now() - timedelta(days=days)
         old = self.sudo().search(
-            ["|", ("expires_at", "<", limit), "&", ("revoked", "=", True), ("revoked_at", "<", limit)]
+            [
+                "|",
+                ("expires_at", "<", limit),
+                "&",
+                ("revoked", "=", True),
+                ("revoked_at", "<", limit),
+            ]
         )
         count = len(old)
         old.unlink()
@@ -94,7 +114,12 @@ class SecureApiToken(models.Model):
         Only the hash of the token is stored. Returns the RFC 6749 5.1 body.
         """
         state = app._state_dict()
-        if token_type == "jwt" and not state["allow_jwt"] or token_type == "opaque" and not state["allow_opaque"]:
+        if (
+            token_type == "jwt"
+            and not state["allow_jwt"]
+            or token_type == "opaque"
+            and not state["allow_opaque"]
+        ):
             raise UserError(_("This client app may not use %s tokens.", token_type))
         now = int(time.time())
         lifetime = state["lifetime"]
@@ -125,7 +150,12 @@ class SecureApiToken(models.Model):
                 "expires_at": datetime.utcfromtimestamp(now + lifetime),
             }
         )
-        return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "scope": scope,
+        }
 
     @api.model
     @tools.ormcache("token_hash")
@@ -141,8 +171,12 @@ class SecureApiToken(models.Model):
         if not row:
             return None
         return {
-            "id": row[0], "app_id": row[1], "scope": row[2] or "", "revoked": row[3],
-            "token_type": row[4], "expires_at": float(row[5]),
+            "id": row[0],
+            "app_id": row[1],
+            "scope": row[2] or "",
+            "revoked": row[3],
+            "token_type": row[4],
+            "expires_at": float(row[5]),
         }
 
     @api.model

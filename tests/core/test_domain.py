@@ -7,7 +7,11 @@ from core.hashid import IdCodec
 SEARCHABLE = {
     "name": {"name": "name", "type": "char", "relation": None},
     "country": {"name": "country_id", "type": "many2one", "relation": "res.country"},
-    "tags": {"name": "category_id", "type": "many2many", "relation": "res.partner.category"},
+    "tags": {
+        "name": "category_id",
+        "type": "many2many",
+        "relation": "res.partner.category",
+    },
 }
 
 
@@ -49,7 +53,12 @@ def test_dangling_or_cannot_escape_forced_domain():
     with pytest.raises(BadRequest):
         d.normalize(["|"])
     forced = [("customer_rank", ">", 0)]
-    client = d.validate(["|", ("name", "=", "a"), ("name", "=", "b")], SEARCHABLE, codec_for, "res.partner")
+    client = d.validate(
+        ["|", ("name", "=", "a"), ("name", "=", "b")],
+        SEARCHABLE,
+        codec_for,
+        "res.partner",
+    )
     combined = d.and_domains(forced, client)
     assert combined[0] == "&"
     assert combined[1] == ["customer_rank", ">", 0]
@@ -57,7 +66,11 @@ def test_dangling_or_cannot_escape_forced_domain():
 
 
 def test_implicit_and_is_made_explicit():
-    assert d.normalize([("a", "=", 1), ("b", "=", 2)]) == ["&", ["a", "=", 1], ["b", "=", 2]]
+    assert d.normalize([("a", "=", 1), ("b", "=", 2)]) == [
+        "&",
+        ["a", "=", 1],
+        ["b", "=", 2],
+    ]
     assert d.and_domains([], [("a", "=", 1)]) == [["a", "=", 1]]
     assert d.and_domains() == []
 
@@ -123,10 +136,25 @@ def test_too_many_leaves():
 
 
 def test_forced_domain_check():
-    assert d.check_forced_domain("[('name','!=',False)]", {"name"}) == [["name", "!=", False]]
+    assert d.check_forced_domain("[('name','!=',False)]", {"name"}) == [
+        ["name", "!=", False]
+    ]
     assert d.check_forced_domain("[('parent_id.name','=','x')]", {"parent_id"})
     assert d.check_forced_domain("", {"name"}) == []
     with pytest.raises(BadRequest):
         d.check_forced_domain("[('nope','=',1)]", {"name"})
     with pytest.raises(BadRequest):
         d.check_forced_domain("['|', ('name','=',1)]", {"name"})
+
+
+def test_id_comparisons_only_on_plain_ids():
+    assert d.validate([("id", ">", 0)], SEARCHABLE, plain, "res.partner") == [
+        ["id", ">", 0]
+    ]
+    assert d.validate([("id", "<=", "7")], SEARCHABLE, plain, "res.partner") == [
+        ["id", "<=", 7]
+    ]
+    with pytest.raises(BadRequest):
+        d.validate([("id", ">", 0)], SEARCHABLE, codec_for, "res.partner")
+    with pytest.raises(BadRequest):
+        d.validate([("id", ">", "x")], SEARCHABLE, plain, "res.partner")

@@ -56,7 +56,20 @@ def test_plain_codec():
     assert codec.encode(5) == 5
     assert codec.decode(5) == 5
     assert codec.decode("5") == 5
-    for bad in (0, -1, 2**31, "0", "2147483648", "1e3", " 5", "٣", True, 5.0, [5], "9" * 10_000):
+    for bad in (
+        0,
+        -1,
+        2**31,
+        "0",
+        "2147483648",
+        "1e3",
+        " 5",
+        "٣",
+        True,
+        5.0,
+        [5],
+        "9" * 10_000,
+    ):
         assert codec.decode(bad) is None, bad
 
 

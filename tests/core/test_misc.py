@@ -21,16 +21,35 @@ def test_error_payload_maps_status_and_hides_internals():
     assert status == 405 and headers["Allow"] == "GET, POST"
     status, headers, body = error_payload(TooManyRequests(12))
     assert status == 429 and headers["Retry-After"] == "12"
-    status, headers, body = error_payload(KeyError("SELECT secret FROM x"), request_id="r1")
-    assert status == 500 and "SELECT" not in str(body) and "r1" in body["error"]["message"]
+    status, headers, body = error_payload(
+        KeyError("SELECT secret FROM x"), request_id="r1"
+    )
+    assert (
+        status == 500 and "SELECT" not in str(body) and "r1" in body["error"]["message"]
+    )
     status, _, body = error_payload(BadRequest("bad", data={"index": 6}))
-    assert status == 400 and body["error"]["data"] == {"name": "bad_request", "index": 6}
+    assert status == 400 and body["error"]["data"] == {
+        "name": "bad_request",
+        "index": 6,
+    }
 
 
 def test_route_syntax_and_reserved():
     assert routing.check_route("partner/rest") is None
     assert routing.check_route("v1/partners-2") is None
-    for bad in ("", "/x", "x/", "Partner", "a//b", "web/x", "json", "odoo/x", "a b", "a/../b", "oauth2"):
+    for bad in (
+        "",
+        "/x",
+        "x/",
+        "Partner",
+        "a//b",
+        "web/x",
+        "json",
+        "odoo/x",
+        "a b",
+        "a/../b",
+        "oauth2",
+    ):
         assert routing.check_route(bad), bad
 
 
@@ -56,23 +75,42 @@ def test_operation_for():
         routing.operation_for("POST", ["7", "_private"])
     with pytest.raises(NotFound):
         routing.operation_for("GET", ["a", "b", "c"])
-    assert routing.allowed_methods({"search", "read"}, "collection") == ("GET", "OPTIONS")
+    assert routing.allowed_methods({"search", "read"}, "collection") == (
+        "GET",
+        "OPTIONS",
+    )
 
 
 def test_cors_decision():
-    settings = {"enabled": True, "origins": cors.parse_origins("https://a.example\nhttps://b.example/"),
-                "methods": "GET", "headers": "Authorization", "max_age": 600}
+    settings = {
+        "enabled": True,
+        "origins": cors.parse_origins("https://a.example\nhttps://b.example/"),
+        "methods": "GET",
+        "headers": "Authorization",
+        "max_age": 600,
+    }
     allowed = cors.cors_headers("https://b.example", settings)
-    assert allowed["Access-Control-Allow-Origin"] == "https://b.example" and allowed["Vary"] == "Origin"
+    assert (
+        allowed["Access-Control-Allow-Origin"] == "https://b.example"
+        and allowed["Vary"] == "Origin"
+    )
     refused = cors.cors_headers("https://evil.example", settings)
     assert "Access-Control-Allow-Origin" not in refused
     pre = cors.cors_headers("https://a.example", settings, preflight=True)
-    assert pre["Access-Control-Max-Age"] == "600" and pre["Access-Control-Allow-Methods"] == "GET"
+    assert (
+        pre["Access-Control-Max-Age"] == "600"
+        and pre["Access-Control-Allow-Methods"] == "GET"
+    )
     star = cors.cors_headers("https://any.example", dict(settings, origins=("*",)))
-    assert star["Access-Control-Allow-Origin"] == "*" and "Access-Control-Allow-Credentials" not in star
+    assert (
+        star["Access-Control-Allow-Origin"] == "*"
+        and "Access-Control-Allow-Credentials" not in star
+    )
     assert cors.cors_headers("https://a.example", dict(settings, enabled=False)) == {}
     assert cors.origin_allowed("https://a.example", settings)
-    assert not cors.origin_allowed("https://any.example", dict(settings, origins=("*",)))
+    assert not cors.origin_allowed(
+        "https://any.example", dict(settings, origins=("*",))
+    )
 
 
 def test_stats_buffer_threads_lose_nothing():
@@ -89,7 +127,9 @@ def test_stats_buffer_threads_lose_nothing():
     for thread in threads:
         thread.join()
     drained = buffer.drain()
-    assert drained == {(1, 2, 3, 7200): (4 * per_thread, 2 * per_thread, 1.5 * 4 * per_thread)}
+    assert drained == {
+        (1, 2, 3, 7200): (4 * per_thread, 2 * per_thread, 1.5 * 4 * per_thread)
+    }
     assert len(buffer) == 0
     buffer.restore(drained)
     buffer.add(1, 2, 3, 1.0, False, timestamp=7201)
@@ -106,9 +146,13 @@ def test_parse_body_shapes():
     assert parse_body(b'"x"', "application/json", "POST") == ("json", "x")
     # The product page's curl sends a form body labelled as JSON on GET.
     assert parse_body(b"domain=[]&limit=5", "application/json", "GET") == (
-        "form", [("domain", "[]"), ("limit", "5")])
+        "form",
+        [("domain", "[]"), ("limit", "5")],
+    )
     assert parse_body(b"a=1&a=2", "application/x-www-form-urlencoded", "POST") == (
-        "form", [("a", "1"), ("a", "2")])
+        "form",
+        [("a", "1"), ("a", "2")],
+    )
     for body, ctype, method in [
         (b"{bad", "application/json", "POST"),
         (b"domain=[]", "application/json", "POST"),
@@ -126,7 +170,14 @@ def test_rpc_body_and_encoding():
 
     assert check_call(None) == ([], {})
     assert check_call({"args": [1], "kwargs": {"a": 2}}) == ([1], {"a": 2})
-    for bad in ([], {"args": {}}, {"kwargs": []}, {"kwargs": {"context": {}}}, {"kwargs": {"_x": 1}}, {"other": 1}):
+    for bad in (
+        [],
+        {"args": {}},
+        {"kwargs": []},
+        {"kwargs": {"context": {}}},
+        {"kwargs": {"_x": 1}},
+        {"other": 1},
+    ):
         with pytest.raises(BadRequest):
             check_call(bad)
 
@@ -136,7 +187,14 @@ def test_rpc_body_and_encoding():
     def relation_of(key):
         return {"country_id": "res.country", "child_ids": "res.partner"}.get(key)
 
-    value = {"id": 3, "country_id": 5, "child_ids": [1, 2], "partner_id": 7, "count": 9, "nested": [{"id": 4}]}
+    value = {
+        "id": 3,
+        "country_id": 5,
+        "child_ids": [1, 2],
+        "partner_id": 7,
+        "count": 9,
+        "nested": [{"id": 4}],
+    }
     by_model = encode_result(value, "model", "res.partner", codec_for, relation_of)
     assert by_model["id"] == codec_for("res.partner").encode(3)
     assert by_model["country_id"] == codec_for("res.country").encode(5)
@@ -144,9 +202,21 @@ def test_rpc_body_and_encoding():
     assert by_model["partner_id"] == 7 and by_model["count"] == 9
     assert by_model["nested"][0]["id"] == codec_for("res.partner").encode(4)
     by_suffix = encode_result(value, "suffix", "res.partner", codec_for, relation_of)
-    assert by_suffix["partner_id"] == codec_for("res.partner").encode(7) and by_suffix["count"] == 9
-    manual = encode_result({"count": 9, "x": 1}, "manual", "res.partner", codec_for, relation_of, keys=("count",))
+    assert (
+        by_suffix["partner_id"] == codec_for("res.partner").encode(7)
+        and by_suffix["count"] == 9
+    )
+    manual = encode_result(
+        {"count": 9, "x": 1},
+        "manual",
+        "res.partner",
+        codec_for,
+        relation_of,
+        keys=("count",),
+    )
     assert manual == {"count": codec_for("res.partner").encode(9), "x": 1}
     assert encode_result(value, "none", "res.partner", codec_for, relation_of) == value
-    plain = encode_result(value, "model", "res.partner", lambda m: IdCodec(False), relation_of)
+    plain = encode_result(
+        value, "model", "res.partner", lambda m: IdCodec(False), relation_of
+    )
     assert plain == value

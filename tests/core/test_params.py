@@ -38,7 +38,13 @@ def test_order():
     sortable = {"name": "name", "mail": "email"}
     assert p.parse_order(None, sortable, "name asc") == "name asc"
     assert p.parse_order("mail desc, id", sortable) == "email desc, id asc"
-    for bad in ("email", "name; drop table", "name asc nulls", "name DESCX", "(select 1)"):
+    for bad in (
+        "email",
+        "name; drop table",
+        "name asc nulls",
+        "name DESCX",
+        "(select 1)",
+    ):
         with pytest.raises(BadRequest):
             p.parse_order(bad, sortable)
 

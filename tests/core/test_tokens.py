@@ -12,8 +12,15 @@ KEY = t.generate_jwt_key()
 
 
 def mint(**overrides):
-    kwargs = dict(key=KEY, algorithm="HS256", issuer="iss", audience="aud", subject="client",
-                  scope="read search", lifetime=60)
+    kwargs = dict(
+        key=KEY,
+        algorithm="HS256",
+        issuer="iss",
+        audience="aud",
+        subject="client",
+        scope="read search",
+        lifetime=60,
+    )
     kwargs.update(overrides)
     return t.jwt_encode(**kwargs)
 
@@ -63,9 +70,15 @@ def test_jwt_attacks_refused():
     cases = [
         _b64({"alg": "none", "typ": "JWT"}) + "." + payload + ".",
         mint(algorithm="HS512")[0],
-        head + "." + _b64(dict(claims, scope="create read update delete search rpc")) + "." + sig,
+        head
+        + "."
+        + _b64(dict(claims, scope="create read update delete search rpc"))
+        + "."
+        + sig,
         head + "." + payload + "." + ("A" if sig[0] != "A" else "B") + sig[1:],
-        jwt.encode({k: v for k, v in claims.items() if k != "exp"}, KEY, algorithm="HS256"),
+        jwt.encode(
+            {k: v for k, v in claims.items() if k != "exp"}, KEY, algorithm="HS256"
+        ),
         jwt.encode(dict(claims, exp=str(claims["exp"])), KEY, algorithm="HS256"),
         jwt.encode(dict(claims, nbf=int(time.time()) + 3600), KEY, algorithm="HS256"),
         jwt.encode(dict(claims, iat=int(time.time()) + 3600), KEY, algorithm="HS256"),
@@ -82,15 +95,29 @@ def test_jwt_attacks_refused():
 
 def test_leeway_is_honoured():
     token = jwt.encode(
-        {"iss": "iss", "aud": "aud", "sub": "c", "scope": "", "jti": "j",
-         "iat": int(time.time()) - 100, "exp": int(time.time()) - 10}, KEY, algorithm="HS256")
+        {
+            "iss": "iss",
+            "aud": "aud",
+            "sub": "c",
+            "scope": "",
+            "jti": "j",
+            "iat": int(time.time()) - 100,
+            "exp": int(time.time()) - 10,
+        },
+        KEY,
+        algorithm="HS256",
+    )
     assert decode(token, leeway=30)["sub"] == "c"
     with pytest.raises(Unauthorized):
         decode(token, leeway=0)
 
 
 def test_key_locating_headers_refused():
-    for header in ({"jku": "http://127.0.0.1/keys"}, {"kid": "../../etc"}, {"x5u": "http://x"}):
+    for header in (
+        {"jku": "http://127.0.0.1/keys"},
+        {"kid": "../../etc"},
+        {"x5u": "http://x"},
+    ):
         token = jwt.encode({"sub": "c"}, KEY, algorithm="HS256", headers=header)
         with pytest.raises(Unauthorized):
             t.jwt_unverified_subject(token)

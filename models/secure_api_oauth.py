@@ -1,0 +1,191 @@
+"""The token server: RFC 6749 client credentials, RFC 7009 and RFC 7662.
+
+Like the REST engine, it takes the plain request dict of the controllers and
+returns ``(status, headers, body)``; bodies follow the RFCs (no envelope).
+"""
+
+import logging
+import time
+import uuid
+
+from odoo import api, models
+
+from ..core import oauth as core_oauth
+from ..core import params as core_params
+from ..core import tokens as core_tokens
+from ..core.exceptions import ApiError, Unauthorized
+from ..core.oauth import OAuthError
+from ..core.request import parse_body
+
+_logger = logging.getLogger(__name__)
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class SecureApiOauth(models.AbstractModel):
+    _name = "secure.api.oauth"
+    _description = "Secure API token server"
+
+    @api.model
+    def _serve(self, kind, req):
+        """Serve ``kind`` in ``token``, ``jwt``, ``revoke``, ``introspect``."""
+        headers = dict(NO_STORE, **{"X-Request-Id": uuid.uuid4().hex[:16]})
+        try:
+            if req["method"] != "POST":
+                raise OAuthError(
+                    "invalid_request", "Use POST", status=405, headers={"Allow": "POST"}
+                )
+            params = self._params(req)
+            status, body = getattr(self, f"_serve_{kind}")(req, params)
+            return status, headers, body
+        except OAuthError as error:
+            headers.update(error.headers)
+            return error.status, headers, core_oauth.oauth_body(error)
+        except ApiError as error:
+            headers.update(error.headers)
+            return (
+                error.status,
+                headers,
+                {"error": error.name, "error_description": error.message},
+            )
+
+    def _params(self, req):
+        try:
+            if req.get("form") is not None:
+                return core_params.collect_params(req["form"])
+            kind, body = parse_body(req["body"], req["content_type"], req["method"])
+            if kind == "form":
+                return core_params.collect_params(body)
+            if kind == "json":
+                if not isinstance(body, dict):
+                    raise OAuthError(
+                        "invalid_request", "The body must be a JSON object"
+                    )
+                return body
+            return {}
+        except ApiError as error:
+            if isinstance(error, OAuthError):
+                raise
+            raise OAuthError("invalid_request", error.message) from None
+
+    def _throttle_keys(self, req, client_id):
+        keys = [f"ip:{req.get('remote_addr') or '-'}"]
+        if client_id:
+            keys.append(f"client:{client_id[:128]}")
+        return keys
+
+    def _authenticate_client(self, req, params):
+        """Return the cached state of the authenticated client app.
+
+        Unknown client, wrong secret, disabled app or archived user: all get
+        the same ``invalid_client`` answer after the same hash work.
+        """
+        client_id, secret, used_basic = core_oauth.client_credentials(
+            params, req["headers"].get("authorization"), req["query"]
+        )
+        throttle = self.env["secure.api.throttle"].sudo()
+        keys = self._throttle_keys(req, client_id)
+        threshold = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("secure_api.auth_max_failures", 10)
+        )
+        wait = throttle._retry_after(keys, threshold)
+        if wait:
+            raise OAuthError(
+                "too_many_requests",
+                "Too many failed attempts",
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        app = (
+            self.env["secure.api.client"]._get_client_state(client_id)
+            if len(client_id) <= 128
+            else None
+        )
+        valid = core_tokens.verify_secret(secret, app and app["secret_hash"])
+        if not valid or not app["active"]:
+            throttle._add_failure(keys)
+            headers = (
+                {"WWW-Authenticate": 'Basic realm="secure_api"'} if used_basic else {}
+            )
+            raise OAuthError(
+                "invalid_client",
+                "Client authentication failed",
+                status=401,
+                headers=headers,
+            )
+        return app
+
+    def _check_grant(self, params):
+        grant_type = params.get("grant_type")
+        if grant_type not in (None, "client_credentials"):
+            raise OAuthError(
+                "unsupported_grant_type", "Only client_credentials is supported"
+            )
+
+    def _serve_token(self, req, params, token_type="opaque"):
+        self._check_grant(params)
+        app = self._authenticate_client(req, params)
+        scope = core_oauth.requested_scope(params.get("scope"), app["scope"])
+        if not app["allow_jwt" if token_type == "jwt" else "allow_opaque"]:
+            raise OAuthError(
+                "unauthorized_client", f"This client may not obtain {token_type} tokens"
+            )
+        client = self.env["secure.api.client"].sudo().browse(app["id"])
+        return 200, self.env["secure.api.token"].sudo()._issue(
+            client, token_type, scope
+        )
+
+    def _serve_jwt(self, req, params):
+        return self._serve_token(req, params, token_type="jwt")
+
+    def _find_own_token(self, app, token):
+        if not isinstance(token, str) or not token or len(token) > 4096:
+            raise OAuthError("invalid_request", "The token parameter is required")
+        found = (
+            self.env["secure.api.token"]
+            .sudo()
+            ._lookup_hash(core_tokens.hash_token(token))
+        )
+        if not found or found["app_id"] != app["id"]:
+            return None
+        return found
+
+    def _serve_revoke(self, req, params):
+        app = self._authenticate_client(req, params)
+        found = self._find_own_token(app, params.get("token"))
+        if found and not found["revoked"]:
+            self.env["secure.api.token"].sudo().browse(found["id"])._revoke()
+        # RFC 7009 2.2: 200 whether or not the token was known, so that the
+        # endpoint tells nothing about other clients' tokens.
+        return 200, {}
+
+    def _serve_introspect(self, req, params):
+        app = self._authenticate_client(req, params)
+        token = params.get("token")
+        found = self._find_own_token(app, token)
+        if not found or found["revoked"] or found["expires_at"] <= time.time():
+            return 200, {"active": False}
+        try:
+            leeway = int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("secure_api.jwt_leeway", 30)
+            )
+            self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
+        except Unauthorized:
+            return 200, {"active": False}
+        record = self.env["secure.api.token"].sudo().browse(found["id"])
+        return 200, {
+            "active": True,
+            "scope": found["scope"],
+            "client_id": app["client_id"],
+            "token_type": "Bearer",
+            "exp": int(found["expires_at"]),
+            "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
+            "sub": app["client_id"],
+            "aud": "secure_api",
+            "iss": self.env["secure.api.token"]._issuer(),
+            "jti": record.jti or None,
+        }

@@ -1,0 +1,59 @@
+from odoo import api, fields, models
+
+WINDOW_SECONDS = 300
+NOW = "(now() AT TIME ZONE 'UTC')"
+RETRY_AFTER_SQL = f"""
+SELECT MAX(EXTRACT(EPOCH FROM window_start + %s * interval '1 second' - {NOW}))
+  FROM secure_api_throttle
+ WHERE key = ANY(%s) AND failures >= %s
+   AND window_start > {NOW} - %s * interval '1 second'
+"""
+ADD_FAILURE_SQL = f"""
+INSERT INTO secure_api_throttle AS t (key, failures, window_start)
+VALUES (%s, 1, {NOW})
+ON CONFLICT (key) DO UPDATE SET
+    failures = CASE WHEN t.window_start > {NOW} - %s * interval '1 second'
+                    THEN t.failures + 1 ELSE 1 END,
+    window_start = CASE WHEN t.window_start > {NOW} - %s * interval '1 second'
+                        THEN t.window_start ELSE {NOW} END
+"""
+
+
+class SecureApiThrottle(models.Model):
+    """Failed token requests per client id and per address, shared by workers.
+
+    Rows live in PostgreSQL so every worker on every server sees the same
+    counts; they are written in the failing request's own transaction, which
+    commits because the request ends with a normal (error) response.
+    """
+
+    _name = "secure.api.throttle"
+    _description = "Secure API authentication failures"
+    _log_access = False
+
+    key = fields.Char(required=True, index=True)
+    failures = fields.Integer()
+    window_start = fields.Datetime()
+
+    _sql_constraints = [("key_uniq", "unique (key)", "One counter per key.")]
+
+    @api.model
+    def _retry_after(self, keys, threshold):
+        """Seconds to wait if any key reached ``threshold`` failures, else 0."""
+        self.env.cr.execute(
+            RETRY_AFTER_SQL, [WINDOW_SECONDS, list(keys), threshold, WINDOW_SECONDS]
+        )
+        wait = self.env.cr.fetchone()[0]
+        return int(wait) + 1 if wait else 0
+
+    @api.model
+    def _add_failure(self, keys):
+        for key in keys:
+            self.env.cr.execute(ADD_FAILURE_SQL, [key, WINDOW_SECONDS, WINDOW_SECONDS])
+
+    @api.model
+    def _cron_cleanup(self):
+        self.env.cr.execute(
+            "DELETE FROM secure_api_throttle"
+            " WHERE window_start < (now() AT TIME ZONE 'UTC') - interval '1 day'"
+        )

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The one test command of secure_api (see README, "Tests"). Runs, in order:
+#   1. ruff (OCA configuration)          2. pylint-odoo's mandatory checks
+#   3. the core unit tests under pytest  4. the Odoo suite, on each Odoo found
+# and prints which suites ran, which were skipped and why.
+#
+# Environment:
+#   PYTHON          interpreter with requirements-dev.txt installed (python3)
+#   ODOO_BIN        odoo-bin executable(s), space-separated; default: odoo-bin on PATH
+#   ODOO_PYTHON     interpreter to run a source checkout's odoo-bin with (optional)
+#   ODOO_ADDONS_PATH extra addons directories, comma-separated (optional)
+#   ODOO_DB_HOST / ODOO_DB_PORT / ODOO_DB_USER / ODOO_DB_PASSWORD  PostgreSQL
+#   ODOO_TEST_TAGS  overrides the test tags (default /secure_api)
+#   SKIP_ODOO=1     skip the Odoo suite on purpose
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PY=${PYTHON:-python3}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/secure_api_test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/addons"
+ln -s "$ROOT" "$WORK/addons/secure_api"
+
+declare -a REPORT=()
+FAILED=0
+PASSED_TESTS=0
+FAILED_TESTS=0
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+record() {  # suite status detail
+    REPORT+=("$(printf '%-22s %-8s %s' "$1" "$2" "$3")")
+    [ "$2" = FAILED ] && FAILED=1
+}
+
+# 1. ruff ---------------------------------------------------------------
+banner "ruff (OCA configuration)"
+if (cd "$ROOT" && "$PY" -m ruff check . && "$PY" -m ruff format --check .); then
+    record ruff passed ""
+else
+    record ruff FAILED "see the ruff output above"
+fi
+
+# 2. pylint-odoo --------------------------------------------------------
+banner "pylint-odoo mandatory checks"
+if (cd "$WORK/addons" && "$PY" -m pylint --rcfile="$ROOT/.pylintrc-mandatory" secure_api); then
+    record pylint-odoo passed ""
+else
+    record pylint-odoo FAILED "see the pylint output above"
+fi
+
+# 3. core unit tests ----------------------------------------------------
+banner "core unit tests (pytest, no Odoo)"
+(cd "$ROOT/tests/core" && "$PY" -m pytest -q -rs . | tee "$WORK/pytest.log")
+rc=${PIPESTATUS[0]}
+summary=$(grep -E '^[0-9]+ (passed|failed)|[0-9]+ passed' "$WORK/pytest.log" | tail -n 1)
+core_passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+core_failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
+PASSED_TESTS=$((PASSED_TESTS + ${core_passed:-0}))
+FAILED_TESTS=$((FAILED_TESTS + ${core_failed:-0}))
+case $rc in
+    0) record core-pytest passed "$summary" ;;
+    5) record core-pytest FAILED "pytest collected no test (exit 5): the core suite must never be empty" ;;
+    *) record core-pytest FAILED "pytest exit $rc: $summary" ;;
+esac
+
+# 4. Odoo suite ---------------------------------------------------------
+run_odoo() {  # one odoo-bin
+    local bin=$1 real root version series db port log cmd addons rc
+    real=$(readlink -f "$(command -v "$bin" || echo "$bin")")
+    root=$(dirname "$real")
+    cmd=("$real")
+    if [ -n "${ODOO_PYTHON:-}" ]; then
+        cmd=("$ODOO_PYTHON" "$real")
+    elif [ -x "$root/.venv/bin/python" ] && [ -f "$root/odoo/release.py" ]; then
+        cmd=("$root/.venv/bin/python" "$real")
+    fi
+    addons="$WORK/addons"
+    [ -f "$root/odoo/release.py" ] && [ -d "$root/addons" ] && addons="$addons,$root/addons"
+    [ -n "${ODOO_ADDONS_PATH:-}" ] && addons="$addons,$ODOO_ADDONS_PATH"
+    version=$("${cmd[@]}" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
+    series=${version:-unknown}
+    banner "Odoo suite on Odoo $series ($real)"
+    db="secure_api_test_${series//./_}_$$"
+    port=$((20000 + RANDOM % 20000))
+    local -a dbopts=(--db_host="${ODOO_DB_HOST:-127.0.0.1}" --db_port="${ODOO_DB_PORT:-5432}"
+                     --db_user="${ODOO_DB_USER:-$(id -un)}" --addons-path="$addons")
+    [ -n "${ODOO_DB_PASSWORD:-}" ] && dbopts+=(--db_password="$ODOO_DB_PASSWORD")
+    local -a load=()
+    # Odoo 19 sources without the rpc addon cannot load the default
+    # server-wide modules.
+    [ "${series%%.*}" -ge 19 ] 2>/dev/null && load=(--load=base,web)
+    log="$WORK/odoo-$series.log"
+    echo "installing base,web into a fresh database $db ..."
+    if ! "${cmd[@]}" "${dbopts[@]}" "${load[@]}" -d "$db" -i base,web --stop-after-init \
+            --without-demo=False --http-port="$port" --log-level=warn >"$log.base" 2>&1; then
+        tail -n 40 "$log.base"
+        record "odoo-$series" FAILED "installing base,web failed"
+        return
+    fi
+    echo "installing secure_api with --test-enable (log: $log) ..."
+    "${cmd[@]}" "${dbopts[@]}" "${load[@]}" -d "$db" -i secure_api --test-enable \
+        --test-tags "${ODOO_TEST_TAGS:-/secure_api}" --stop-after-init --http-port="$port" \
+        --http-interface=127.0.0.1 --workers=0 --max-cron-threads=0 --log-level=info >"$log" 2>&1
+    rc=$?
+    dropdb --if-exists -h "${ODOO_DB_HOST:-127.0.0.1}" -p "${ODOO_DB_PORT:-5432}" \
+        -U "${ODOO_DB_USER:-$(id -un)}" "$db" >/dev/null 2>&1 || true
+    local problems result failed errors total
+    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) |^[0-9-]+ [0-9:,]+ [0-9]+ WARNING .*secure_api' "$log" \
+               | grep -v 'odoo.tests.result' || true)
+    result=$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$log" | tail -n 1)
+    grep -E ' (FAIL|ERROR): ' "$log" | head -n 40
+    echo "$result"
+    failed=$(awk '{print $1}' <<<"$result"); errors=$(awk '{print $3}' <<<"$result" | tr -dc 0-9)
+    total=$(awk '{print $6}' <<<"$result")
+    failed=${failed:-0}; errors=${errors:-0}; total=${total:-0}
+    PASSED_TESTS=$((PASSED_TESTS + total - failed - errors))
+    FAILED_TESTS=$((FAILED_TESTS + failed + errors))
+    echo "odoo-$series: $((total - failed - errors)) passed, $((failed + errors)) failed"
+    if [ $rc -ne 0 ] || [ -z "$result" ] || [ "$total" -eq 0 ] || [ -n "$problems" ]; then
+        [ -n "$problems" ] && { echo "log lines that fail the run:"; echo "$problems" | head -n 40; }
+        [ "$total" -eq 0 ] && echo "no Odoo test ran"
+        record "odoo-$series" FAILED "exit $rc; $result"
+    else
+        record "odoo-$series" passed "$result"
+    fi
+}
+
+if [ -n "${SKIP_ODOO:-}" ]; then
+    banner "Odoo suite SKIPPED: SKIP_ODOO is set"
+    record odoo SKIPPED "SKIP_ODOO is set"
+else
+    bins=${ODOO_BIN:-}
+    if [ -z "$bins" ]; then
+        for candidate in odoo-bin odoo; do
+            if command -v "$candidate" >/dev/null 2>&1; then bins=$candidate; break; fi
+        done
+    fi
+    if [ -z "$bins" ]; then
+        banner "!!! Odoo suite SKIPPED: no Odoo server found (set ODOO_BIN, or put odoo-bin on PATH) !!!"
+        record odoo SKIPPED "no Odoo server found: set ODOO_BIN"
+    else
+        for bin in $bins; do run_odoo "$bin"; done
+    fi
+fi
+
+banner "summary"
+printf '%s\n' "${REPORT[@]}"
+echo "tests: $PASSED_TESTS passed, $FAILED_TESTS failed"
+exit $FAILED
