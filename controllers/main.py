@@ -34,6 +34,15 @@ def request_data(path):
     }
 
 
+def readonly_request(_controller):
+    """Safe methods run on a read-only cursor (a replica, where configured).
+
+    Nothing on the read path writes: tokens are checked through caches and
+    statistics are buffered in memory.
+    """
+    return request.httprequest.method in ("GET", "HEAD", "OPTIONS")
+
+
 def render(status, headers, body):
     if body is None:
         return request.make_response("", headers=list(headers.items()), status=status)
@@ -57,6 +66,7 @@ class SecureApiController(http.Controller):
         methods=ALL_METHODS,
         csrf=False,
         save_session=False,
+        readonly=readonly_request,
     )
     def api_dispatch(self, subpath, **_kwargs):
         engine = request.env["secure.api.engine"].sudo()
@@ -69,6 +79,7 @@ class SecureApiController(http.Controller):
         methods=["GET"],
         csrf=False,
         save_session=False,
+        readonly=True,
     )
     def api_binary(self, api_id, model, record_id, field, **_kwargs):
         engine = request.env["secure.api.engine"].sudo()

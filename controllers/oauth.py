@@ -18,6 +18,7 @@ class SecureApiOauthController(http.Controller):
         methods=["GET", "POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def oauth2_token(self, **_kwargs):
         return self._serve("token")
@@ -29,6 +30,7 @@ class SecureApiOauthController(http.Controller):
         methods=["GET", "POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def jwt_token(self, **_kwargs):
         return self._serve("jwt")
@@ -40,6 +42,7 @@ class SecureApiOauthController(http.Controller):
         methods=["GET", "POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def oauth2_revoke(self, **_kwargs):
         return self._serve("revoke")
@@ -51,6 +54,7 @@ class SecureApiOauthController(http.Controller):
         methods=["GET", "POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def oauth2_introspect(self, **_kwargs):
         return self._serve("introspect")

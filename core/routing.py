@@ -20,7 +20,7 @@ RESERVED_PREFIXES = (
     "openapi.json",
     "docs",
 )
-MAX_PATH = 2048
+MAX_PATH = 16384
 METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MODEL_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 

@@ -6,7 +6,8 @@ obfuscates them); this module handles plain ids under dict keys:
 - ``none``: nothing is encoded;
 - ``manual``: the configured keys hold ids of the API's model;
 - ``suffix``: ``id``, and keys ending in ``_id`` or ``_ids``;
-- ``model``: ``id``, and keys that are relational fields of the API's model.
+- ``model``: ``id``, and keys that are relational fields of the API's model;
+  a bare id, list of ids or ``(id, name)`` pair is taken as the API's model's.
 
 ``relation_of(key)`` gives the comodel of a key (or ``None``); ids of keys
 without a known comodel are encoded with the API's model.
@@ -83,4 +84,18 @@ def encode_result(value, encoding, model, codec_for, relation_of, keys=()):
             return [walk(child) for child in item]
         return item
 
+    if encoding == "model" and _is_ids(value):
+        return _encode_ids(value, codec_for(model))
     return walk(value)
+
+
+def _is_ids(value):
+    def is_id(item):
+        return isinstance(item, int) and not isinstance(item, bool)
+
+    if is_id(value):
+        return True
+    if isinstance(value, list | tuple) and value:
+        pair = len(value) == 2 and is_id(value[0]) and isinstance(value[1], str)
+        return pair or all(is_id(item) for item in value)
+    return False

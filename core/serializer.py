@@ -258,7 +258,8 @@ def _value_in(fspec, value, codec_for):
             f"Field '{fspec['alias']}' cannot be written through this API",
             name="invalid_field",
         )
-    if value is None:
+    if value is None or (value is False and ftype != "boolean"):
+        # null, and Odoo's own false, both mean "empty".
         if fspec.get("required"):
             raise _invalid(fspec, "is required")
         return False

@@ -324,12 +324,9 @@ class SecureApi(models.Model):
         for record in self:
             wanted = set(record._enabled_operations())
             existing = endpoint_model.search([("api_id", "=", record.id)])
-            existing.filtered(lambda e, w=wanted: e.operation not in w).unlink()
-            have = set(
-                existing.filtered(lambda e, w=wanted: e.operation in w).mapped(
-                    "operation"
-                )
-            )
+            kept = existing.filtered(lambda e, w=wanted: e.operation in w)
+            (existing - kept).unlink()
+            have = set(kept.mapped("operation"))
             endpoint_model.create(
                 [
                     endpoint_model._prepare_values(record, operation)
@@ -337,7 +334,7 @@ class SecureApi(models.Model):
                     if operation in wanted and operation not in have
                 ]
             )
-            for endpoint in existing.filtered(lambda e, w=wanted: e.operation in w):
+            for endpoint in kept:
                 values = endpoint_model._prepare_values(record, endpoint.operation)
                 if endpoint.path != values["path"]:
                     endpoint.path = values["path"]

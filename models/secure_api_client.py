@@ -92,6 +92,7 @@ class SecureApiClient(models.Model):
         ),
     ]
 
+    @api.depends("secret_date")
     def _compute_has_secret(self):
         rows = dict(self.sudo().mapped(lambda c: (c.id, bool(c.client_secret_hash))))
         for client in self:

@@ -1,6 +1,11 @@
+from types import SimpleNamespace
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools.safe_eval import safe_eval, test_python_expr
+from odoo.tools.safe_eval import datetime as safe_datetime
+from odoo.tools.safe_eval import dateutil, safe_eval, test_python_expr
+
+relativedelta = dateutil.relativedelta.relativedelta
 
 
 class SecureApiDefault(models.Model):
@@ -41,13 +46,23 @@ class SecureApiDefault(models.Model):
         Only ``safe_eval`` with a small namespace: no imports, no dunders.
         """
         today = fields.Date.context_today(self)
+        now = fields.Datetime.now()
         namespace = {
             "today": today,
-            "now": fields.Datetime.now(),
+            "now": now,
             "user": self.env.user,
             "uid": self.env.uid,
             "company": self.env.company,
-            "fields": fields,
+            "datetime": safe_datetime,
+            "relativedelta": relativedelta,
+            # ``fields.Date.today()`` as the product page documents, without
+            # handing the odoo.fields module to safe_eval.
+            "fields": SimpleNamespace(
+                Date=SimpleNamespace(
+                    today=lambda: today, context_today=lambda *a: today
+                ),
+                Datetime=SimpleNamespace(now=lambda: now),
+            ),
         }
         value = safe_eval(expression.strip(), namespace)
         if isinstance(value, models.BaseModel):

@@ -631,10 +631,10 @@ class TestRestOperations(SecureApiHttpCase):
                     "POST",
                     f"{base}/call/name_create",
                     token=self.bearer,
-                    json_body={"args": ["Rpc Co"]},
+                    json_body={"args": [f"Rpc Co {api.route}"]},
                 )
             )
-            new = self.env["res.partner"].search([("name", "=", "Rpc Co")])
+            new = self.env["res.partner"].search([("name", "=", f"Rpc Co {api.route}")])
             self.assertEqual(created[0], self.ids(api, new))
             self.assertError(
                 self.request(

@@ -11,6 +11,7 @@
 #   ODOO_ADDONS_PATH extra addons directories, comma-separated (optional)
 #   ODOO_DB_HOST / ODOO_DB_PORT / ODOO_DB_USER / ODOO_DB_PASSWORD  PostgreSQL
 #   ODOO_TEST_TAGS  overrides the test tags (default /secure_api)
+#   ODOO_LOG_DIR    keep a copy of each Odoo log there (optional)
 #   SKIP_ODOO=1     skip the Odoo suite on purpose
 set -uo pipefail
 
@@ -80,7 +81,7 @@ run_odoo() {  # one odoo-bin
     version=$("${cmd[@]}" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
     series=${version:-unknown}
     banner "Odoo suite on Odoo $series ($real)"
-    db="secure_api_test_${series//./_}_$$"
+    db="sa_test_${series//./_}_$$"
     port=$((20000 + RANDOM % 20000))
     local -a dbopts=(--db_host="${ODOO_DB_HOST:-127.0.0.1}" --db_port="${ODOO_DB_PORT:-5432}"
                      --db_user="${ODOO_DB_USER:-$(id -un)}" --addons-path="$addons")
@@ -102,10 +103,12 @@ run_odoo() {  # one odoo-bin
         --test-tags "${ODOO_TEST_TAGS:-/secure_api}" --stop-after-init --http-port="$port" \
         --http-interface=127.0.0.1 --workers=0 --max-cron-threads=0 --log-level=info >"$log" 2>&1
     rc=$?
+    if [ -n "${ODOO_LOG_DIR:-}" ]; then mkdir -p "$ODOO_LOG_DIR" && cp "$log" "$ODOO_LOG_DIR/"; fi
     dropdb --if-exists -h "${ODOO_DB_HOST:-127.0.0.1}" -p "${ODOO_DB_PORT:-5432}" \
         -U "${ODOO_DB_USER:-$(id -un)}" "$db" >/dev/null 2>&1 || true
     local problems result failed errors total
-    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) |^[0-9-]+ [0-9:,]+ [0-9]+ WARNING .*secure_api' "$log" \
+    # Any error, and any warning about this addon, fails the run.
+    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) |^[0-9-]+ [0-9:,]+ [0-9]+ WARNING [^ ]+ [^ ]*secure_api|^[0-9-]+ [0-9:,]+ [0-9]+ WARNING .*secure_api/' "$log" \
                | grep -v 'odoo.tests.result' || true)
     result=$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$log" | tail -n 1)
     grep -E ' (FAIL|ERROR): ' "$log" | head -n 40
@@ -117,6 +120,10 @@ run_odoo() {  # one odoo-bin
     FAILED_TESTS=$((FAILED_TESTS + failed + errors))
     echo "odoo-$series: $((total - failed - errors)) passed, $((failed + errors)) failed"
     if [ $rc -ne 0 ] || [ -z "$result" ] || [ "$total" -eq 0 ] || [ -n "$problems" ]; then
+        echo "---- errors and tracebacks from the Odoo log ----"
+        awk '/^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL|WARNING) / {print; keep=1; next}
+             /^[0-9-]+ [0-9:,]+ [0-9]+ / {keep=0; next}
+             keep {print}' "$log" | head -n "${ODOO_LOG_LINES:-400}"
         [ -n "$problems" ] && { echo "log lines that fail the run:"; echo "$problems" | head -n 40; }
         [ "$total" -eq 0 ] && echo "no Odoo test ran"
         record "odoo-$series" FAILED "exit $rc; $result"

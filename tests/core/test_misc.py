@@ -216,6 +216,22 @@ def test_rpc_body_and_encoding():
     )
     assert manual == {"count": codec_for("res.partner").encode(9), "x": 1}
     assert encode_result(value, "none", "res.partner", codec_for, relation_of) == value
+    partner = codec_for("res.partner")
+    assert encode_result(
+        (3, "Name"), "model", "res.partner", codec_for, relation_of
+    ) == [
+        partner.encode(3),
+        "Name",
+    ]
+    assert encode_result([1, 2], "model", "res.partner", codec_for, relation_of) == [
+        partner.encode(1),
+        partner.encode(2),
+    ]
+    assert encode_result(
+        7, "model", "res.partner", codec_for, relation_of
+    ) == partner.encode(7)
+    assert encode_result(True, "model", "res.partner", codec_for, relation_of) is True
+    assert encode_result(7, "suffix", "res.partner", codec_for, relation_of) == 7
     plain = encode_result(
         value, "model", "res.partner", lambda m: IdCodec(False), relation_of
     )
