@@ -1,3 +1,5 @@
 from . import test_models
 from . import test_rest
 from . import test_ui
+from . import test_oauth
+from . import test_performance

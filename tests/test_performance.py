@@ -1,0 +1,139 @@
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import SecureApiTransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestQueryCounts(SecureApiTransactionCase):
+    """Pin the queries of the hot path: they must not grow with the page."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        tags = cls.env["res.partner.category"].create(
+            [{"name": f"Tag {i}"} for i in range(5)]
+        )
+        countries = cls.env["res.country"].search([], limit=20)
+        cls.env["res.partner"].create(
+            [
+                {
+                    "name": f"Perf {i:03d}",
+                    "email": f"perf{i}@example.com",
+                    "country_id": countries[i % len(countries)].id,
+                    "category_id": [Command.set(tags[: i % 5].ids)],
+                }
+                for i in range(90)
+            ]
+        )
+        tags_line = cls.api_obf.field_ids.filtered(
+            lambda line: line.field_id.name == "category_id"
+        )
+        tags_line.related_field_ids = [
+            Command.set([cls.field("res.partner.category", "name").id])
+        ]
+        token_model = cls.env["secure.api.token"].sudo()
+        cls.opaque = token_model._issue(cls.client.sudo(), "opaque", cls.client.scope)[
+            "access_token"
+        ]
+        cls.signed = token_model._issue(cls.client.sudo(), "jwt", cls.client.scope)[
+            "access_token"
+        ]
+
+    def call(self, query, token=None):
+        request = {
+            "method": "GET",
+            "path": f"{self.api_obf.route}",
+            "headers": {"authorization": f"Bearer {token or self.opaque}"},
+            "query": query,
+            "form": None,
+            "body": b"",
+            "content_type": "",
+            "session_uid": None,
+            "host": "localhost",
+            "remote_addr": "127.0.0.1",
+        }
+        status, _headers, body = self.env["secure.api.engine"]._handle(request)
+        self.assertEqual(status, 200, body)
+        return body["result"]
+
+    def page(self, limit, token=None):
+        query = [("domain", '[("name", "=like", "Perf%")]'), ("limit", str(limit))]
+        return self.call(query, token)
+
+    def queries(self, function):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        start = self.env.cr.sql_log_count
+        function()
+        return self.env.cr.sql_log_count - start
+
+    def test_search_page_costs_the_same_at_10_and_80(self):
+        self.page(10)  # warm the route, API and token caches
+        at_10, at_80 = (
+            self.queries(lambda: self.page(10)),
+            self.queries(lambda: self.page(80)),
+        )
+        self.assertEqual(at_10, at_80, "the query count must not grow with the page")
+        self.env.invalidate_all()
+        # search, count, the page, its many2many table, the many2one names,
+        # the related country fields, the related tags, the image sizes, and
+        # the comodel's access rule check: none of them per record.
+        with self.assertQueryCount(9):
+            result = self.page(10)
+        self.assertEqual(len(result["records"]), 10)
+        self.env.invalidate_all()
+        with self.assertQueryCount(9):
+            result = self.page(80)
+        self.assertEqual(len(result["records"]), 80)
+        self.assertEqual(result["length"], 90)
+        record = result["records"][7]
+        self.assertEqual(set(record["country_id"][1]), {"name", "code"})
+        self.assertTrue(all(set(tag) == {"id", "name"} for tag in record["tags"]))
+
+    def test_count_none_skips_the_count_query(self):
+        self.page(10)
+        query = [
+            ("domain", '[("name", "=like", "Perf%")]'),
+            ("limit", "10"),
+            ("count", "none"),
+        ]
+        self.env.invalidate_all()
+        with self.assertQueryCount(8):  # one less than with the exact count
+            result = self.call(query)
+        self.assertNotIn("length", result)
+
+    def test_token_checks_need_no_query_once_cached(self):
+        token_model = self.env["secure.api.token"].sudo()
+        for token in (self.opaque, self.signed):
+            token_model._authenticate_bearer(token)
+            with self.assertQueryCount(0):
+                found = token_model._authenticate_bearer(token)
+            self.assertEqual(found["app"]["id"], self.client.id)
+
+    def test_read_by_id(self):
+        partner = self.env["res.partner"].search([("name", "=", "Perf 005")])
+        from ..core.hashid import IdCodec
+
+        api = self.api_obf
+        encoded = IdCodec(
+            True, api.hashid_salt, "res.partner", api.hashid_min_length
+        ).encode(partner.id)
+        request_path = f"{api.route}/{encoded}"
+        self.call([])
+        self.env.invalidate_all()
+        with self.assertQueryCount(6):
+            status, _h, body = self.env["secure.api.engine"]._handle(
+                {
+                    "method": "GET",
+                    "path": request_path,
+                    "headers": {"authorization": f"Bearer {self.opaque}"},
+                    "query": [],
+                    "form": None,
+                    "body": b"",
+                    "content_type": "",
+                    "session_uid": None,
+                }
+            )
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["result"]["id"], encoded)
