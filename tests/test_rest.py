@@ -387,6 +387,59 @@ class TestRestOperations(SecureApiHttpCase):
         self.assertTrue(self.hidden.exists())
         self.assertFalse(self.hidden.phone)
 
+    def test_record_rules_hide_records_like_missing_ones(self):
+        group = self.env["res.groups"].create({"name": "Rule-bound API users"})
+        self.api_user.groups_id = [Command.link(group.id)]
+        self.env["ir.rule"].create(
+            {
+                "name": "No RULE partners",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "groups": [Command.set([group.id])],
+                "domain_force": "[('ref', '!=', 'RULE')]",
+            }
+        )
+        ruled = self.env["res.partner"].create({"name": "Ruled", "ref": "RULE"})
+        for api in (self.api_plain, self.api_obf):
+            base = f"/api/{api.route}"
+            hidden = self.request(
+                "GET", f"{base}/{self.ids(api, ruled)}", token=self.bearer
+            )
+            missing = self.request(
+                "GET",
+                f"{base}/{self.ids(api, self.env['res.partner'].browse(2**31 - 1))}",
+                token=self.bearer,
+            )
+            self.assertError(hidden, 404, "not_found")
+            self.assertEqual(hidden.json()["error"], missing.json()["error"])
+            page = self.result(
+                self.request("GET", f"{base}?limit=200", token=self.bearer)
+            )
+            self.assertNotIn("Ruled", [r["name"] for r in page["records"]])
+
+    def test_odoo_validation_errors_answer_422(self):
+        api = self.make_api(
+            "test/parents",
+            obfuscate=False,
+            field_ids=[
+                Command.create(
+                    {
+                        "field_id": self.field("res.partner", "parent_id").id,
+                        "writable": True,
+                    }
+                )
+            ],
+        )
+        api.client_ids = [Command.set([self.client.id])]
+        response = self.request(
+            "PATCH",
+            f"/api/{api.route}/{self.partner.id}",
+            token=self.bearer,
+            json_body={"parent_id": self.partner.id},
+        )
+        self.assertError(response, 422, "validation_error")
+        self.env.invalidate_all()
+        self.assertFalse(self.partner.parent_id)
+
     def test_writes_stay_inside_the_forced_domain(self):
         api = self.make_api(
             "test/persons", obfuscate=False, domain="[('is_company', '=', False)]"

@@ -17,6 +17,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY=${PYTHON:-python3}
+# The suites cd around: make a relative interpreter path absolute.
+case $PY in */*) PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY") ;; esac
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/secure_api_test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/addons"

@@ -1,0 +1,370 @@
+"""OpenAPI 3 document of a set of APIs, from their plain descriptions.
+
+An API description is the engine's spec without its secrets (see
+``secure.api._doc_spec``): route, models with field specs, operations,
+active endpoints, RPC methods, auth mode, obfuscation flag, paging.
+"""
+
+import re
+
+from .tokens import SCOPES
+
+ERROR_STATUSES = {
+    "400": "Malformed parameters, bad domain, unknown or non-writable field, bad JSON",
+    "401": "No or invalid credentials",
+    "403": "The scope or the user's access rights forbid it",
+    "404": "Unknown route, inactive API or endpoint, or no such record",
+    "405": "Operation not enabled on this API",
+    "409": "Integrity conflict",
+    "413": "Body larger than the configured maximum",
+    "422": "Odoo refused the values",
+    "500": "Unexpected error",
+}
+SCALARS = {
+    "char": {"type": "string"},
+    "text": {"type": "string"},
+    "html": {"type": "string"},
+    "integer": {"type": "integer"},
+    "float": {"type": "number"},
+    "monetary": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date", "nullable": True},
+    "datetime": {
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}",
+        "nullable": True,
+    },
+}
+
+
+def schema_name(api, model):
+    base = re.sub(r"[^A-Za-z0-9]+", "_", f"{api['route']}_{model}").strip("_")
+    return "".join(part[:1].upper() + part[1:] for part in base.split("_"))
+
+
+def id_schema(obfuscated):
+    if obfuscated:
+        return {"type": "string", "minLength": 1, "maxLength": 64}
+    return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def _sub_schema(sub, obfuscated):
+    if sub["type"] == "many2one":
+        return {"type": "array", "maxItems": 2}
+    if sub["type"] in ("one2many", "many2many"):
+        return {"type": "array", "items": id_schema(obfuscated)}
+    if sub["type"] == "selection":
+        return {"type": "string", "nullable": True}
+    if sub["type"] == "binary":
+        return {"type": "string"}
+    return dict(SCALARS.get(sub["type"], {}))
+
+
+def output_schema(fspec, obfuscated):
+    """The JSON schema of one exposed field in a response record."""
+    ftype = fspec["type"]
+    ident = id_schema(obfuscated)
+    if ftype == "many2one":
+        if fspec.get("related"):
+            second = {
+                "type": "object",
+                "properties": {s["name"]: _sub_schema(s, obfuscated) for s in fspec["related"]},
+            }
+        else:
+            second = {"type": "string"}
+        return {
+            "type": "array",
+            "description": "[id, display name] or [id, {related fields}]; [] when empty",
+            "items": {"oneOf": [ident, second]},
+            "maxItems": 2,
+        }
+    if ftype in ("one2many", "many2many"):
+        if fspec.get("related"):
+            properties = {"id": ident}
+            properties.update({s["name"]: _sub_schema(s, obfuscated) for s in fspec["related"]})
+            items = {"type": "object", "properties": properties}
+        else:
+            items = ident
+        return {"type": "array", "items": items}
+    if ftype == "binary":
+        return {"type": "string", "description": "URL of the binary route, or base64; '' when empty"}
+    if ftype == "selection":
+        return {"type": "string", "nullable": True, "enum": [*(fspec.get("selection") or []), None]}
+    schema = dict(SCALARS.get(ftype, {}))
+    return schema
+
+
+def input_schema(fspec, obfuscated):
+    """The JSON schema of one writable field in a request body."""
+    ftype = fspec["type"]
+    ident = id_schema(obfuscated)
+    if ftype == "many2one":
+        return {"oneOf": [ident, {"type": "boolean", "enum": [False]}], "nullable": True}
+    if ftype in ("one2many", "many2many"):
+        return {"type": "array", "items": ident, "description": "The complete list of related ids"}
+    if ftype == "binary":
+        return {"type": "string", "format": "byte", "nullable": True}
+    if ftype == "selection":
+        return {"type": "string", "enum": list(fspec.get("selection") or []), "nullable": True}
+    schema = dict(SCALARS.get(ftype, {"type": "string"}))
+    schema.pop("nullable", None)
+    if ftype == "integer":
+        schema.update(minimum=-(2**31), maximum=2**31 - 1)
+    if not fspec.get("required"):
+        schema["nullable"] = True
+    return schema
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _envelope(result_schema):
+    return {
+        "type": "object",
+        "required": ["jsonrpc", "id", "result"],
+        "properties": {
+            "jsonrpc": {"type": "string", "enum": ["2.0"]},
+            "id": {"nullable": True},
+            "result": result_schema,
+        },
+    }
+
+
+def _json(schema, description="OK"):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses):
+    return {code: {"$ref": f"#/components/responses/Error{code}"} for code in statuses}
+
+
+def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
+    """Return an OpenAPI 3.0.3 document (a dict) for ``apis``."""
+    schemas = {
+        "Error": {
+            "type": "object",
+            "required": ["jsonrpc", "id", "error"],
+            "properties": {
+                "jsonrpc": {"type": "string", "enum": ["2.0"]},
+                "id": {"nullable": True},
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message", "data"],
+                    "properties": {
+                        "code": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "data": {
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {"name": {"type": "string"}, "index": {"type": "integer"}},
+                        },
+                    },
+                },
+            },
+        },
+        "TokenResponse": {
+            "type": "object",
+            "required": ["access_token", "token_type", "expires_in", "scope"],
+            "properties": {
+                "access_token": {"type": "string"},
+                "token_type": {"type": "string", "enum": ["Bearer"]},
+                "expires_in": {"type": "integer"},
+                "scope": {"type": "string"},
+            },
+        },
+    }
+    responses = {
+        f"Error{code}": _json(_ref("Error"), text) for code, text in {**ERROR_STATUSES, "429": "Rate limit"}.items()
+    }
+    paths = {}
+    uses_session = False
+    for api in sorted(apis, key=lambda a: a["route"]):
+        uses_session |= api["auth_mode"] == "user"
+        for model, mspec in sorted(api["models"].items()):
+            _add_model_paths(paths, schemas, api, model, mspec)
+    security_schemes = {
+        "oauth2": {
+            "type": "oauth2",
+            "description": "OAuth 2.0 client credentials; opaque tokens",
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": f"{base_url}/api/oauth2/token",
+                    "scopes": {scope: f"{scope} records" for scope in SCOPES},
+                }
+            },
+        },
+        "bearerJWT": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    }
+    if uses_session:
+        security_schemes["sessionCookie"] = {"type": "apiKey", "in": "cookie", "name": "session_id"}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "REST APIs published with secure_api. Responses use a JSON-RPC "
+            "style envelope; errors carry the HTTP status and an error object.",
+        },
+        "servers": [{"url": base_url or "/"}],
+        "paths": paths,
+        "components": {"schemas": schemas, "responses": responses, "securitySchemes": security_schemes},
+        "tags": [{"name": api["name"], "description": api.get("description") or ""} for api in apis],
+    }
+
+
+def _security(api, operation):
+    if api["auth_mode"] == "public":
+        return []
+    return [{"oauth2": [operation]}, {"bearerJWT": []}, {"sessionCookie": []}]
+
+
+def _add_model_paths(paths, schemas, api, model, mspec):
+    obfuscated = api["obfuscate"]
+    name = schema_name(api, model)
+    fields = mspec["fields"]
+    ident = id_schema(obfuscated)
+    record = {"type": "object", "required": ["id"], "properties": {"id": ident}}
+    for fspec in fields:
+        schema = output_schema(fspec, obfuscated)
+        if fspec.get("string"):
+            schema["title"] = fspec["string"]
+        if fspec.get("alias") != fspec["name"]:
+            schema["description"] = f"Odoo field {fspec['name']}"
+        record["properties"][fspec["alias"]] = schema
+    writable = [f for f in fields if f.get("writable")]
+    payload = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {f["alias"]: input_schema(f, obfuscated) for f in writable},
+    }
+    schemas[f"{name}Record"] = record
+    schemas[f"{name}Input"] = payload
+    base = f"/api/{api['route']}" + (f"/{model}" if api["multi_model"] else "")
+    active = {op for op, endpoint in api["endpoints"].items() if endpoint["active"]}
+    ops = [op for op in api["operations"] if op in active]
+    tag = [api["name"]]
+    id_param = {"name": "id", "in": "path", "required": True, "schema": ident}
+    searchable = [f["alias"] for f in fields if f.get("searchable")]
+    collection, item = {}, {}
+
+    def operation(op, summary, responses, **extra):
+        body = {
+            "tags": tag,
+            "summary": summary,
+            "operationId": f"{op}_{name}_{summary.split()[0].lower()}",
+            "security": _security(api, op),
+            "responses": responses,
+        }
+        body.update(extra)
+        return body
+
+    if "search" in ops:
+        collection["get"] = operation(
+            "search",
+            f"Search {model}",
+            {"200": _json(_envelope({
+                "type": "object",
+                "required": ["records"],
+                "properties": {
+                    "length": {"type": "integer", "description": "Total matching (omitted with count=none)"},
+                    "records": {"type": "array", "items": _ref(f"{name}Record")},
+                },
+            })), **_errors("400", "401", "403", "404", "405", "500")},
+            parameters=[
+                {"name": "domain", "in": "query", "schema": {"type": "string"},
+                 "description": "Odoo domain as text over: " + (", ".join(searchable) or "id")},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "default": api["default_limit"]},
+                 "description": f"Clamped to {api['max_limit']}"},
+                {"name": "order", "in": "query", "schema": {"type": "string"},
+                 "description": "field [asc|desc], ... over: " + ", ".join(["id", *searchable])},
+                {"name": "fields", "in": "query", "schema": {"type": "string"},
+                 "description": "Comma-separated subset of: " + ", ".join(f["alias"] for f in fields)},
+                {"name": "count", "in": "query", "schema": {"type": "string", "enum": ["exact", "none"]}},
+            ],
+        )
+    if "create" in ops:
+        collection["post"] = operation(
+            "create",
+            f"Create {model}",
+            {"201": _json(_envelope({"oneOf": [_ref(f"{name}Record"),
+                                                {"type": "array", "items": _ref(f"{name}Record")}]}), "Created"),
+             **_errors("400", "401", "403", "404", "405", "409", "413", "422", "500")},
+            requestBody={"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                _ref(f"{name}Input"), {"type": "array", "items": _ref(f"{name}Input"), "minItems": 1}]}}}},
+        )
+    if "update" in ops:
+        bulk = {"oneOf": [
+            {"allOf": [_ref(f"{name}Input")], "type": "object",
+             "properties": {"ids": {"type": "array", "items": ident, "minItems": 1}}, "required": ["ids"]},
+            {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["id"],
+                                                       "properties": {"id": ident}}},
+        ]}
+        collection["patch"] = operation(
+            "update", f"Update many {model}",
+            {"200": _json(_envelope({"type": "array", "items": _ref(f"{name}Record")})),
+             **_errors("400", "401", "403", "404", "405", "409", "413", "422", "500")},
+            requestBody={"required": True, "content": {"application/json": {"schema": bulk}}},
+        )
+        for verb in ("patch", "put"):
+            item[verb] = operation(
+                "update", f"Update one {model}" + (" (PUT)" if verb == "put" else ""),
+                {"200": _json(_envelope(_ref(f"{name}Record"))),
+                 **_errors("400", "401", "403", "404", "405", "409", "413", "422", "500")},
+                requestBody={"required": True, "content": {"application/json": {"schema": _ref(f"{name}Input")}}},
+            )
+    if "read" in ops:
+        item["get"] = operation(
+            "read", f"Read one {model}",
+            {"200": _json(_envelope(_ref(f"{name}Record"))), **_errors("400", "401", "403", "404", "405", "500")},
+            parameters=[{"name": "fields", "in": "query", "schema": {"type": "string"}}],
+        )
+    if "delete" in ops:
+        deleted = _json(_envelope({"type": "array", "items": ident}))
+        item["delete"] = operation(
+            "delete", f"Delete one {model}", {"200": deleted, **_errors("401", "403", "404", "405", "409", "422", "500")}
+        )
+        collection["delete"] = operation(
+            "delete", f"Delete many {model}",
+            {"200": deleted, **_errors("400", "401", "403", "404", "405", "409", "413", "422", "500")},
+            requestBody={"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["ids"], "additionalProperties": False,
+                "properties": {"ids": {"type": "array", "items": ident, "minItems": 1}}}}}},
+        )
+    if collection:
+        paths[base] = collection
+    if item:
+        item["parameters"] = [id_param]
+        paths[f"{base}/{{id}}"] = item
+    if "rpc" in ops:
+        call_body = {"required": False, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"args": {"type": "array"}, "kwargs": {"type": "object"}}}}}}
+        for method in sorted(mspec.get("methods", {}).values(), key=lambda m: m["name"]):
+            path = f"{base}/{{id}}/{method['name']}" if method["on_records"] else f"{base}/call/{method['name']}"
+            entry = {"post": operation(
+                "rpc", f"Call {method['name']} on {model}",
+                {"200": _json(_envelope({})), **_errors("400", "401", "403", "404", "405", "409", "422", "500")},
+                requestBody=call_body,
+            )}
+            if method["on_records"]:
+                entry["parameters"] = [id_param]
+            paths[path] = entry
+
+
+def token_paths():
+    """Paths of the token server, for documents that include it."""
+    form = {"application/x-www-form-urlencoded": {"schema": {
+        "type": "object",
+        "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]},
+                       "client_id": {"type": "string"}, "client_secret": {"type": "string"},
+                       "scope": {"type": "string"}}}}}
+    return {"/api/oauth2/token": {"post": {
+        "tags": ["Authentication"], "summary": "Client credentials token (RFC 6749 4.4)",
+        "operationId": "oauth2_token", "security": [],
+        "requestBody": {"required": True, "content": form},
+        "responses": {"200": _json(_ref("TokenResponse")), "400": {"description": "RFC 6749 5.2 error"},
+                      "401": {"description": "invalid_client"}, "429": {"description": "Too many failures"}},
+    }}}
