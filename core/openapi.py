@@ -68,28 +68,39 @@ def output_schema(fspec, obfuscated):
         if fspec.get("related"):
             second = {
                 "type": "object",
-                "properties": {s["name"]: _sub_schema(s, obfuscated) for s in fspec["related"]},
+                "properties": {
+                    s["name"]: _sub_schema(s, obfuscated) for s in fspec["related"]
+                },
             }
         else:
             second = {"type": "string"}
         return {
             "type": "array",
-            "description": "[id, display name] or [id, {related fields}]; [] when empty",
+            "description": "[id, display name] or [id, {related fields}]; [] if empty",
             "items": {"oneOf": [ident, second]},
             "maxItems": 2,
         }
     if ftype in ("one2many", "many2many"):
         if fspec.get("related"):
             properties = {"id": ident}
-            properties.update({s["name"]: _sub_schema(s, obfuscated) for s in fspec["related"]})
+            properties.update(
+                {s["name"]: _sub_schema(s, obfuscated) for s in fspec["related"]}
+            )
             items = {"type": "object", "properties": properties}
         else:
             items = ident
         return {"type": "array", "items": items}
     if ftype == "binary":
-        return {"type": "string", "description": "URL of the binary route, or base64; '' when empty"}
+        return {
+            "type": "string",
+            "description": "URL of the binary route, or base64; '' when empty",
+        }
     if ftype == "selection":
-        return {"type": "string", "nullable": True, "enum": [*(fspec.get("selection") or []), None]}
+        return {
+            "type": "string",
+            "nullable": True,
+            "enum": [*(fspec.get("selection") or []), None],
+        }
     schema = dict(SCALARS.get(ftype, {}))
     return schema
 
@@ -99,13 +110,24 @@ def input_schema(fspec, obfuscated):
     ftype = fspec["type"]
     ident = id_schema(obfuscated)
     if ftype == "many2one":
-        return {"oneOf": [ident, {"type": "boolean", "enum": [False]}], "nullable": True}
+        return {
+            "oneOf": [ident, {"type": "boolean", "enum": [False]}],
+            "nullable": True,
+        }
     if ftype in ("one2many", "many2many"):
-        return {"type": "array", "items": ident, "description": "The complete list of related ids"}
+        return {
+            "type": "array",
+            "items": ident,
+            "description": "The complete list of related ids",
+        }
     if ftype == "binary":
         return {"type": "string", "format": "byte", "nullable": True}
     if ftype == "selection":
-        return {"type": "string", "enum": list(fspec.get("selection") or []), "nullable": True}
+        return {
+            "type": "string",
+            "enum": list(fspec.get("selection") or []),
+            "nullable": True,
+        }
     schema = dict(SCALARS.get(ftype, {"type": "string"}))
     schema.pop("nullable", None)
     if ftype == "integer":
@@ -132,7 +154,10 @@ def _envelope(result_schema):
 
 
 def _json(schema, description="OK"):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
 
 
 def _errors(*statuses):
@@ -157,7 +182,10 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
                         "data": {
                             "type": "object",
                             "required": ["name"],
-                            "properties": {"name": {"type": "string"}, "index": {"type": "integer"}},
+                            "properties": {
+                                "name": {"type": "string"},
+                                "index": {"type": "integer"},
+                            },
                         },
                     },
                 },
@@ -175,7 +203,8 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
         },
     }
     responses = {
-        f"Error{code}": _json(_ref("Error"), text) for code, text in {**ERROR_STATUSES, "429": "Rate limit"}.items()
+        f"Error{code}": _json(_ref("Error"), text)
+        for code, text in {**ERROR_STATUSES, "429": "Rate limit"}.items()
     }
     paths = {}
     uses_session = False
@@ -197,19 +226,36 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
         "bearerJWT": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     }
     if uses_session:
-        security_schemes["sessionCookie"] = {"type": "apiKey", "in": "cookie", "name": "session_id"}
+        security_schemes["sessionCookie"] = {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session_id",
+        }
+    for path, entry in paths.items():
+        for verb, operation in entry.items():
+            if verb != "parameters":
+                slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")
+                operation["operationId"] = f"{verb}_{slug}"
     return {
         "openapi": "3.0.3",
         "info": {
             "title": title,
             "version": version,
-            "description": "REST APIs published with secure_api. Responses use a JSON-RPC "
-            "style envelope; errors carry the HTTP status and an error object.",
+            "description": "REST APIs published with secure_api. Responses use a "
+            "JSON-RPC style envelope; errors carry the HTTP status and an error "
+            "object.",
         },
         "servers": [{"url": base_url or "/"}],
         "paths": paths,
-        "components": {"schemas": schemas, "responses": responses, "securitySchemes": security_schemes},
-        "tags": [{"name": api["name"], "description": api.get("description") or ""} for api in apis],
+        "components": {
+            "schemas": schemas,
+            "responses": responses,
+            "securitySchemes": security_schemes,
+        },
+        "tags": [
+            {"name": api["name"], "description": api.get("description") or ""}
+            for api in apis
+        ],
     }
 
 
@@ -252,7 +298,6 @@ def _add_model_paths(paths, schemas, api, model, mspec):
         body = {
             "tags": tag,
             "summary": summary,
-            "operationId": f"{op}_{name}_{summary.split()[0].lower()}",
             "security": _security(api, op),
             "responses": responses,
         }
@@ -263,75 +308,208 @@ def _add_model_paths(paths, schemas, api, model, mspec):
         collection["get"] = operation(
             "search",
             f"Search {model}",
-            {"200": _json(_envelope({
-                "type": "object",
-                "required": ["records"],
-                "properties": {
-                    "length": {"type": "integer", "description": "Total matching (omitted with count=none)"},
-                    "records": {"type": "array", "items": _ref(f"{name}Record")},
-                },
-            })), **_errors("400", "401", "403", "404", "405", "500")},
+            {
+                "200": _json(
+                    _envelope(
+                        {
+                            "type": "object",
+                            "required": ["records"],
+                            "properties": {
+                                "length": {
+                                    "type": "integer",
+                                    "description": "Total; absent if count=none",
+                                },
+                                "records": {
+                                    "type": "array",
+                                    "items": _ref(f"{name}Record"),
+                                },
+                            },
+                        }
+                    )
+                ),
+                **_errors("400", "401", "403", "404", "405", "500"),
+            },
             parameters=[
-                {"name": "domain", "in": "query", "schema": {"type": "string"},
-                 "description": "Odoo domain as text over: " + (", ".join(searchable) or "id")},
-                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                {"name": "limit", "in": "query",
-                 "schema": {"type": "integer", "minimum": 1, "default": api["default_limit"]},
-                 "description": f"Clamped to {api['max_limit']}"},
-                {"name": "order", "in": "query", "schema": {"type": "string"},
-                 "description": "field [asc|desc], ... over: " + ", ".join(["id", *searchable])},
-                {"name": "fields", "in": "query", "schema": {"type": "string"},
-                 "description": "Comma-separated subset of: " + ", ".join(f["alias"] for f in fields)},
-                {"name": "count", "in": "query", "schema": {"type": "string", "enum": ["exact", "none"]}},
+                {
+                    "name": "domain",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "Odoo domain as text over: "
+                    + (", ".join(searchable) or "id"),
+                },
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "default": api["default_limit"],
+                    },
+                    "description": f"Clamped to {api['max_limit']}",
+                },
+                {
+                    "name": "order",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "field [asc|desc], ... over: "
+                    + ", ".join(["id", *searchable]),
+                },
+                {
+                    "name": "fields",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "Comma-separated subset of: "
+                    + ", ".join(f["alias"] for f in fields),
+                },
+                {
+                    "name": "count",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["exact", "none"]},
+                },
             ],
         )
     if "create" in ops:
         collection["post"] = operation(
             "create",
             f"Create {model}",
-            {"201": _json(_envelope({"oneOf": [_ref(f"{name}Record"),
-                                                {"type": "array", "items": _ref(f"{name}Record")}]}), "Created"),
-             **_errors("400", "401", "403", "404", "405", "409", "413", "422", "500")},
-            requestBody={"required": True, "content": {"application/json": {"schema": {"oneOf": [
-                _ref(f"{name}Input"), {"type": "array", "items": _ref(f"{name}Input"), "minItems": 1}]}}}},
+            {
+                "201": _json(
+                    _envelope(
+                        {
+                            "oneOf": [
+                                _ref(f"{name}Record"),
+                                {"type": "array", "items": _ref(f"{name}Record")},
+                            ]
+                        }
+                    ),
+                    "Created",
+                ),
+                **_errors(
+                    "400", "401", "403", "404", "405", "409", "413", "422", "500"
+                ),
+            },
+            requestBody={
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                _ref(f"{name}Input"),
+                                {
+                                    "type": "array",
+                                    "items": _ref(f"{name}Input"),
+                                    "minItems": 1,
+                                },
+                            ]
+                        }
+                    }
+                },
+            },
         )
     if "update" in ops:
-        bulk = {"oneOf": [
-            {"allOf": [_ref(f"{name}Input")], "type": "object",
-             "properties": {"ids": {"type": "array", "items": ident, "minItems": 1}}, "required": ["ids"]},
-            {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["id"],
-                                                       "properties": {"id": ident}}},
-        ]}
+        bulk = {
+            "oneOf": [
+                {
+                    "allOf": [_ref(f"{name}Input")],
+                    "type": "object",
+                    "properties": {
+                        "ids": {"type": "array", "items": ident, "minItems": 1}
+                    },
+                    "required": ["ids"],
+                },
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["id"],
+                        "properties": {"id": ident},
+                    },
+                },
+            ]
+        }
         collection["patch"] = operation(
-            "update", f"Update many {model}",
-            {"200": _json(_envelope({"type": "array", "items": _ref(f"{name}Record")})),
-             **_errors("400", "401", "403", "404", "405", "409", "413", "422", "500")},
-            requestBody={"required": True, "content": {"application/json": {"schema": bulk}}},
+            "update",
+            f"Update many {model}",
+            {
+                "200": _json(
+                    _envelope({"type": "array", "items": _ref(f"{name}Record")})
+                ),
+                **_errors(
+                    "400", "401", "403", "404", "405", "409", "413", "422", "500"
+                ),
+            },
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": bulk}},
+            },
         )
         for verb in ("patch", "put"):
             item[verb] = operation(
-                "update", f"Update one {model}" + (" (PUT)" if verb == "put" else ""),
-                {"200": _json(_envelope(_ref(f"{name}Record"))),
-                 **_errors("400", "401", "403", "404", "405", "409", "413", "422", "500")},
-                requestBody={"required": True, "content": {"application/json": {"schema": _ref(f"{name}Input")}}},
+                "update",
+                f"Update one {model}" + (" (PUT)" if verb == "put" else ""),
+                {
+                    "200": _json(_envelope(_ref(f"{name}Record"))),
+                    **_errors(
+                        "400", "401", "403", "404", "405", "409", "413", "422", "500"
+                    ),
+                },
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref(f"{name}Input")}},
+                },
             )
     if "read" in ops:
         item["get"] = operation(
-            "read", f"Read one {model}",
-            {"200": _json(_envelope(_ref(f"{name}Record"))), **_errors("400", "401", "403", "404", "405", "500")},
-            parameters=[{"name": "fields", "in": "query", "schema": {"type": "string"}}],
+            "read",
+            f"Read one {model}",
+            {
+                "200": _json(_envelope(_ref(f"{name}Record"))),
+                **_errors("400", "401", "403", "404", "405", "500"),
+            },
+            parameters=[
+                {"name": "fields", "in": "query", "schema": {"type": "string"}}
+            ],
         )
     if "delete" in ops:
         deleted = _json(_envelope({"type": "array", "items": ident}))
         item["delete"] = operation(
-            "delete", f"Delete one {model}", {"200": deleted, **_errors("401", "403", "404", "405", "409", "422", "500")}
+            "delete",
+            f"Delete one {model}",
+            {
+                "200": deleted,
+                **_errors("401", "403", "404", "405", "409", "422", "500"),
+            },
         )
         collection["delete"] = operation(
-            "delete", f"Delete many {model}",
-            {"200": deleted, **_errors("400", "401", "403", "404", "405", "409", "413", "422", "500")},
-            requestBody={"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["ids"], "additionalProperties": False,
-                "properties": {"ids": {"type": "array", "items": ident, "minItems": 1}}}}}},
+            "delete",
+            f"Delete many {model}",
+            {
+                "200": deleted,
+                **_errors(
+                    "400", "401", "403", "404", "405", "409", "413", "422", "500"
+                ),
+            },
+            requestBody={
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["ids"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "ids": {"type": "array", "items": ident, "minItems": 1}
+                            },
+                        }
+                    }
+                },
+            },
         )
     if collection:
         paths[base] = collection
@@ -339,16 +517,42 @@ def _add_model_paths(paths, schemas, api, model, mspec):
         item["parameters"] = [id_param]
         paths[f"{base}/{{id}}"] = item
     if "rpc" in ops:
-        call_body = {"required": False, "content": {"application/json": {"schema": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"args": {"type": "array"}, "kwargs": {"type": "object"}}}}}}
-        for method in sorted(mspec.get("methods", {}).values(), key=lambda m: m["name"]):
-            path = f"{base}/{{id}}/{method['name']}" if method["on_records"] else f"{base}/call/{method['name']}"
-            entry = {"post": operation(
-                "rpc", f"Call {method['name']} on {model}",
-                {"200": _json(_envelope({})), **_errors("400", "401", "403", "404", "405", "409", "422", "500")},
-                requestBody=call_body,
-            )}
+        call_body = {
+            "required": False,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "args": {"type": "array"},
+                            "kwargs": {"type": "object"},
+                        },
+                    }
+                }
+            },
+        }
+        for method in sorted(
+            mspec.get("methods", {}).values(), key=lambda m: m["name"]
+        ):
+            path = (
+                f"{base}/{{id}}/{method['name']}"
+                if method["on_records"]
+                else f"{base}/call/{method['name']}"
+            )
+            entry = {
+                "post": operation(
+                    "rpc",
+                    f"Call {method['name']} on {model}",
+                    {
+                        "200": _json(_envelope({})),
+                        **_errors(
+                            "400", "401", "403", "404", "405", "409", "422", "500"
+                        ),
+                    },
+                    requestBody=call_body,
+                )
+            }
             if method["on_records"]:
                 entry["parameters"] = [id_param]
             paths[path] = entry
@@ -356,15 +560,33 @@ def _add_model_paths(paths, schemas, api, model, mspec):
 
 def token_paths():
     """Paths of the token server, for documents that include it."""
-    form = {"application/x-www-form-urlencoded": {"schema": {
-        "type": "object",
-        "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]},
-                       "client_id": {"type": "string"}, "client_secret": {"type": "string"},
-                       "scope": {"type": "string"}}}}}
-    return {"/api/oauth2/token": {"post": {
-        "tags": ["Authentication"], "summary": "Client credentials token (RFC 6749 4.4)",
-        "operationId": "oauth2_token", "security": [],
-        "requestBody": {"required": True, "content": form},
-        "responses": {"200": _json(_ref("TokenResponse")), "400": {"description": "RFC 6749 5.2 error"},
-                      "401": {"description": "invalid_client"}, "429": {"description": "Too many failures"}},
-    }}}
+    form = {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                    "client_id": {"type": "string"},
+                    "client_secret": {"type": "string"},
+                    "scope": {"type": "string"},
+                },
+            }
+        }
+    }
+    return {
+        "/api/oauth2/token": {
+            "post": {
+                "tags": ["Authentication"],
+                "summary": "Client credentials token (RFC 6749 4.4)",
+                "operationId": "oauth2_token",
+                "security": [],
+                "requestBody": {"required": True, "content": form},
+                "responses": {
+                    "200": _json(_ref("TokenResponse")),
+                    "400": {"description": "RFC 6749 5.2 error"},
+                    "401": {"description": "invalid_client"},
+                    "429": {"description": "Too many failures"},
+                },
+            }
+        }
+    }

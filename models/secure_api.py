@@ -1,4 +1,5 @@
 import secrets
+from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
@@ -6,6 +7,8 @@ from odoo.exceptions import UserError, ValidationError
 from ..core import domain as core_domain
 from ..core.cors import parse_origins
 from ..core.exceptions import BadRequest
+from ..core.openapi import build_openapi, token_paths
+from ..core.postman import build_postman
 from ..core.routing import check_route
 
 OPERATIONS = ("search", "read", "create", "update", "delete", "rpc")
@@ -140,6 +143,13 @@ class SecureApi(models.Model):
     )
     endpoint_count = fields.Integer(compute="_compute_endpoint_count")
     url = fields.Char(compute="_compute_url", string="URL")
+    calls_24h = fields.Integer(compute="_compute_usage_24h", string="Calls (24 h)")
+    error_rate_24h = fields.Float(
+        compute="_compute_usage_24h", string="Error Rate (24 h, %)"
+    )
+    avg_ms_24h = fields.Float(
+        compute="_compute_usage_24h", string="Average Time (24 h, ms)"
+    )
 
     _sql_constraints = [
         ("route_uniq", "unique (route)", "Another API already uses this route."),
@@ -169,6 +179,23 @@ class SecureApi(models.Model):
     def _compute_endpoint_count(self):
         for record in self:
             record.endpoint_count = len(record.endpoint_ids)
+
+    def _compute_usage_24h(self):
+        since = fields.Datetime.now() - timedelta(hours=24)
+        groups = self.env["secure.api.statistic"]._read_group(
+            [("api_id", "in", self.ids), ("bucket", ">=", since)],
+            ["api_id"],
+            ["calls:sum", "errors:sum", "duration_total_ms:sum"],
+        )
+        usage = {
+            api_rec.id: (calls, errors, total)
+            for api_rec, calls, errors, total in groups
+        }
+        for record in self:
+            calls, errors, total = usage.get(record.id, (0, 0, 0.0))
+            record.calls_24h = calls
+            record.error_rate_24h = 100.0 * errors / calls if calls else 0.0
+            record.avg_ms_24h = total / calls if calls else 0.0
 
     @api.depends("route")
     def _compute_url(self):
@@ -301,6 +328,140 @@ class SecureApi(models.Model):
         action["domain"] = [("api_id", "=", self.id)]
         action["context"] = {"default_api_id": self.id, "active_test": False}
         return action
+
+    def action_view_statistics(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "secure_api.secure_api_statistic_action"
+        )
+        action["domain"] = [("api_id", "=", self.id)]
+        return action
+
+    def action_open_test(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Test %s", self.name),
+            "res_model": "secure.api.test.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_api_id": self.id},
+        }
+
+    def action_open_export(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Export APIs"),
+            "res_model": "secure.api.export.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_api_ids": self.ids},
+        }
+
+    def get_openapi_document(self):
+        """The OpenAPI 3 document of these APIs (all active ones if empty)."""
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        document = build_openapi(self._doc_specs(), base_url)
+        document["paths"].update(token_paths())
+        return document
+
+    def get_postman_collection(self):
+        """The Postman v2.1 collection of these APIs (all active ones if empty)."""
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return build_postman(self._doc_specs(), base_url)
+
+    def _doc_specs(self):
+        """Plain descriptions of the active APIs for documents: no secrets."""
+        apis = self or self.search([("state", "=", "active")])
+        specs = []
+        for record in apis.sudo().filtered(lambda a: a.state == "active"):
+            spec = dict(self._get_spec(record.id))
+            spec.pop("salt", None)
+            spec["description"] = record.description or ""
+            specs.append(spec)
+        return specs
+
+    @api.model
+    def _docs_page_values(self):
+        """What the /api/docs page shows, per active API and endpoint."""
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        pages = []
+        for spec in self._doc_specs():
+            for model, model_spec in sorted(spec["models"].items()):
+                base = f"/api/{spec['route']}" + (
+                    f"/{model}" if spec["multi_model"] else ""
+                )
+                endpoints = []
+                active = [
+                    op
+                    for op in spec["operations"]
+                    if spec["endpoints"].get(op, {}).get("active")
+                ]
+                for operation in active:
+                    endpoints.extend(
+                        self._docs_endpoints(
+                            spec, base, base_url, operation, model_spec
+                        )
+                    )
+                pages.append(
+                    {
+                        "name": spec["name"],
+                        "model": model,
+                        "description": spec["description"],
+                        "auth_mode": spec["auth_mode"],
+                        "obfuscate": spec["obfuscate"],
+                        "fields": model_spec["fields"],
+                        "endpoints": endpoints,
+                        "anchor": f"{spec['route']}-{model}".replace("/", "-").replace(
+                            ".", "-"
+                        ),
+                    }
+                )
+        return {"pages": pages, "base_url": base_url}
+
+    @api.model
+    def _docs_endpoints(self, spec, base, base_url, operation, model_spec):
+        auth = (
+            ""
+            if spec["auth_mode"] == "public"
+            else ' -H "Authorization: Bearer $TOKEN"'
+        )
+        sample_id = "{id}"
+        shapes = {
+            "search": [("GET", base, "?limit=10")],
+            "read": [("GET", f"{base}/{sample_id}", "")],
+            "create": [("POST", base, "")],
+            "update": [("PATCH", f"{base}/{sample_id}", "")],
+            "delete": [("DELETE", f"{base}/{sample_id}", "")],
+            "rpc": [
+                (
+                    "POST",
+                    f"{base}/{sample_id}/{m}"
+                    if v["on_records"]
+                    else f"{base}/call/{m}",
+                    "",
+                )
+                for m, v in sorted(model_spec["methods"].items())
+            ],
+        }
+        result = []
+        for method, path, query in shapes[operation]:
+            body = ""
+            if method in ("POST", "PATCH"):
+                body = " -H \"Content-Type: application/json\" -d '{}'"
+            result.append(
+                {
+                    "operation": operation,
+                    "method": method,
+                    "path": path,
+                    "scope": operation,
+                    "curl": f'curl -X {method}{auth}{body} "{base_url}{path}{query}"',
+                    "try_path": (path + query)
+                    if method == "GET" and "{" not in path
+                    else "",
+                }
+            )
+        return result
 
     def _get_model_names(self):
         self.ensure_one()

@@ -313,7 +313,11 @@ class SecureApiEngine(models.AbstractModel):
             params=params,
             body=body,
             codecs={},
-            test_mode=bool(spec["test_mode"] or (app and app["test_mode"])),
+            test_mode=bool(
+                spec["test_mode"]
+                or (app and app["test_mode"])
+                or req.get("force_test_mode")
+            ),
         )
 
     def _parse_body(self, req):

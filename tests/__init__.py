@@ -3,3 +3,4 @@ from . import test_rest
 from . import test_ui
 from . import test_oauth
 from . import test_performance
+from . import test_documents

@@ -356,10 +356,13 @@ class TestTokenServer(SecureApiHttpCase):
     def test_concurrent_token_requests(self):
         url = self.base_url() + TOKEN
         cookies = {TEST_CURSOR_COOKIE_NAME: self.canonical_tag}
+        # Read everything before the threads start: the test cursor is the
+        # server's too, and must not be used from two threads at once.
+        credentials = self.creds()
         self.env.flush_all()
 
         def fetch(_index):
-            return requests.post(url, data=self.creds(), cookies=cookies, timeout=60)
+            return requests.post(url, data=credentials, cookies=cookies, timeout=60)
 
         with ThreadPoolExecutor(max_workers=20) as pool:
             responses = list(pool.map(fetch, range(20)))

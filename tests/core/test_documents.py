@@ -1,0 +1,204 @@
+import pytest
+
+from core.openapi import build_openapi
+from core.postman import build_postman
+
+FIELDS = [
+    {
+        "name": "name",
+        "alias": "name",
+        "type": "char",
+        "searchable": True,
+        "writable": True,
+        "required": True,
+        "string": "Name",
+        "related": [],
+    },
+    {
+        "name": "email",
+        "alias": "mail",
+        "type": "char",
+        "searchable": True,
+        "writable": True,
+        "related": [],
+    },
+    {
+        "name": "type",
+        "alias": "type",
+        "type": "selection",
+        "selection": ["contact", "other"],
+        "writable": True,
+        "related": [],
+    },
+    {"name": "date", "alias": "date", "type": "date", "writable": True, "related": []},
+    {"name": "write_date", "alias": "updated", "type": "datetime", "related": []},
+    {
+        "name": "color",
+        "alias": "color",
+        "type": "integer",
+        "writable": True,
+        "related": [],
+    },
+    {
+        "name": "image_128",
+        "alias": "image",
+        "type": "binary",
+        "writable": True,
+        "related": [],
+    },
+    {
+        "name": "country_id",
+        "alias": "country_id",
+        "type": "many2one",
+        "relation": "res.country",
+        "writable": True,
+        "related": [{"name": "name", "type": "char"}, {"name": "code", "type": "char"}],
+    },
+    {
+        "name": "parent_id",
+        "alias": "parent_id",
+        "type": "many2one",
+        "relation": "res.partner",
+        "related": [],
+    },
+    {
+        "name": "category_id",
+        "alias": "tags",
+        "type": "many2many",
+        "relation": "res.partner.category",
+        "writable": True,
+        "related": [{"name": "name", "type": "char"}],
+    },
+    {
+        "name": "child_ids",
+        "alias": "children",
+        "type": "one2many",
+        "relation": "res.partner",
+        "related": [],
+    },
+]
+ALL_OPS = ("search", "read", "create", "update", "delete", "rpc")
+
+
+def api(route, obfuscate, multi=False, auth="user", endpoints_off=()):
+    models = {
+        "res.partner": {
+            "fields": FIELDS,
+            "methods": {
+                "address_get": {"name": "address_get", "on_records": True},
+                "name_create": {"name": "name_create", "on_records": False},
+            },
+        }
+    }
+    if multi:
+        models["res.country"] = {
+            "fields": [
+                {
+                    "name": "code",
+                    "alias": "code",
+                    "type": "char",
+                    "searchable": True,
+                    "related": [],
+                }
+            ],
+            "methods": {},
+        }
+    return {
+        "id": 1,
+        "name": f"API {route}",
+        "route": route,
+        "description": "d",
+        "multi_model": multi,
+        "models": models,
+        "operations": ALL_OPS,
+        "auth_mode": auth,
+        "obfuscate": obfuscate,
+        "default_limit": 80,
+        "max_limit": 500,
+        "endpoints": {
+            op: {"id": i, "active": op not in endpoints_off}
+            for i, op in enumerate(ALL_OPS)
+        },
+    }
+
+
+APIS = [
+    api("partner/rest", True),
+    api("partner/plain", False, auth="public", endpoints_off=("delete",)),
+    api("multi", True, multi=True),
+]
+
+
+def test_openapi_document_validates():
+    openapi_spec_validator = pytest.importorskip("openapi_spec_validator")
+    document = build_openapi(APIS, "http://localhost:8069")
+    openapi_spec_validator.validate(document)
+    paths = document["paths"]
+    assert "/api/partner/rest" in paths and "/api/partner/rest/{id}" in paths
+    assert (
+        "/api/partner/rest/{id}/address_get" in paths
+        and "/api/partner/rest/call/name_create" in paths
+    )
+    assert "/api/multi/res.country" in paths and "/api/multi/res.partner/{id}" in paths
+    assert "delete" not in paths["/api/partner/plain/{id}"], (
+        "switched-off endpoints are not documented"
+    )
+    assert paths["/api/partner/plain"]["get"]["security"] == []
+    search = paths["/api/partner/rest"]["get"]
+    assert {p["name"] for p in search["parameters"]} == {
+        "domain",
+        "offset",
+        "limit",
+        "order",
+        "fields",
+        "count",
+    }
+    schemas = document["components"]["schemas"]
+    record = schemas["PartnerRestResPartnerRecord"]["properties"]
+    assert (
+        record["id"]["type"] == "string" and "mail" in record and "email" not in record
+    )
+    assert (
+        schemas["PartnerPlainResPartnerRecord"]["properties"]["id"]["type"] == "integer"
+    )
+    assert record["country_id"]["items"]["oneOf"][1]["properties"].keys() == {
+        "name",
+        "code",
+    }
+    inputs = schemas["PartnerRestResPartnerInput"]
+    assert (
+        inputs["additionalProperties"] is False
+        and "updated" not in inputs["properties"]
+    )
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["oauth2"]["flows"]["clientCredentials"]["tokenUrl"].endswith(
+        "/api/oauth2/token"
+    )
+    assert set(schemes) == {"oauth2", "bearerJWT", "sessionCookie"}
+
+
+def test_postman_collection_structure():
+    collection = build_postman(APIS, "http://localhost:8069")
+    assert collection["info"]["schema"].endswith("/v2.1.0/collection.json")
+    assert collection["auth"]["type"] == "bearer"
+    assert {v["key"] for v in collection["variable"]} >= {"base_url", "access_token"}
+    folders = {f["name"]: f for f in collection["item"]}
+    assert "Authentication" in folders
+    token_request = folders["Authentication"]["item"][0]
+    assert token_request["request"]["url"]["raw"] == "{{base_url}}/api/oauth2/token"
+    rest = [
+        i["request"]["method"] + " " + i["request"]["url"]["raw"]
+        for i in folders["API partner/rest"]["item"]
+    ]
+    assert "GET {{base_url}}/api/partner/rest?limit=10&domain=[]" in rest
+    assert "POST {{base_url}}/api/partner/rest/abc123/address_get" in rest
+    assert len(rest) == 5 + 2  # five CRUD endpoints and two RPC methods
+    plain = folders["API partner/plain"]["item"]
+    assert all(i["request"]["auth"]["type"] == "noauth" for i in plain)
+    assert not any(i["request"]["method"] == "DELETE" for i in plain)
+    create = next(
+        i
+        for i in folders["API partner/rest"]["item"]
+        if i["request"]["method"] == "POST"
+    )
+    assert '"mail": "text"' in create["request"]["body"]["raw"]

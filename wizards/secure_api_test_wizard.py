@@ -1,0 +1,178 @@
+import json
+import logging
+import shlex
+import time
+from urllib.parse import parse_qsl
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+OPERATION_SHAPES = {
+    "search": ("GET", False),
+    "read": ("GET", True),
+    "create": ("POST", False),
+    "update": ("PATCH", True),
+    "delete": ("DELETE", True),
+    "rpc": ("POST", True),
+}
+
+
+class _Rollback(Exception):
+    pass
+
+
+class SecureApiTestWizard(models.TransientModel):
+    """Runs one request through the real engine, from the API form."""
+
+    _name = "secure.api.test.wizard"
+    _description = "Test an API live"
+
+    api_id = fields.Many2one(
+        "secure.api", string="API", required=True, ondelete="cascade"
+    )
+    endpoint_id = fields.Many2one(
+        "secure.api.endpoint",
+        required=True,
+        ondelete="cascade",
+        domain="[('api_id', '=', api_id)]",
+    )
+    model_name = fields.Char(
+        string="Model", help="Multi-model APIs: the model in the path."
+    )
+    auth_type = fields.Selection(
+        [("user", "Current user (session)"), ("app", "Client app (Bearer token)")],
+        string="Run As",
+        default="user",
+        required=True,
+    )
+    app_id = fields.Many2one(
+        "secure.api.client", string="Client App", ondelete="cascade"
+    )
+    record_ref = fields.Char(
+        string="Record ID", help="The id in the path, as the API shows it."
+    )
+    method_name = fields.Char(string="RPC Method")
+    query = fields.Char(string="Query Parameters", help="e.g. limit=5&order=name desc")
+    body = fields.Text(string="JSON Body")
+    test_mode = fields.Boolean(
+        default=True,
+        help="Roll back everything the request writes. Untick to write for real.",
+    )
+    response_status = fields.Integer(readonly=True)
+    response_headers = fields.Text(readonly=True)
+    response_body = fields.Text(readonly=True)
+    duration_ms = fields.Float(string="Time (ms)", readonly=True)
+    curl = fields.Text(string="cURL", readonly=True)
+
+    @api.onchange("api_id")
+    def _onchange_api_id(self):
+        self.endpoint_id = self.api_id.endpoint_ids[:1]
+
+    def _path(self):
+        self.ensure_one()
+        api_rec = self.api_id
+        _method, needs_id = OPERATION_SHAPES[self.endpoint_id.operation]
+        parts = [api_rec.route]
+        if api_rec.multi_model:
+            if not self.model_name:
+                raise UserError(_("Give the model of the path."))
+            parts.append(self.model_name)
+        if self.endpoint_id.operation == "rpc":
+            parts.append(self.record_ref or "call")
+            parts.append(self.method_name or "")
+        elif needs_id:
+            if not self.record_ref:
+                raise UserError(_("Give the id of the record."))
+            parts.append(self.record_ref)
+        return "/".join(parts)
+
+    def action_run(self):
+        """Run the request through the engine; roll back when in test mode."""
+        self.ensure_one()
+        method, _needs_id = OPERATION_SHAPES[self.endpoint_id.operation]
+        path = self._path()
+        query = parse_qsl(self.query or "", keep_blank_values=True)
+        body = (self.body or "").encode("utf-8")
+        headers = {}
+        if self.auth_type == "app":
+            if not self.app_id:
+                raise UserError(_("Choose the client app to run as."))
+        request = {
+            "method": method,
+            "path": path,
+            "headers": headers,
+            "query": query,
+            "form": None,
+            "body": body,
+            "content_type": "application/json" if body else "",
+            "session_uid": self.env.uid if self.auth_type == "user" else None,
+            "host": "",
+            "remote_addr": "127.0.0.1",
+            "force_test_mode": self.test_mode,
+        }
+        engine = self.env["secure.api.engine"].sudo()
+        started = time.perf_counter()
+        result = None
+        try:
+            with self.env.cr.savepoint():
+                if self.auth_type == "app":
+                    token = (
+                        self.env["secure.api.token"]
+                        .sudo()
+                        ._issue(self.app_id.sudo(), "opaque", self.app_id.scope)[
+                            "access_token"
+                        ]
+                    )
+                    headers["authorization"] = f"Bearer {token}"
+                status, response_headers, payload = engine._handle(request)
+                result = (status, response_headers, payload)
+                if self.test_mode:
+                    # The engine rolled its writes back; this also drops the
+                    # short-lived token minted for the test.
+                    raise _Rollback()
+        except _Rollback:
+            _logger.debug("secure_api: live test of %s rolled back", self.api_id.route)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        status, response_headers, payload = result
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        self.write(
+            {
+                "response_status": status,
+                "response_headers": "\n".join(
+                    f"{k}: {v}" for k, v in response_headers.items()
+                ),
+                "response_body": json.dumps(
+                    payload, indent=2, ensure_ascii=False, default=str
+                )
+                if payload is not None
+                else "",
+                "duration_ms": round(elapsed, 2),
+                "curl": self._curl(method, f"{base_url}/api/{path}", body),
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Test %s", self.api_id.name),
+        }
+
+    def _curl(self, method, url, body):
+        if self.query:
+            url = f"{url}?{self.query}"
+        parts = ["curl", "-X", method]
+        if self.api_id.auth_mode == "user":
+            parts += ["-H", "Authorization: Bearer $TOKEN"]
+        if body:
+            parts += [
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                body.decode("utf-8"),
+            ]
+        parts.append(url)
+        return " ".join(shlex.quote(part) for part in parts)
