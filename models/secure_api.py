@@ -512,6 +512,17 @@ class SecureApi(models.Model):
         return {row["route"]: row["id"] for row in apis}
 
     @api.model
+    @tools.ormcache()
+    def _get_settings(self):
+        """Global settings of the request path (cleared when parameters change)."""
+        param = self.env["ir.config_parameter"].sudo().get_param
+        return {
+            "max_body": int(param("secure_api.max_body_kb", 1024) or 1024) * 1024,
+            "jwt_leeway": int(param("secure_api.jwt_leeway", 30) or 30),
+            "auth_max_failures": int(param("secure_api.auth_max_failures", 10) or 10),
+        }
+
+    @api.model
     @tools.ormcache("api_id")
     def _get_spec(self, api_id):
         """The plain description of one API that the engine runs on.

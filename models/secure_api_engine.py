@@ -7,6 +7,7 @@ pure functions of ``core``, and calls the ORM as the execution user (never as
 superuser on user data).
 """
 
+import copy
 import inspect
 import logging
 import time
@@ -38,7 +39,7 @@ from ..core.exceptions import (
     envelope,
     error_payload,
 )
-from ..core.hashid import IdCodec
+from ..core.hashid import codec as hashid_codec
 from ..core.request import parse_body
 
 _logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class _Call:
         codec = self.codecs.get(model)
         if codec is None:
             spec = self.spec
-            codec = self.codecs[model] = IdCodec(
+            codec = self.codecs[model] = hashid_codec(
                 spec["obfuscate"], spec["salt"], model, spec["min_length"]
             )
         return codec
@@ -257,14 +258,7 @@ class SecureApiEngine(models.AbstractModel):
         endpoint = spec["endpoints"].get(operation)
         if not endpoint or not endpoint["active"]:
             raise NotFound("Unknown route", name="unknown_route")
-        max_body = (
-            int(
-                self.env["ir.config_parameter"]
-                .sudo()
-                .get_param("secure_api.max_body_kb", 1024)
-            )
-            * 1024
-        )
+        max_body = self.env["secure.api"]._get_settings()["max_body"]
         if len(req["body"] or b"") > max_body:
             raise PayloadTooLarge(f"The body is larger than {max_body} bytes")
         principal = self._authenticate(spec, req)
@@ -344,11 +338,7 @@ class SecureApiEngine(models.AbstractModel):
                 name="invalid_request",
             )
         if token:
-            leeway = int(
-                self.env["ir.config_parameter"]
-                .sudo()
-                .get_param("secure_api.jwt_leeway", 30)
-            )
+            leeway = self.env["secure.api"]._get_settings()["jwt_leeway"]
             found = (
                 self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
             )
@@ -418,14 +408,16 @@ class SecureApiEngine(models.AbstractModel):
     def _readable(self, call):
         return {f["alias"]: f for f in call.model_spec["fields"]}
 
-    def _find(self, call, record_id_text):
-        """The record of a path id inside the API's domain, or 404 alike."""
+    def _find(self, call, record_id_text, names=()):
+        """The record of a path id inside the API's domain, or 404 alike.
+
+        ``names`` are fetched by the same query, as ``search_read`` does.
+        """
         rid = call.codec_for(call.model).decode(record_id_text)
         if rid is None:
             raise NotFound()
-        record = self._model(call).search(
-            self._forced(call, [("id", "=", rid)]), limit=1
-        )
+        domain = self._forced(call, [("id", "=", rid)])
+        record = self._model(call).search_fetch(domain, list(names), limit=1)
         if not record:
             raise NotFound()
         return record
@@ -442,8 +434,13 @@ class SecureApiEngine(models.AbstractModel):
         """Read ``records`` and render them; related fields read in batch."""
         selected = selected if selected is not None else call.model_spec["fields"]
         names = [f["name"] for f in selected]
-        model = records.with_context(bin_size=call.spec["binary_mode"] == "url")
-        rows = model.read(names) if records else []
+        if records and any(f["type"] == "binary" for f in selected):
+            # URLs only need to know whether a value exists, not its bytes.
+            records = records.with_context(bin_size=call.spec["binary_mode"] == "url")
+        rows = records._read_format(fnames=names) if records else []
+        return self._render_rows(call, rows, selected)
+
+    def _render_rows(self, call, rows, selected):
         related_rows = {}
         for fspec in selected:
             if not fspec.get("related"):
@@ -458,18 +455,20 @@ class SecureApiEngine(models.AbstractModel):
                     ids.update(value or [])
             if ids:
                 subnames = [sub["name"] for sub in fspec["related"]]
-                comodel = (
-                    call.env[fspec["relation"]]
-                    .with_context(bin_size=True)
-                    .browse(sorted(ids))
-                )
+                comodel = call.env[fspec["relation"]].with_context(bin_size=True)
+                found = comodel.browse(sorted(ids))
                 related_rows[fspec["name"]] = {
-                    row["id"]: row for row in comodel.read(subnames)
+                    row["id"]: row for row in found.read(subnames)
                 }
         writer = serializer.RecordWriter(
             call.model_spec, call.codec_for, call.spec["id"], call.spec["binary_mode"]
         )
         return [writer.record(row, selected, related_rows) for row in rows]
+
+    def _selected(self, call):
+        readable = self._readable(call)
+        names = core_params.parse_fields(call.params.get("fields"), readable)
+        return [readable[name] for name in names]
 
     def _op_search(self, call):
         spec, params = call.spec, call.params
@@ -492,31 +491,47 @@ class SecureApiEngine(models.AbstractModel):
             {alias: f["name"] for alias, f in searchable.items()},
             spec["default_order"],
         )
-        readable = self._readable(call)
-        selected = [
-            readable[name]
-            for name in core_params.parse_fields(params.get("fields"), readable)
-        ]
+        selected = self._selected(call)
         count = core_params.parse_count(params.get("count"))
         model = self._model(call)
-        records = model.search(domain, offset=offset, limit=limit, order=order)
+        names = self._fetchable(model, selected)
+        # search_fetch() split in two, so that the exact count reuses the
+        # query with the domain and record rules already applied, instead of
+        # parsing them again in search_count().
+        query = model._search(
+            domain, offset=offset, limit=limit, order=order or model._order
+        )
+        if query.is_empty():
+            records = model.browse()
+        else:
+            records = model._fetch_query(query, model._determine_fields_to_fetch(names))
         result = {}
         if count == "exact":
             if len(records) < limit and (records or not offset):
                 length = offset + len(records)
             else:
-                length = model.search_count(domain)
+                total = copy.copy(query)
+                total.limit = total.offset = total.order = None
+                length = len(total)
             result["length"] = length
         result["records"] = self._render(call, records, selected)
         return result
 
-    def _op_read(self, call):
-        readable = self._readable(call)
-        selected = [
-            readable[name]
-            for name in core_params.parse_fields(call.params.get("fields"), readable)
+    def _fetchable(self, model, selected):
+        """Stored plain fields to fetch with the search query itself."""
+        names = [f["name"] for f in selected]
+        model.check_field_access_rights("read", names)
+        return [
+            name
+            for name in names
+            if model._fields[name].store and model._fields[name].type != "binary"
         ]
-        return self._render(call, self._find(call, call.record_id), selected)[0]
+
+    def _op_read(self, call):
+        selected = self._selected(call)
+        model = self._model(call)
+        record = self._find(call, call.record_id, self._fetchable(model, selected))
+        return self._render(call, record, selected)[0]
 
     def _values(self, call, payload, index=None):
         try:

@@ -85,11 +85,7 @@ class SecureApiOauth(models.AbstractModel):
         )
         throttle = self.env["secure.api.throttle"].sudo()
         keys = self._throttle_keys(req, client_id)
-        threshold = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("secure_api.auth_max_failures", 10)
-        )
+        threshold = self.env["secure.api"]._get_settings()["auth_max_failures"]
         wait = throttle._retry_after(keys, threshold)
         if wait:
             raise OAuthError(
@@ -168,11 +164,7 @@ class SecureApiOauth(models.AbstractModel):
         if not found or found["revoked"] or found["expires_at"] <= time.time():
             return 200, {"active": False}
         try:
-            leeway = int(
-                self.env["ir.config_parameter"]
-                .sudo()
-                .get_param("secure_api.jwt_leeway", 30)
-            )
+            leeway = self.env["secure.api"]._get_settings()["jwt_leeway"]
             self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
         except Unauthorized:
             return 200, {"active": False}

@@ -8,6 +8,9 @@ from ..core import tokens as core_tokens
 from ..core.exceptions import Unauthorized
 
 JWT_AUDIENCE = "secure_api"
+JWT_MEMO_SIZE = 4096
+# (database, token) -> (verified claims, key, algorithm); see _authenticate_jwt.
+_JWT_MEMO = {}
 
 
 class SecureApiToken(models.Model):
@@ -202,18 +205,44 @@ class SecureApiToken(models.Model):
         return {"app": app, "scope": found["scope"], "token_id": found["id"]}
 
     def _authenticate_jwt(self, token, leeway):
-        _header, subject = core_tokens.jwt_unverified_subject(token)
-        app = self.env["secure.api.client"]._get_client_state(subject)
-        if not app or not app["allow_jwt"]:
-            raise Unauthorized("Invalid token", name="invalid_token")
-        claims = core_tokens.jwt_decode(
-            token,
-            key=app["jwt_key"],
-            algorithm=app["jwt_algorithm"],
-            issuer=self._issuer(),
-            audience=JWT_AUDIENCE,
-            leeway=leeway,
-        )
+        """Verify a JWT; the signature check is memoized per token.
+
+        Only the costly part (parsing and HMAC) is memoized, keyed by the
+        database and the token, and tied to the key that verified it: the
+        client's state, its current key, the expiry and the revocation of
+        the ``jti`` are checked on every request.
+        """
+        memo_key = (self.env.cr.dbname, token)
+        memo = _JWT_MEMO.get(memo_key)
+        if memo is not None:
+            claims, key, algorithm = memo
+            app = self.env["secure.api.client"]._get_client_state(claims["sub"])
+            now = time.time()
+            if (
+                not app
+                or app["jwt_key"] != key
+                or app["jwt_algorithm"] != algorithm
+                or not app["allow_jwt"]
+                or claims["exp"] + leeway <= now
+            ):
+                _JWT_MEMO.pop(memo_key, None)
+                memo = None
+        if memo is None:
+            _header, subject = core_tokens.jwt_unverified_subject(token)
+            app = self.env["secure.api.client"]._get_client_state(subject)
+            if not app or not app["allow_jwt"]:
+                raise Unauthorized("Invalid token", name="invalid_token")
+            claims = core_tokens.jwt_decode(
+                token,
+                key=app["jwt_key"],
+                algorithm=app["jwt_algorithm"],
+                issuer=self._issuer(),
+                audience=JWT_AUDIENCE,
+                leeway=leeway,
+            )
+            if len(_JWT_MEMO) >= JWT_MEMO_SIZE:
+                _JWT_MEMO.clear()
+            _JWT_MEMO[memo_key] = (claims, app["jwt_key"], app["jwt_algorithm"])
         if not app["active"]:
             raise Unauthorized("The client app is disabled", name="invalid_token")
         if claims["jti"] in self._revoked_jtis(app["id"]):

@@ -78,3 +78,17 @@ def test_obfuscating_codec_needs_salt():
         IdCodec(True, "", "m.m")
     with pytest.raises(TypeError):
         IdCodec(False).encode("1")
+
+
+def test_shared_codecs_memoize_and_stay_correct():
+    from core.hashid import MEMO_SIZE, codec
+
+    first = codec(True, "salt", "m.m", 5)
+    assert codec(True, "salt", "m.m", 5) is first
+    assert codec(True, "other", "m.m", 5) is not first
+    values = [first.encode(n) for n in range(1, MEMO_SIZE + 10)]
+    assert first.decode(values[-1]) == MEMO_SIZE + 9
+    assert first.decode(values[0]) == 1
+    assert first.decode("!!") is None and first.decode("!!") is None
+    fresh = IdCodec(True, "salt", "m.m", 5)
+    assert [fresh.encode(n) for n in (1, 2, 3)] == values[:3]
