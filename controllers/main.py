@@ -19,7 +19,9 @@ def request_data(path):
         form = list(httprequest.form.items(multi=True))
         body = b""
     else:
-        body = httprequest.get_data(cache=False)
+        # cache=True: Odoo replays the request after a serialization failure,
+        # and the replay must see the same body.
+        body = httprequest.get_data(cache=True)
     return {
         "method": httprequest.method,
         "path": path,
