@@ -28,6 +28,7 @@
         "views/secure_api_menus.xml",
     ],
     "demo": ["demo/secure_api_demo.xml"],
+    "post_load": "post_load",
     "assets": {
         "web.assets_tests": [
             "secure_api/static/tests/tours/*.js",

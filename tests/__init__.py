@@ -4,3 +4,4 @@ from . import test_ui
 from . import test_oauth
 from . import test_performance
 from . import test_documents
+from . import test_hooks

@@ -200,34 +200,45 @@ def main():
         bench = Bench(args)
         run(bench, server.url, args, cfg, admin)
         if not args.skip_dbfilter:
-            filtered = OdooServer(
-                command,
-                args.db,
-                addons,
-                db_args,
-                workers=args.workers,
-                dbfilter=f"^{args.db}$",
-            )
-            servers.append(filtered)
-            jwt = token(filtered.url, cfg["client"], cfg["secret"], "jwt")
-            path = "/api/bench/partners?limit=80&fields=name,email,phone"
-            bench.pair(
-                "REST search, -d only",
-                lambda: request(
-                    server.url, "GET", path, headers={"Authorization": f"Bearer {jwt}"}
-                )[0],
-                "REST search, --db-filter",
-                lambda: request(
-                    filtered.url,
-                    "GET",
-                    path,
-                    headers={"Authorization": f"Bearer {jwt}"},
-                )[0],
-            )
+            dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args)
         report(bench, args, version)
     finally:
         for item in servers:
             item.stop()
+
+
+def dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args):
+    """The --db-filter trap, and the addon's server-wide cache that removes it."""
+    dbfilter = f"^{args.db}$"
+    filtered = OdooServer(
+        command, args.db, addons, db_args, workers=args.workers, dbfilter=dbfilter
+    )
+    servers.append(filtered)
+    cached = OdooServer(
+        command,
+        args.db,
+        addons,
+        db_args,
+        workers=args.workers,
+        dbfilter=dbfilter,
+        extra=("--load=base,web,secure_api",),
+    )
+    servers.append(cached)
+    jwt = token(filtered.url, cfg["client"], cfg["secret"], "jwt")
+    auth = {"Authorization": f"Bearer {jwt}"}
+    path = "/api/bench/partners?limit=80&fields=name,email,phone"
+    bench.pair(
+        "REST search, -d only",
+        lambda: request(server.url, "GET", path, headers=auth)[0],
+        "REST search, --db-filter",
+        lambda: request(filtered.url, "GET", path, headers=auth)[0],
+    )
+    bench.pair(
+        "REST search, --db-filter (again)",
+        lambda: request(filtered.url, "GET", path, headers=auth)[0],
+        "REST search, --db-filter + --load=...,secure_api",
+        lambda: request(cached.url, "GET", path, headers=auth)[0],
+    )
 
 
 def run(bench, base, args, cfg, admin):
@@ -497,6 +508,19 @@ def report(bench, args, version):
             False,
         ),
     ]
+    if "REST search, --db-filter + --load=...,secure_api" in r:
+        targets.append(
+            (
+                "--db-filter with the server-wide cache vs without (ratio)",
+                bench.ratio(
+                    "REST search, --db-filter + --load=...,secure_api",
+                    "REST search, --db-filter (again)",
+                ),
+                "info",
+                None,
+                True,
+            )
+        )
     if "REST search, --db-filter" in r:
         targets.append(
             (

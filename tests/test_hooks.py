@@ -1,0 +1,39 @@
+from odoo.service import db as db_service
+from odoo.tests import TransactionCase, tagged
+
+from .. import hooks
+
+
+@tagged("post_install", "-at_install")
+class TestDatabaseListCache(TransactionCase):
+    def test_list_is_cached_then_cleared(self):
+        # post_load ran when the registry loaded the addon: start from the
+        # unpatched service and put things back as they were afterwards.
+        was_installed = hasattr(db_service.list_dbs, "secure_api_original")
+        hooks.uninstall()
+        original, drop = db_service.list_dbs, db_service.exp_drop
+        calls = []
+
+        def fake_list_dbs(force=False):
+            calls.append(force)
+            return ["one", "two"]
+
+        db_service.list_dbs = fake_list_dbs
+        db_service.exp_drop = lambda name: True
+        try:
+            self.assertTrue(hooks.install(ttl=60))
+            self.assertEqual(db_service.list_dbs(True), ["one", "two"])
+            self.assertEqual(db_service.list_dbs(True), ["one", "two"])
+            self.assertEqual(len(calls), 1, "the second call is served from memory")
+            db_service.exp_drop("one")
+            db_service.list_dbs(True)
+            self.assertEqual(len(calls), 2, "dropping a database forgets the list")
+            self.assertTrue(hooks.install(ttl=60), "installing twice is harmless")
+            hooks.uninstall()
+            self.assertIs(db_service.list_dbs, fake_list_dbs)
+            self.assertFalse(hooks.install(ttl=0), "a TTL of 0 disables the cache")
+        finally:
+            hooks.uninstall()
+            db_service.list_dbs, db_service.exp_drop = original, drop
+            if was_installed:
+                hooks.install()
