@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from .. import compat
 from ..core import domain as core_domain
 from ..core.cors import parse_origins
 from ..core.exceptions import BadRequest
@@ -14,6 +15,29 @@ from ..core.routing import check_route
 OPERATIONS = ("search", "read", "create", "update", "delete", "rpc")
 
 
+@compat.sql_constraints(
+    ("route_uniq", "unique (route)", "Another API already uses this route."),
+    (
+        "default_limit_positive",
+        "CHECK (default_limit > 0)",
+        "The default limit must be greater than 0.",
+    ),
+    (
+        "max_limit_positive",
+        "CHECK (max_limit > 0)",
+        "The maximum limit must be greater than 0.",
+    ),
+    (
+        "hashid_min_length_range",
+        "CHECK (hashid_min_length >= 0 AND hashid_min_length <= 32)",
+        "The Hashids minimum length must be between 0 and 32.",
+    ),
+    (
+        "cors_max_age_positive",
+        "CHECK (cors_max_age >= 0)",
+        "The CORS max age cannot be negative.",
+    ),
+)
 class SecureApi(models.Model):
     _name = "secure.api"
     _inherit = ["secure.api.cache.mixin"]
@@ -150,30 +174,6 @@ class SecureApi(models.Model):
     avg_ms_24h = fields.Float(
         compute="_compute_usage_24h", string="Average Time (24 h, ms)"
     )
-
-    _sql_constraints = [
-        ("route_uniq", "unique (route)", "Another API already uses this route."),
-        (
-            "default_limit_positive",
-            "CHECK (default_limit > 0)",
-            "The default limit must be greater than 0.",
-        ),
-        (
-            "max_limit_positive",
-            "CHECK (max_limit > 0)",
-            "The maximum limit must be greater than 0.",
-        ),
-        (
-            "hashid_min_length_range",
-            "CHECK (hashid_min_length >= 0 AND hashid_min_length <= 32)",
-            "The Hashids minimum length must be between 0 and 32.",
-        ),
-        (
-            "cors_max_age_positive",
-            "CHECK (cors_max_age >= 0)",
-            "The CORS max age cannot be negative.",
-        ),
-    ]
 
     @api.depends("endpoint_ids")
     def _compute_endpoint_count(self):
@@ -510,6 +510,18 @@ class SecureApi(models.Model):
         """``{route: api id}`` of the active APIs."""
         apis = self.sudo().search_read([("state", "=", "active")], ["route"])
         return {row["route"]: row["id"] for row in apis}
+
+    @api.model
+    def _setup_security_groups(self):
+        """Data hook: file the groups under "Secure API", give admins Manager."""
+        ref = self.env.ref
+        compat.setup_groups(
+            self.env,
+            ref("secure_api.group_secure_api_user")
+            | ref("secure_api.group_secure_api_manager"),
+            ref("secure_api.module_category_secure_api"),
+            ref("base.user_root") | ref("base.user_admin"),
+        )
 
     @api.model
     @tools.ormcache()

@@ -1,6 +1,11 @@
 from odoo import api, fields, models
 
+from .. import compat
 
+
+@compat.sql_constraints(
+    ("name_uniq", "unique (name)", "A category with this name already exists."),
+)
 class SecureApiCategory(models.Model):
     _name = "secure.api.category"
     _description = "API Category"
@@ -12,10 +17,6 @@ class SecureApiCategory(models.Model):
     description = fields.Text(translate=True)
     api_ids = fields.One2many("secure.api", "category_id", string="APIs")
     api_count = fields.Integer(compute="_compute_api_count", string="API Count")
-
-    _sql_constraints = [
-        ("name_uniq", "unique (name)", "A category with this name already exists."),
-    ]
 
     @api.depends("api_ids")
     def _compute_api_count(self):

@@ -1,11 +1,20 @@
 import time
 
-from odoo import SUPERUSER_ID, _, api, fields, models, tools
+from odoo import SUPERUSER_ID, Command, _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from .. import compat
 from ..core import tokens as core_tokens
 
 
+@compat.sql_constraints(
+    ("client_id_uniq", "unique (client_id)", "This client ID is already used."),
+    (
+        "token_lifetime_range",
+        "CHECK (token_lifetime > 0 AND token_lifetime <= 2592000)",
+        "The token lifetime must be between 1 second and 30 days.",
+    ),
+)
 class SecureApiClient(models.Model):
     _name = "secure.api.client"
     _inherit = ["secure.api.cache.mixin"]
@@ -82,15 +91,6 @@ class SecureApiClient(models.Model):
         compute="_compute_active_token_count", string="Active Tokens"
     )
     description = fields.Text()
-
-    _sql_constraints = [
-        ("client_id_uniq", "unique (client_id)", "This client ID is already used."),
-        (
-            "token_lifetime_range",
-            "CHECK (token_lifetime > 0 AND token_lifetime <= 2592000)",
-            "The token lifetime must be between 1 second and 30 days.",
-        ),
-    ]
 
     @api.depends("secret_date")
     def _compute_has_secret(self):
@@ -208,6 +208,16 @@ class SecureApiClient(models.Model):
         action["domain"] = [("app_id", "=", self.id)]
         action["context"] = {"search_default_filter_active": 1}
         return action
+
+    @api.model
+    def _set_demo_user_groups(self, user_ids):
+        """Demo data only: an internal user who may manage contacts."""
+        groups = self.env.ref("base.group_user") | self.env.ref(
+            "base.group_partner_manager"
+        )
+        self.env["res.users"].browse(user_ids).write(
+            {compat.user_groups_field(self.env): [Command.set(groups.ids)]}
+        )
 
     @api.model
     def _set_demo_secret(self, ids, secret):

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .. import compat
+
 HTTP_METHODS = {
     "search": "GET",
     "read": "GET",
@@ -18,6 +20,13 @@ PATH_SUFFIX = {
 }
 
 
+@compat.sql_constraints(
+    (
+        "operation_uniq",
+        "unique (api_id, operation)",
+        "An API has one endpoint per operation.",
+    ),
+)
 class SecureApiEndpoint(models.Model):
     _name = "secure.api.endpoint"
     _inherit = ["secure.api.cache.mixin"]
@@ -46,14 +55,6 @@ class SecureApiEndpoint(models.Model):
     statistic_ids = fields.One2many(
         "secure.api.statistic", "endpoint_id", string="Statistics"
     )
-
-    _sql_constraints = [
-        (
-            "operation_uniq",
-            "unique (api_id, operation)",
-            "An API has one endpoint per operation.",
-        ),
-    ]
 
     @api.model
     def _prepare_values(self, api_record, operation):

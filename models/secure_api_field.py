@@ -3,6 +3,8 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import compat
+
 ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 RELATIONAL = ("many2one", "one2many", "many2many")
 # Fields the engine renders and accepts; others (e.g. properties, reference)
@@ -135,7 +137,7 @@ class SecureApiField(models.Model):
 
     def _is_writable_field(self):
         field = self._orm_field()
-        if field is None or field.name in models.MAGIC_COLUMNS:
+        if field is None or field.name in compat.LOG_COLUMNS:
             return False
         if field.readonly and not field.inverse:
             return False

@@ -3,6 +3,8 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import compat
+
 METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # ORM entry points that an RPC whitelist must never open: they bypass the
 # API's field, domain and operation limits.
@@ -48,6 +50,13 @@ FORBIDDEN_METHODS = frozenset(
 )
 
 
+@compat.sql_constraints(
+    (
+        "name_uniq",
+        "unique (api_id, model_id, name)",
+        "This method is already whitelisted.",
+    ),
+)
 class SecureApiMethod(models.Model):
     _name = "secure.api.method"
     _inherit = ["secure.api.cache.mixin"]
@@ -82,14 +91,6 @@ class SecureApiMethod(models.Model):
         help="Manual encoding: comma-separated keys holding ids."
     )
     description = fields.Text()
-
-    _sql_constraints = [
-        (
-            "name_uniq",
-            "unique (api_id, model_id, name)",
-            "This method is already whitelisted.",
-        ),
-    ]
 
     @api.constrains("name", "api_id", "model_id")
     def _check_name(self):

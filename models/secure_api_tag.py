@@ -1,6 +1,11 @@
 from odoo import fields, models
 
+from .. import compat
 
+
+@compat.sql_constraints(
+    ("name_uniq", "unique (name)", "A tag with this name already exists."),
+)
 class SecureApiTag(models.Model):
     _name = "secure.api.tag"
     _description = "API Tag"
@@ -8,7 +13,3 @@ class SecureApiTag(models.Model):
 
     name = fields.Char(required=True, translate=True)
     color = fields.Integer()
-
-    _sql_constraints = [
-        ("name_uniq", "unique (name)", "A tag with this name already exists."),
-    ]

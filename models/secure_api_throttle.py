@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .. import compat
+
 WINDOW_SECONDS = 300
 NOW = "(now() AT TIME ZONE 'UTC')"
 RETRY_AFTER_SQL = f"""
@@ -19,6 +21,7 @@ ON CONFLICT (key) DO UPDATE SET
 """
 
 
+@compat.sql_constraints(("key_uniq", "unique (key)", "One counter per key."))
 class SecureApiThrottle(models.Model):
     """Failed token requests per client id and per address, shared by workers.
 
@@ -34,8 +37,6 @@ class SecureApiThrottle(models.Model):
     key = fields.Char(required=True, index=True)
     failures = fields.Integer()
     window_start = fields.Datetime()
-
-    _sql_constraints = [("key_uniq", "unique (key)", "One counter per key.")]
 
     @api.model
     def _retry_after(self, keys, threshold):

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
+from .. import compat
 from ..core import tokens as core_tokens
 from ..core.exceptions import Unauthorized
 
@@ -13,6 +14,9 @@ JWT_MEMO_SIZE = 4096
 _JWT_MEMO = {}
 
 
+@compat.sql_constraints(
+    ("token_hash_uniq", "unique (token_hash)", "Token hashes are unique."),
+)
 class SecureApiToken(models.Model):
     _name = "secure.api.token"
     _description = "API Access Token"
@@ -49,10 +53,6 @@ class SecureApiToken(models.Model):
         readonly=True,
         help="Stored for searching; kept current as time passes by a frequent cron.",
     )
-
-    _sql_constraints = [
-        ("token_hash_uniq", "unique (token_hash)", "Token hashes are unique."),
-    ]
 
     @api.depends("revoked", "expires_at")
     def _compute_state(self):

@@ -3,6 +3,8 @@ import json
 from odoo import Command
 from odoo.tests import HttpCase, TransactionCase
 
+from ..compat import user_groups_field
+
 
 class SecureApiFixtures:
     """Users, an API on res.partner (plain and obfuscated) and client apps."""
@@ -10,6 +12,7 @@ class SecureApiFixtures:
     @classmethod
     def setup_fixtures(cls):
         env = cls.env
+        GROUPS = user_groups_field(env)  # noqa: N806
         cls.api_user = (
             env["res.users"]
             .with_context(no_reset_password=True)
@@ -18,7 +21,7 @@ class SecureApiFixtures:
                     "name": "API Runner",
                     "login": "secure_api_runner",
                     "password": "secure_api_runner_pw",
-                    "groups_id": [
+                    GROUPS: [
                         Command.set(
                             [
                                 env.ref("base.group_user").id,
@@ -36,7 +39,7 @@ class SecureApiFixtures:
                 {
                     "name": "API Reader",
                     "login": "secure_api_reader",
-                    "groups_id": [Command.set([env.ref("base.group_user").id])],
+                    GROUPS: [Command.set([env.ref("base.group_user").id])],
                 }
             )
         )

@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..compat import user_groups_field
 from .common import SecureApiTransactionCase
 
 
@@ -216,7 +217,7 @@ class TestSecureApiModels(SecureApiTransactionCase):
             {
                 "name": "API viewer",
                 "login": "secure_api_viewer",
-                "groups_id": [
+                user_groups_field(self.env): [
                     Command.set(
                         [
                             self.env.ref("base.group_user").id,

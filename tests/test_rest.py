@@ -5,6 +5,7 @@ from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..compat import user_groups_field
 from .common import SecureApiHttpCase
 
 
@@ -389,7 +390,7 @@ class TestRestOperations(SecureApiHttpCase):
 
     def test_record_rules_hide_records_like_missing_ones(self):
         group = self.env["res.groups"].create({"name": "Rule-bound API users"})
-        self.api_user.groups_id = [Command.link(group.id)]
+        self.api_user[user_groups_field(self.env)] = [Command.link(group.id)]
         self.env["ir.rule"].create(
             {
                 "name": "No RULE partners",

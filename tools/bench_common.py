@@ -175,6 +175,8 @@ def configure(admin, prefix="bench", seed=10000, user_password="bench-user-pw"):
         )[1],
     ]
     login = f"{prefix}_user"
+    user_fields = admin.call("res.users", "fields_get", [], attributes=["type"])
+    groups_field = "group_ids" if "group_ids" in user_fields else "groups_id"
     users = admin.call("res.users", "search", [("login", "=", login)])
     if users:
         user_id = users[0]
@@ -182,7 +184,7 @@ def configure(admin, prefix="bench", seed=10000, user_password="bench-user-pw"):
         user_id = admin.call(
             "res.users",
             "create",
-            {"name": "Bench user", "login": login, "groups_id": [(6, 0, groups)]},
+            {"name": "Bench user", "login": login, groups_field: [(6, 0, groups)]},
         )
     admin.call("res.users", "write", [user_id], {"password": user_password})
     env_ids["user_id"] = user_id

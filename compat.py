@@ -1,0 +1,59 @@
+"""What differs between the supported Odoo series (18.0, 19.0), in one place.
+
+Everything else in the addon is written once for both.
+"""
+
+from odoo import models
+
+LOG_COLUMNS = ("id", "create_uid", "create_date", "write_uid", "write_date")
+
+
+def sql_constraints(*constraints):
+    """Class decorator declaring ``(name, definition, message)`` constraints.
+
+    19.0 declares them as ``models.Constraint`` attributes named ``_<name>``;
+    18.0 as the ``_sql_constraints`` list. Both name the database constraint
+    ``<table>_<name>``.
+    """
+
+    def decorate(cls):
+        if hasattr(models, "Constraint"):
+            for name, definition, message in constraints:
+                constraint = models.Constraint(definition, message)
+                setattr(cls, f"_{name}", constraint)
+                constraint.__set_name__(cls, f"_{name}")
+        else:
+            cls._sql_constraints = [*getattr(cls, "_sql_constraints", []), *constraints]
+        return cls
+
+    return decorate
+
+
+def user_groups_field(env):
+    """``res.users``' groups: ``group_ids`` in 19.0, ``groups_id`` before."""
+    return "group_ids" if "group_ids" in env["res.users"]._fields else "groups_id"
+
+
+def group_users_field(env):
+    """``res.groups``' users: ``user_ids`` in 19.0, ``users`` before."""
+    return "user_ids" if "user_ids" in env["res.groups"]._fields else "users"
+
+
+def setup_groups(env, groups, category, users):
+    """File ``groups`` under the application ``category`` and give the last
+    (the highest) group to ``users``.
+
+    19.0 groups belong to a privilege of the category; before, to the
+    category itself.
+    """
+    if "privilege_id" in env["res.groups"]._fields:
+        privileges = env["res.groups.privilege"].sudo()
+        privilege = privileges.search([("category_id", "=", category.id)], limit=1)
+        if not privilege:
+            privilege = privileges.create(
+                {"name": category.name, "category_id": category.id}
+            )
+        groups.write({"privilege_id": privilege.id})
+    else:
+        groups.write({"category_id": category.id})
+    groups[-1:].write({group_users_field(env): [(4, user.id) for user in users]})
