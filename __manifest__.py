@@ -1,7 +1,7 @@
 {
     "name": "Secure API",
     "summary": "Publish any model as a secure REST API with OAuth 2.0 and JWT",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Extra Tools",
     "website": "https://github.com/secure-api/secure_api",
     "author": "Secure API contributors",

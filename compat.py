@@ -4,6 +4,7 @@ Everything else in the addon is written once for both.
 """
 
 from odoo import models
+from odoo.tools import sql
 
 LOG_COLUMNS = ("id", "create_uid", "create_date", "write_uid", "write_date")
 
@@ -57,3 +58,20 @@ def setup_groups(env, groups, category, users):
     else:
         groups.write({"category_id": category.id})
     groups[-1:].write({group_users_field(env): [(4, user.id) for user in users]})
+
+
+def create_unique_index(cr, name, table, expressions):
+    """A unique index on expressions; 19.0 folded it into ``create_index``."""
+    if "unique" in sql.create_index.__code__.co_varnames:
+        sql.create_index(cr, name, table, expressions, unique=True)
+    else:
+        sql.create_unique_index(cr, name, table, expressions)
+
+
+def check_fields_readable(model, names):
+    """Raise AccessError unless the user may read these fields of ``model``."""
+    if hasattr(model, "_check_field_access"):  # 19.0
+        for name in names:
+            model._check_field_access(model._fields[name], "read")
+    else:
+        model.check_field_access_rights("read", names)

@@ -36,8 +36,10 @@ def request_data(path):
     }
 
 
-def readonly_request(_controller):
+def readonly_request(_controller, *_rule_and_args):
     """Safe methods run on a read-only cursor (a replica, where configured).
+
+    Odoo 18 passes the controller; 19 also the rule and its arguments.
 
     Nothing on the read path writes: tokens are checked through caches and
     statistics are buffered in memory.

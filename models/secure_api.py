@@ -254,7 +254,7 @@ class SecureApi(models.Model):
                     forced = core_domain.check_forced_domain(
                         record.domain, self.env[model_name]._fields
                     )
-                    self.env[model_name].sudo()._where_calc(forced)
+                    self.env[model_name].sudo()._search(forced)
                 except (BadRequest, ValueError, KeyError) as error:
                     raise ValidationError(
                         _(

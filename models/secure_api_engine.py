@@ -19,6 +19,7 @@ from psycopg2 import errorcodes
 from odoo import api, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
+from .. import compat
 from ..core import cors as core_cors
 from ..core import domain as core_domain
 from ..core import params as core_params
@@ -520,7 +521,7 @@ class SecureApiEngine(models.AbstractModel):
     def _fetchable(self, model, selected):
         """Stored plain fields to fetch with the search query itself."""
         names = [f["name"] for f in selected]
-        model.check_field_access_rights("read", names)
+        compat.check_fields_readable(model, names)
         return [
             name
             for name in names

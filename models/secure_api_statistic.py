@@ -6,6 +6,7 @@ from datetime import datetime
 
 from odoo import api, fields, models, tools
 
+from .. import compat
 from ..core.stats import StatsBuffer
 
 _logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class SecureApiStatistic(models.Model):
     def init(self):
         # NULL endpoint/app ids must still conflict, so the upsert key uses
         # COALESCE in an expression index.
-        tools.create_unique_index(
+        compat.create_unique_index(
             self.env.cr,
             "secure_api_statistic_bucket_key",
             self._table,

@@ -1,7 +1,9 @@
+import contextlib
 import json
 
 from odoo import Command
 from odoo.tests import HttpCase, TransactionCase
+from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from ..compat import user_groups_field
 
@@ -48,7 +50,7 @@ class SecureApiFixtures:
         cls.tag = env["res.partner.category"].create({"name": "VIP"})
         cls.partner = env["res.partner"].create(
             {
-                "name": "Azure Interior",
+                "name": "Azure Interior API Test",
                 "email": "azure@example.com",
                 "country_id": cls.belgium.id,
             }
@@ -212,6 +214,21 @@ class SecureApiHttpCase(SecureApiFixtures, HttpCase):
         elif data is not None:
             kwargs["data"] = data
         return self.opener.request(method, self.base_url() + path, **kwargs)
+
+    @contextlib.contextmanager
+    def raw_requests(self):
+        """Let other threads call the test server; yields their cookies.
+
+        19.0 admits test requests only inside ``allow_requests()``, with a
+        fresh cookie; 18.0 only needs the cookie set up for the opener.
+        """
+        allow = getattr(self, "allow_requests", None)
+        with allow() if allow else contextlib.nullcontext():
+            yield {
+                TEST_CURSOR_COOKIE_NAME: self.opener.cookies.get(
+                    TEST_CURSOR_COOKIE_NAME
+                )
+            }
 
     def token(self, client=None, secret=None, kind="oauth2", scope=None):
         client = client or self.client

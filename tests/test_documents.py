@@ -6,7 +6,6 @@ import requests
 
 from odoo import Command
 from odoo.tests import tagged
-from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from .common import SecureApiHttpCase
 
@@ -191,7 +190,6 @@ class TestDeveloperExperience(SecureApiHttpCase):
         url = f"{self.base_url()}/api/{self.api_plain.route}?limit=1"
         # Nothing below touches the ORM until the threads are done: the test
         # cursor is shared with the server.
-        cookies = {TEST_CURSOR_COOKIE_NAME: self.canonical_tag}
         per_thread = 25
         self.env.flush_all()
 
@@ -200,11 +198,14 @@ class TestDeveloperExperience(SecureApiHttpCase):
                 headers = {"Authorization": "Bearer " + ("bad" if bad else token)}
                 requests.get(url, headers=headers, cookies=cookies, timeout=60)
 
-        threads = [threading.Thread(target=work, args=(bad,)) for bad in (False, True)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        with self.raw_requests() as cookies:
+            threads = [
+                threading.Thread(target=work, args=(bad,)) for bad in (False, True)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         self.assertEqual(statistic._flush_buffer(), 2 * per_thread)
         stats = statistic.search(domain)
         self.assertEqual(sum(stats.mapped("calls")) - calls_before, 2 * per_thread)

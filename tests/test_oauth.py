@@ -9,7 +9,6 @@ import jwt
 import requests
 
 from odoo.tests import tagged
-from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from ..core import tokens as core_tokens
 from .common import SecureApiHttpCase
@@ -355,17 +354,17 @@ class TestTokenServer(SecureApiHttpCase):
 
     def test_concurrent_token_requests(self):
         url = self.base_url() + TOKEN
-        cookies = {TEST_CURSOR_COOKIE_NAME: self.canonical_tag}
         # Read everything before the threads start: the test cursor is the
         # server's too, and must not be used from two threads at once.
         credentials = self.creds()
         self.env.flush_all()
+        with self.raw_requests() as cookies:
 
-        def fetch(_index):
-            return requests.post(url, data=credentials, cookies=cookies, timeout=60)
+            def fetch(_index):
+                return requests.post(url, data=credentials, cookies=cookies, timeout=60)
 
-        with ThreadPoolExecutor(max_workers=20) as pool:
-            responses = list(pool.map(fetch, range(20)))
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                responses = list(pool.map(fetch, range(20)))
         self.assertEqual([r.status_code for r in responses], [200] * 20)
         self.assertEqual(len({r.json()["access_token"] for r in responses}), 20)
 

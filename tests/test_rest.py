@@ -36,7 +36,7 @@ class TestRestOperations(SecureApiHttpCase):
                 found = self.result(
                     self.request(
                         "GET",
-                        f'{base}?domain=[("name","=","Azure Interior")]',
+                        f'{base}?domain=[("name","=","Azure Interior API Test")]',
                         token=self.bearer,
                     )
                 )
@@ -535,7 +535,7 @@ class TestRestOperations(SecureApiHttpCase):
                 'error="insufficient_scope"', response.headers["WWW-Authenticate"]
             )
             self.assertIn("scope=", response.headers["WWW-Authenticate"])
-        self.assertEqual(self.partner.name, "Azure Interior")
+        self.assertEqual(self.partner.name, "Azure Interior API Test")
         # A client app not allowed on this API gets nothing.
         self.api_plain.client_ids = [Command.unlink(self.reader_client.id)]
         self.assertError(self.request("GET", base, token=token), 403)
@@ -595,7 +595,7 @@ class TestRestOperations(SecureApiHttpCase):
         self.assertEqual(self.result(response)["name"], "Renamed")
         self.assertEqual(response.headers.get("X-Test-Mode"), "1")
         self.env.invalidate_all()
-        self.assertEqual(self.partner.name, "Azure Interior")
+        self.assertEqual(self.partner.name, "Azure Interior API Test")
 
     def test_cors(self):
         self.api_plain.write(

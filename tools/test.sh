@@ -6,7 +6,8 @@
 #
 # Environment:
 #   PYTHON          interpreter with requirements-dev.txt installed (python3)
-#   ODOO_BIN        odoo-bin executable(s), space-separated; default: odoo-bin on PATH
+#   ODOO_BIN        odoo-bin executable(s), space-separated; default: every
+#                   odoo-bin* on PATH (odoo-bin, odoo-bin-19, ...), else odoo
 #   ODOO_PYTHON     interpreter to run a source checkout's odoo-bin with (optional)
 #   ODOO_ADDONS_PATH extra addons directories, comma-separated (optional)
 #   ODOO_DB_HOST / ODOO_DB_PORT / ODOO_DB_USER / ODOO_DB_PASSWORD  PostgreSQL
@@ -140,9 +141,9 @@ if [ -n "${SKIP_ODOO:-}" ]; then
 else
     bins=${ODOO_BIN:-}
     if [ -z "$bins" ]; then
-        for candidate in odoo-bin odoo; do
-            if command -v "$candidate" >/dev/null 2>&1; then bins=$candidate; break; fi
-        done
+        # Every odoo-bin* on PATH (odoo-bin, odoo-bin-19, ...), else odoo.
+        bins=$(compgen -c odoo-bin | sort -u | tr '\n' ' ')
+        [ -z "${bins// /}" ] && command -v odoo >/dev/null 2>&1 && bins=odoo
     fi
     if [ -z "$bins" ]; then
         banner "!!! Odoo suite SKIPPED: no Odoo server found (set ODOO_BIN, or put odoo-bin on PATH) !!!"
