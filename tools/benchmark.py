@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -60,6 +61,7 @@ def ensure_database(command, db, addons, db_args):
         db,
         "--stop-after-init",
         "--log-level=warn",
+        "--load=base,web",
     ]
     if exists:
         args += ["-u", "secure_api"]
@@ -191,7 +193,14 @@ def main():
     version = subprocess.run(
         [*command, "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    server = OdooServer(command, args.db, addons, db_args, workers=args.workers)
+    found = re.search(r"(\d+)\.\d+", version)
+    series = int(found.group(1)) if found else 0
+    # 19.0 trees without the rpc addon cannot load the default server-wide
+    # modules; --load=base,web works on every series.
+    load = ("--load=base,web",)
+    server = OdooServer(
+        command, args.db, addons, db_args, workers=args.workers, extra=load
+    )
     servers = [server]
     try:
         admin = JsonRpc(server.url, args.db, "admin", args.admin_password)
@@ -201,17 +210,45 @@ def main():
         run(bench, server.url, args, cfg, admin)
         if not args.skip_dbfilter:
             dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args)
+        if series >= 19:
+            json2_note(server.url)
         report(bench, args, version)
     finally:
         for item in servers:
             item.stop()
 
 
+def json2_note(base):
+    """Odoo 19's /json/2 needs the rpc addon; say whether this tree has it."""
+    status, _h, _raw = request(
+        base,
+        "POST",
+        "/json/2/res.partner/search_read",
+        "{}",
+        {"Content-Type": "application/json"},
+    )
+    if status == 404:
+        log(
+            "Odoo 19 /json/2 is not available here (no rpc addon in this Odoo tree): "
+            "the comparison is with /web/dataset/call_kw."
+        )
+        print(
+            "\nOdoo 19's /json/2 is not served by this Odoo tree (it lacks the rpc "
+            "addon), so the comparison is with /web/dataset/call_kw."
+        )
+
+
 def dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args):
     """The --db-filter trap, and the addon's server-wide cache that removes it."""
     dbfilter = f"^{args.db}$"
     filtered = OdooServer(
-        command, args.db, addons, db_args, workers=args.workers, dbfilter=dbfilter
+        command,
+        args.db,
+        addons,
+        db_args,
+        workers=args.workers,
+        dbfilter=dbfilter,
+        extra=("--load=base,web",),
     )
     servers.append(filtered)
     cached = OdooServer(
