@@ -18,6 +18,11 @@ def request_data(path):
     ):
         form = list(httprequest.form.items(multi=True))
         body = b""
+    elif (httprequest.content_length or 0) > request.env[
+        "secure.api"
+    ].sudo()._get_settings()["max_body"]:
+        # Refused before it is read: the engine answers 413.
+        body = None
     else:
         # cache=True: Odoo replays the request after a serialization failure,
         # and the replay must see the same body.

@@ -3,16 +3,19 @@ from odoo.http import request
 
 from .main import render, request_data
 
+# path -> what the token server serves there
+TOKEN_ROUTES = {
+    "/api/oauth2/token": "token",
+    "/api/jwt/token": "jwt",
+    "/api/oauth2/revoke": "revoke",
+    "/api/oauth2/introspect": "introspect",
+}
+
 
 class SecureApiOauthController(http.Controller):
-    def _serve(self, kind):
-        status, headers, body = (
-            request.env["secure.api.oauth"].sudo()._serve(kind, request_data(""))
-        )
-        return render(status, headers, body)
-
+    # GET is routed too, so that it gets the RFC's error rather than a 404.
     @http.route(
-        "/api/oauth2/token",
+        list(TOKEN_ROUTES),
         type="http",
         auth="none",
         methods=["GET", "POST"],
@@ -20,41 +23,7 @@ class SecureApiOauthController(http.Controller):
         save_session=False,
         readonly=False,
     )
-    def oauth2_token(self, **_kwargs):
-        return self._serve("token")
-
-    @http.route(
-        "/api/jwt/token",
-        type="http",
-        auth="none",
-        methods=["GET", "POST"],
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
-    def jwt_token(self, **_kwargs):
-        return self._serve("jwt")
-
-    @http.route(
-        "/api/oauth2/revoke",
-        type="http",
-        auth="none",
-        methods=["GET", "POST"],
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
-    def oauth2_revoke(self, **_kwargs):
-        return self._serve("revoke")
-
-    @http.route(
-        "/api/oauth2/introspect",
-        type="http",
-        auth="none",
-        methods=["GET", "POST"],
-        csrf=False,
-        save_session=False,
-        readonly=False,
-    )
-    def oauth2_introspect(self, **_kwargs):
-        return self._serve("introspect")
+    def token_server(self, **_kwargs):
+        kind = TOKEN_ROUTES[request.httprequest.path]
+        server = request.env["secure.api.oauth"].sudo()
+        return render(*server._serve(kind, request_data("")))

@@ -24,16 +24,6 @@ MAX_PATH = 16384
 METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MODEL_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
-# operation -> (HTTP methods, needs an id)
-OPERATION_METHODS = {
-    "search": ("GET",),
-    "read": ("GET",),
-    "create": ("POST",),
-    "update": ("PATCH", "PUT"),
-    "delete": ("DELETE",),
-    "rpc": ("POST",),
-}
-
 
 def check_route(route):
     """Return an error message for an invalid route, or ``None``."""

@@ -8,7 +8,6 @@ well as a slow one while keeping token issuance fast.
 """
 
 import hashlib
-import hmac
 import secrets
 import time
 import uuid
@@ -83,10 +82,6 @@ def verify_secret(secret, secret_hash):
         return _secret_context.verify(secret, secret_hash)
     except (ValueError, TypeError):
         return False
-
-
-def constant_equals(a, b):
-    return hmac.compare_digest(str(a).encode(), str(b).encode())
 
 
 def normalize_scope(text):

@@ -52,6 +52,14 @@ RETRYABLE = (
     errorcodes.LOCK_NOT_AVAILABLE,
 )
 MAX_BULK = serializer.MAX_BULK
+# What the ORM raises when it refuses one item's values: mapped to 4xx.
+ORM_REFUSALS = (
+    ValidationError,
+    UserError,
+    AccessError,
+    MissingError,
+    psycopg2.IntegrityError,
+)
 
 
 class _TestModeRollback(Exception):
@@ -260,7 +268,7 @@ class SecureApiEngine(models.AbstractModel):
         if not endpoint or not endpoint["active"]:
             raise NotFound("Unknown route", name="unknown_route")
         max_body = self.env["secure.api"]._get_settings()["max_body"]
-        if len(req["body"] or b"") > max_body:
+        if req["body"] is None or len(req["body"]) > max_body:
             raise PayloadTooLarge(f"The body is larger than {max_body} bytes")
         principal = self._authenticate(spec, req)
         if principal["scope"] is not None and operation not in principal["scope"]:
@@ -578,13 +586,7 @@ class SecureApiEngine(models.AbstractModel):
                 result = action(items)
                 call.env.flush_all()
                 return result
-        except (
-            ValidationError,
-            UserError,
-            AccessError,
-            MissingError,
-            psycopg2.IntegrityError,
-        ) as error:
+        except ORM_REFUSALS as error:
             if len(items) == 1:
                 raise
             first_error = error
@@ -593,13 +595,7 @@ class SecureApiEngine(models.AbstractModel):
                 with self.env.cr.savepoint():
                     action([item])
                     call.env.flush_all()
-            except (
-                ValidationError,
-                UserError,
-                AccessError,
-                MissingError,
-                psycopg2.IntegrityError,
-            ) as error:
+            except ORM_REFUSALS as error:
                 api_error = self._to_api_error(error, None)
                 api_error.message = f"Item {index}: {api_error.message}"
                 api_error.data["index"] = index

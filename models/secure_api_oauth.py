@@ -53,6 +53,8 @@ class SecureApiOauth(models.AbstractModel):
         try:
             if req.get("form") is not None:
                 return core_params.collect_params(req["form"])
+            if req["body"] is None:
+                raise OAuthError("invalid_request", "The body is too large", status=413)
             kind, body = parse_body(req["body"], req["content_type"], req["method"])
             if kind == "form":
                 return core_params.collect_params(body)

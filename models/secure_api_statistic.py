@@ -4,6 +4,8 @@ import os
 import threading
 from datetime import datetime
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
 from odoo import api, fields, models, tools
 
 from .. import compat
@@ -115,24 +117,24 @@ class SecureApiStatistic(models.Model):
         counters = buffer.drain()
         if not counters:
             return 0
-        rows = [
-            (
-                api_id,
-                endpoint_id or None,
-                app_id or None,
-                datetime.utcfromtimestamp(bucket),
-                calls,
-                errors,
-                duration,
-                duration / calls if calls else 0.0,
-                100.0 * errors / calls if calls else 0.0,
+        rows = []
+        # Sorted, so that concurrent flushes lock rows in the same order.
+        for key in sorted(counters):
+            api_id, endpoint_id, app_id, bucket = key
+            calls, errors, duration = counters[key]
+            rows.append(
+                (
+                    api_id,
+                    endpoint_id or None,
+                    app_id or None,
+                    datetime.utcfromtimestamp(bucket),
+                    calls,
+                    errors,
+                    duration,
+                    duration / calls if calls else 0.0,
+                    100.0 * errors / calls if calls else 0.0,
+                )
             )
-            for (api_id, endpoint_id, app_id, bucket), (
-                calls,
-                errors,
-                duration,
-            ) in counters.items()
-        ]
         try:
             with self.env.cr.savepoint():
                 for row in rows:
@@ -153,6 +155,10 @@ def _flush_db(dbname):
 
     registry = Registry(dbname)
     with registry.cursor() as cr:
+        # READ COMMITTED, not Odoo's REPEATABLE READ: a concurrent upsert of
+        # the same hour row by another worker then waits and adds, instead of
+        # failing with a serialization error.
+        cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
         env = api.Environment(cr, 1, {})
         env["secure.api.statistic"]._flush_buffer()
 

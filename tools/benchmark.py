@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from bench_common import (
     JsonRpc,
@@ -184,7 +184,7 @@ def main():
     addons = addons_path(root, args.addons_path)
     import getpass
 
-    db_args = [
+    args.db_args = db_args = [
         f"--db_host={args.db_host}",
         f"--db_port={args.db_port}",
         f"--db_user={args.db_user or getpass.getuser()}",
@@ -278,6 +278,24 @@ def dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args):
     )
 
 
+def cleanup(admin, args):
+    """Delete what the write workloads created, so later pairs see 10k rows."""
+    log("cleaning up the records the writes created ...")
+    for pattern in ("bench new %", "bench bulk %", "bench doomed %"):
+        ids = admin.call("res.partner", "search", [("name", "=like", pattern)])
+        for start in range(0, len(ids), 2000):
+            admin.call("res.partner", "unlink", ids[start : start + 2000])
+    psql = [
+        "psql",
+        *psql_args(args.db_args),
+        "-d",
+        args.db,
+        "-qc",
+        "VACUUM ANALYZE res_partner",
+    ]
+    subprocess.run(psql, check=False, capture_output=True)
+
+
 def run(bench, base, args, cfg, admin):
     jwt = token(base, cfg["client"], cfg["secret"], "jwt")
     opaque = token(base, cfg["client"], cfg["secret"], "opaque")
@@ -285,8 +303,14 @@ def run(bench, base, args, cfg, admin):
     auth = {"Authorization": f"Bearer {jwt}"}
     json_headers = {**auth, "Content-Type": "application/json"}
     list_path = "/api/bench/partners?limit=80&order=id&fields=name,email,phone"
+    # The same 200 seeded partners on both sides (not, say, users' partners,
+    # which the bench user may not edit).
+    seeded = quote('[("name", "=like", "bench partner%")]')
     status, _h, raw = request(
-        base, "GET", "/api/bench/partners?limit=200&order=id&fields=name", headers=auth
+        base,
+        "GET",
+        f"/api/bench/partners?limit=200&order=id&fields=name&domain={seeded}",
+        headers=auth,
     )
     rest_ids = [r["id"] for r in json.loads(raw)["result"]["records"]]
     rpc_ids = user.call(
@@ -415,6 +439,7 @@ def run(bench, base, args, cfg, admin):
         return request(base, "DELETE", f"/api/bench/partners/{rid}", headers=auth)[0]
 
     bench.measure("REST delete", delete_one, duration=min(bench.args.duration, 4))
+    cleanup(admin, args)
     log("tokens ...")
     form = urlencode({"client_id": cfg["client"], "client_secret": cfg["secret"]})
     bench.pair(
