@@ -13,12 +13,12 @@ TOKEN_ROUTES = {
 
 
 class SecureApiOauthController(http.Controller):
-    # GET is routed too, so that it gets the RFC's error rather than a 404.
+    # Every method is routed, so that all but POST get a JSON 405 with Allow.
     @http.route(
         list(TOKEN_ROUTES),
         type="http",
         auth="none",
-        methods=["GET", "POST"],
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
         csrf=False,
         save_session=False,
         readonly=False,

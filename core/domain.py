@@ -8,6 +8,7 @@ the API's forced domain, so that no client input can widen what it exposes.
 
 import ast
 import json
+import re
 
 from .exceptions import BadRequest
 
@@ -34,6 +35,7 @@ TERM_OPERATORS = (
 )
 RELATIONAL_TYPES = ("many2one", "one2many", "many2many")
 SCALAR_TYPES = (str, int, float, bool, type(None))
+_TEMPORAL_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2})?$")
 
 
 def parse_literal(text, max_chars=MAX_DOMAIN_CHARS):
@@ -158,6 +160,7 @@ def _term(token, searchable, codec_for, model):
             f"Field '{label}' is not searchable on this API", name="invalid_field"
         )
     value = _check_value(value, operator)
+    _check_type(spec, operator, value, label)
     ftype = spec["type"]
     codec = codec_for(model if ftype == "id" else spec["relation"])
     comparison = operator in ("<", "<=", ">", ">=")
@@ -172,6 +175,52 @@ def _term(token, searchable, codec_for, model):
             )
         value = _decode_relation_value(value, operator, codec, label)
     return [spec["name"], operator, value]
+
+
+TEXT = ("char", "text", "html")
+NUMBER = ("integer", "float", "monetary")
+TEMPORAL = ("date", "datetime")
+ORDERED = ("<", "<=", ">", ">=")
+LIKE = ("like", "ilike", "not like", "not ilike", "=like", "=ilike")
+
+
+def _check_type(spec, operator, value, label):
+    """Refuse values the field's SQL type cannot compare with.
+
+    Without this, ``("name", "<", true)`` would reach PostgreSQL as a
+    varchar-to-boolean comparison and fail as a server error.
+    """
+    ftype = spec["type"]
+    items = value if isinstance(value, list) else [value]
+
+    def refuse(what):
+        raise BadRequest(f"Field '{label}' {what}", name="invalid_domain")
+
+    if ftype in ("id", "many2one", "one2many", "many2many"):
+        return
+    for item in items:
+        if item is False or item is None:
+            if operator not in ("=", "!=", "in", "not in"):
+                refuse("compares with false only through = and !=")
+            continue
+        if ftype in TEXT or ftype == "selection":
+            if not isinstance(item, str):
+                refuse("takes text values")
+        elif ftype in NUMBER:
+            if isinstance(item, bool) or not isinstance(item, int | float):
+                refuse("takes numbers")
+        elif ftype == "boolean":
+            if not isinstance(item, bool):
+                refuse("takes true or false")
+        elif ftype in TEMPORAL:
+            if not isinstance(item, str) or not _TEMPORAL_RE.match(item):
+                refuse("takes dates as YYYY-MM-DD[ HH:MM:SS]")
+        else:
+            refuse("cannot be searched")
+    if operator in LIKE and ftype not in TEXT:
+        refuse(f"does not support '{operator}'")
+    if operator in ORDERED and ftype not in (*TEXT, *NUMBER, *TEMPORAL):
+        refuse(f"does not support '{operator}'")
 
 
 def _check_value(value, operator):

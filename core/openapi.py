@@ -42,10 +42,45 @@ def schema_name(api, model):
     return "".join(part[:1].upper() + part[1:] for part in base.split("_"))
 
 
-def id_schema(obfuscated):
+def id_schema(obfuscated, min_length=1):
     if obfuscated:
-        return {"type": "string", "minLength": 1, "maxLength": 64}
+        return {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9]+$",
+            "minLength": max(1, min_length or 1),
+            "maxLength": 64,
+        }
     return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def _alternatives(names):
+    return "|".join(re.escape(name) for name in names)
+
+
+def domain_pattern(text_aliases):
+    """A regex for domains over text fields with quoted values.
+
+    OpenAPI 3.0 cannot describe tuples, so the document gives this accepted
+    subset of the syntax; the description states the whole of it.
+    """
+    if not text_aliases:
+        return r"^(\[\])?$"
+    term = (
+        r'\("('
+        + _alternatives(text_aliases)
+        + r')", ?"(=|!=|ilike|like|not ilike)", ?"[A-Za-z0-9 ]{0,20}"\)'
+    )
+    return r"^(\[(" + term + r"(, ?" + term + r"){0,3})?\])?$"
+
+
+def names_pattern(aliases):
+    names = _alternatives(aliases)
+    return f"^(({names})(,({names}))*)?$"
+
+
+def order_pattern(aliases):
+    item = f"({_alternatives(aliases)})( (asc|desc))?"
+    return f"^({item}(, ?{item}){{0,2}})?$"
 
 
 def _sub_schema(sub, obfuscated):
@@ -269,7 +304,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
     obfuscated = api["obfuscate"]
     name = schema_name(api, model)
     fields = mspec["fields"]
-    ident = id_schema(obfuscated)
+    ident = id_schema(obfuscated, api.get("min_length"))
     record = {"type": "object", "required": ["id"], "properties": {"id": ident}}
     for fspec in fields:
         schema = output_schema(fspec, obfuscated)
@@ -292,6 +327,12 @@ def _add_model_paths(paths, schemas, api, model, mspec):
     tag = [api["name"]]
     id_param = {"name": "id", "in": "path", "required": True, "schema": ident}
     searchable = [f["alias"] for f in fields if f.get("searchable")]
+    text_searchable = [
+        f["alias"]
+        for f in fields
+        if f.get("searchable") and f["type"] in ("char", "text", "html")
+    ]
+    aliases = [f["alias"] for f in fields] or ["id"]
     collection, item = {}, {}
 
     def operation(op, summary, responses, **extra):
@@ -333,14 +374,18 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 {
                     "name": "domain",
                     "in": "query",
-                    "schema": {"type": "string"},
-                    "description": "Odoo domain as text over: "
-                    + (", ".join(searchable) or "id"),
+                    "schema": {
+                        "type": "string",
+                        "pattern": domain_pattern(text_searchable),
+                    },
+                    "description": "Odoo domain as a literal list of terms over: "
+                    + (", ".join(["id", *searchable]))
+                    + "; the pattern shows the text-field subset",
                 },
                 {
                     "name": "offset",
                     "in": "query",
-                    "schema": {"type": "integer", "minimum": 0},
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 10**9},
                 },
                 {
                     "name": "limit",
@@ -348,6 +393,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                     "schema": {
                         "type": "integer",
                         "minimum": 1,
+                        "maximum": 2**31 - 1,
                         "default": api["default_limit"],
                     },
                     "description": f"Clamped to {api['max_limit']}",
@@ -355,14 +401,17 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 {
                     "name": "order",
                     "in": "query",
-                    "schema": {"type": "string"},
+                    "schema": {
+                        "type": "string",
+                        "pattern": order_pattern(["id", *searchable]),
+                    },
                     "description": "field [asc|desc], ... over: "
                     + ", ".join(["id", *searchable]),
                 },
                 {
                     "name": "fields",
                     "in": "query",
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "pattern": names_pattern(aliases)},
                     "description": "Comma-separated subset of: "
                     + ", ".join(f["alias"] for f in fields),
                 },
@@ -473,7 +522,11 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 **_errors("400", "401", "403", "404", "405", "500"),
             },
             parameters=[
-                {"name": "fields", "in": "query", "schema": {"type": "string"}}
+                {
+                    "name": "fields",
+                    "in": "query",
+                    "schema": {"type": "string", "pattern": names_pattern(aliases)},
+                }
             ],
         )
     if "delete" in ops:

@@ -20,7 +20,7 @@ def parse_int(value, label, minimum=0, maximum=None):
         raise BadRequest(f"'{label}' must be an integer", name="invalid_parameter")
     if isinstance(value, str):
         text = value.strip()
-        if not re.fullmatch(r"[+-]?\d{1,12}", text):
+        if not re.fullmatch(r"[+-]?\d{1,18}", text):
             raise BadRequest(f"'{label}' must be an integer", name="invalid_parameter")
         value = int(text)
     if not isinstance(value, int):

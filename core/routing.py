@@ -65,14 +65,14 @@ def operation_for(http_method, rest):
     """
     n = len(rest)
     if n == 0:
+        # PUT is a synonym of PATCH on one record only, as the contract says.
         table = {
             "GET": "search",
             "POST": "create",
             "PATCH": "update",
-            "PUT": "update",
             "DELETE": "delete",
         }
-        allow = ("GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS")
+        allow = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
         record_id = method = None
     elif n == 1:
         table = {"GET": "read", "PATCH": "update", "PUT": "update", "DELETE": "delete"}
@@ -102,7 +102,7 @@ def allowed_methods(enabled_operations, shape):
         "collection": {
             "search": ("GET",),
             "create": ("POST",),
-            "update": ("PATCH", "PUT"),
+            "update": ("PATCH",),
             "delete": ("DELETE",),
         },
         "record": {"read": ("GET",), "update": ("PATCH", "PUT"), "delete": ("DELETE",)},

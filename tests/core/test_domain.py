@@ -158,3 +158,46 @@ def test_id_comparisons_only_on_plain_ids():
         d.validate([("id", ">", 0)], SEARCHABLE, codec_for, "res.partner")
     with pytest.raises(BadRequest):
         d.validate([("id", ">", "x")], SEARCHABLE, plain, "res.partner")
+
+
+TYPED = {
+    "name": {"name": "name", "type": "char", "relation": None},
+    "count": {"name": "color", "type": "integer", "relation": None},
+    "flag": {"name": "is_company", "type": "boolean", "relation": None},
+    "day": {"name": "date", "type": "date", "relation": None},
+    "kind": {"name": "type", "type": "selection", "relation": None},
+}
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        ("name", "<", True),
+        ("name", "=", 5),
+        ("count", "=", "5"),
+        ("count", "ilike", 5),
+        ("flag", "=", "yes"),
+        ("flag", "<", True),
+        ("day", "=", "yesterday"),
+        ("day", "like", "2024-01-01"),
+        ("kind", "<", "a"),
+        ("name", "<", False),
+        ("count", "in", [1, "2"]),
+    ],
+)
+def test_values_must_fit_the_field_type(term):
+    with pytest.raises(BadRequest):
+        d.validate([term], TYPED, plain, "m")
+
+
+def test_well_typed_values_pass():
+    terms = [
+        ("name", "ilike", "a"),
+        ("name", "=", False),
+        ("count", ">=", 2.5),
+        ("flag", "=", True),
+        ("day", "<", "2024-01-01"),
+        ("day", ">", "2024-01-01 10:00:00"),
+        ("kind", "in", ["contact", "other"]),
+    ]
+    assert len(d.validate(terms, TYPED, plain, "m")) == 2 * len(terms) - 1
