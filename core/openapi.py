@@ -393,7 +393,8 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                     "schema": {
                         "type": "integer",
                         "minimum": 1,
-                        "maximum": 2**31 - 1,
+                        # Larger limits are clamped, up to what the parser reads.
+                        "maximum": 10**18 - 1,
                         "default": api["default_limit"],
                     },
                     "description": f"Clamped to {api['max_limit']}",
