@@ -261,6 +261,11 @@ def dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args):
         extra=("--load=base,web,secure_api",),
     )
     servers.append(cached)
+    # Let the new workers load their registries before anything is measured.
+    for item in (server, filtered, cached):
+        for _attempt in range(20):
+            request(item.url, "GET", "/web/login")
+    time.sleep(3)
     jwt = token(filtered.url, cfg["client"], cfg["secret"], "jwt")
     auth = {"Authorization": f"Bearer {jwt}"}
     path = "/api/bench/partners?limit=80&fields=name,email,phone"

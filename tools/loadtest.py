@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import uuid
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from bench_common import (
     JsonRpc,
@@ -122,8 +122,12 @@ def run(server, args):
             log(f"unexpected {kind}: {status} {raw[:200]!r}")
         return status, raw
 
+    # Seeded partners only: the bench user may not edit users' partners.
+    seeded = quote('[("name", "=like", "bench partner%")]')
     _status, raw = api_call(
-        "setup search", "GET", f"/api/{route}?limit=200&order=id&fields=name"
+        "setup search",
+        "GET",
+        f"/api/{route}?limit=200&order=id&fields=name&domain={seeded}",
     )
     ids = [r["id"] for r in json.loads(raw)["result"]["records"]]
 
