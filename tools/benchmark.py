@@ -219,19 +219,21 @@ def main():
 
 
 def json2_note(base):
-    """Odoo 19's /json/2 needs the rpc addon; say whether this tree has it."""
-    status, _h, _raw = request(
+    """Odoo 19's /json/2 needs the rpc addon; say whether this tree has it.
+
+    Without it, Odoo answers the path with its HTML fallback (a 404 or a
+    redirect to the login page), never with JSON.
+    """
+    _status, headers, _raw = request(
         base,
         "POST",
         "/json/2/res.partner/search_read",
         "{}",
         {"Content-Type": "application/json"},
     )
-    if status == 404:
-        log(
-            "Odoo 19 /json/2 is not available here (no rpc addon in this Odoo tree): "
-            "the comparison is with /web/dataset/call_kw."
-        )
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    if "json" not in content_type:
+        log("Odoo 19 /json/2 is not served here (no rpc addon): compared with call_kw.")
         print(
             "\nOdoo 19's /json/2 is not served by this Odoo tree (it lacks the rpc "
             "addon), so the comparison is with /web/dataset/call_kw."
