@@ -171,6 +171,8 @@ class SecureApiEngine(models.AbstractModel):
                 isinstance(error, psycopg2.OperationalError)
                 and error.pgcode in RETRYABLE
             ):
+                # Odoo replays the request: only the replay is counted.
+                spec = None
                 raise
             api_error = self._to_api_error(error, request_id)
             if (
