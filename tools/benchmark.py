@@ -91,40 +91,20 @@ class Bench:
         work = Workload(
             fn, concurrency or self.args.concurrency, duration or self.args.duration
         ).run()
-        bad = {
-            k: v
-            for k, v in work.statuses.items()
-            if not (isinstance(k, int) and k < 400)
-        }
-        self.results[name] = work
-        self.rows.append(
-            (
-                name,
-                work.rps,
-                work.percentile(0.5),
-                work.percentile(0.95),
-                work.percentile(0.99),
-                len(work.latencies),
-                sum(bad.values()),
-            )
-        )
-        log(
-            f"  {name}: {work.rps:.1f} req/s, "
-            f"p50 {work.percentile(0.5):.1f} ms, errors {bad or 0}"
-        )
-        return work
+        return self._record(name, work)
 
-    def pair(self, name_a, fn_a, name_b, fn_b):
-        """Alternate A and B twice each, half the duration each, to cancel drift."""
-        half = self.args.duration / 2
+    def pair(self, name_a, fn_a, name_b, fn_b, rounds=4):
+        """Alternate A and B ``rounds`` times each, to cancel the machine's drift.
+
+        Each side gets ``--duration`` seconds in all, after a short warm-up.
+        """
+        for fn in (fn_a, fn_b):
+            Workload(fn, self.args.concurrency, 0.5).run()
+        part = self.args.duration / rounds
         parts = {name_a: [], name_b: []}
-        for name, fn in (
-            (name_a, fn_a),
-            (name_b, fn_b),
-            (name_a, fn_a),
-            (name_b, fn_b),
-        ):
-            parts[name].append(Workload(fn, self.args.concurrency, half).run())
+        for _round in range(rounds):
+            for name, fn in ((name_a, fn_a), (name_b, fn_b)):
+                parts[name].append(Workload(fn, self.args.concurrency, part).run())
         for name, works in parts.items():
             merged = Workload(None, 0, 0)
             merged.latencies = [x for w in works for x in w.latencies]
@@ -133,27 +113,21 @@ class Bench:
                 for k, v in w.statuses.items():
                     merged.statuses[k] = merged.statuses.get(k, 0) + v
             merged.elapsed = sum(w.elapsed for w in works)
-            bad = {
-                k: v
-                for k, v in merged.statuses.items()
-                if not (isinstance(k, int) and k < 400)
-            }
-            self.results[name] = merged
-            self.rows.append(
-                (
-                    name,
-                    merged.rps,
-                    merged.percentile(0.5),
-                    merged.percentile(0.95),
-                    merged.percentile(0.99),
-                    len(merged.latencies),
-                    sum(bad.values()),
-                )
-            )
-            log(
-                f"  {name}: {merged.rps:.1f} req/s, "
-                f"p50 {merged.percentile(0.5):.1f} ms, errors {bad or 0}"
-            )
+            self._record(name, merged)
+
+    def _record(self, name, work):
+        bad = {
+            k: v
+            for k, v in work.statuses.items()
+            if not (isinstance(k, int) and k < 400)
+        }
+        self.results[name] = work
+        p50, p95, p99 = (work.percentile(q) for q in (0.5, 0.95, 0.99))
+        self.rows.append(
+            (name, work.rps, p50, p95, p99, len(work.latencies), sum(bad.values()))
+        )
+        log(f"  {name}: {work.rps:.1f} req/s, p50 {p50:.1f} ms, errors {bad or 0}")
+        return work
 
     def ratio(self, a, b):
         return self.results[a].rps / self.results[b].rps if self.results[b].rps else 0.0

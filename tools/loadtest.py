@@ -75,7 +75,7 @@ def main():
         addons,
         db_args,
         workers=args.workers,
-        extra=(f"--config={conf}",),
+        extra=(f"--config={conf}", "--load=base,web"),
     )
     try:
         return run(server, args)
