@@ -1,6 +1,7 @@
 from odoo import http
 from odoo.http import request
 
+from ..core.exceptions import NotFound, error_payload
 from .main import render
 
 
@@ -20,16 +21,7 @@ class SecureApiDocsController(http.Controller):
         )
 
     def _denied(self):
-        body = {
-            "jsonrpc": "2.0",
-            "id": None,
-            "error": {
-                "code": 404,
-                "message": "Not found",
-                "data": {"name": "not_found"},
-            },
-        }
-        return render(404, {}, body)
+        return render(*error_payload(NotFound("Not found")))
 
     @http.route(
         "/api/openapi.json", type="http", auth="none", methods=["GET"], readonly=True

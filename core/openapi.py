@@ -195,6 +195,10 @@ def _json(schema, description="OK"):
     }
 
 
+# What a request with a body can answer besides success.
+WRITE_ERRORS = ("400", "401", "403", "404", "405", "409", "413", "422", "500")
+
+
 def _errors(*statuses):
     return {code: {"$ref": f"#/components/responses/Error{code}"} for code in statuses}
 
@@ -439,9 +443,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                     ),
                     "Created",
                 ),
-                **_errors(
-                    "400", "401", "403", "404", "405", "409", "413", "422", "500"
-                ),
+                **_errors(*WRITE_ERRORS),
             },
             requestBody={
                 "required": True,
@@ -490,9 +492,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 "200": _json(
                     _envelope({"type": "array", "items": _ref(f"{name}Record")})
                 ),
-                **_errors(
-                    "400", "401", "403", "404", "405", "409", "413", "422", "500"
-                ),
+                **_errors(*WRITE_ERRORS),
             },
             requestBody={
                 "required": True,
@@ -505,9 +505,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 f"Update one {model}" + (" (PUT)" if verb == "put" else ""),
                 {
                     "200": _json(_envelope(_ref(f"{name}Record"))),
-                    **_errors(
-                        "400", "401", "403", "404", "405", "409", "413", "422", "500"
-                    ),
+                    **_errors(*WRITE_ERRORS),
                 },
                 requestBody={
                     "required": True,
@@ -545,9 +543,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
             f"Delete many {model}",
             {
                 "200": deleted,
-                **_errors(
-                    "400", "401", "403", "404", "405", "409", "413", "422", "500"
-                ),
+                **_errors(*WRITE_ERRORS),
             },
             requestBody={
                 "required": True,

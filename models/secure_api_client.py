@@ -1,7 +1,5 @@
-import time
-
 from odoo import SUPERUSER_ID, Command, _, api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from .. import compat
 from ..core import tokens as core_tokens
@@ -279,12 +277,4 @@ class SecureApiClient(models.Model):
             "secret_hash": self.client_secret_hash,
             "test_mode": self.test_mode,
             "api_ids": frozenset(self.api_ids.ids),
-            "loaded_at": time.time(),
         }
-
-    def _issue_token(self, token_type, scope):
-        """Create a token for this app; returns the RFC 6749 5.1 response dict."""
-        self.ensure_one()
-        if not self.active:
-            raise UserError(_("This client app is disabled."))
-        return self.env["secure.api.token"].sudo()._issue(self, token_type, scope)

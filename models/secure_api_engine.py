@@ -259,16 +259,8 @@ class SecureApiEngine(models.AbstractModel):
         if fspec is None:
             raise NotFound()
         principal = self._authenticate(spec, req)
-        if principal["scope"] is not None and "read" not in principal["scope"]:
-            raise Forbidden(
-                "The token's scope does not include 'read'", name="insufficient_scope"
-            )
-        app = principal.get("app")
-        env = self.env(
-            user=principal["uid"],
-            su=False,
-            context={"api_id": spec["id"], "app_id": app and app["id"]},
-        )
+        self._check_scope(principal, "read")
+        env = self._user_env(spec, principal)
         call = _Call(spec=spec, model=model, model_spec=model_spec, env=env, codecs={})
         return self._find(call, record_id), field_name
 
@@ -298,18 +290,7 @@ class SecureApiEngine(models.AbstractModel):
         if req["body"] is None or len(req["body"]) > max_body:
             raise PayloadTooLarge(f"The body is larger than {max_body} bytes")
         principal = self._authenticate(spec, req)
-        if principal["scope"] is not None and operation not in principal["scope"]:
-            raise Forbidden(
-                f"The token's scope does not include '{operation}'",
-                name="insufficient_scope",
-                headers={
-                    "WWW-Authenticate": core_tokens.www_authenticate(
-                        "insufficient_scope",
-                        f"This call needs the '{operation}' scope",
-                        scope=operation,
-                    )
-                },
-            )
+        self._check_scope(principal, operation)
         kind, body = self._parse_body(req)
         if kind == "form":
             params = core_params.collect_params(req["query"], body)
@@ -321,16 +302,8 @@ class SecureApiEngine(models.AbstractModel):
             params = core_params.collect_params(req["query"])
         if principal.get("session") and req["method"] in UNSAFE_METHODS:
             self._check_csrf(spec, req, kind)
-        uid = principal["uid"]
         app = principal.get("app")
-        user_context = self.env["res.users"].sudo().with_user(uid).context_get()
-        context = {
-            "lang": user_context.get("lang"),
-            "tz": user_context.get("tz"),
-            "api_id": spec["id"],
-            "app_id": app["id"] if app else False,
-        }
-        env = self.env(user=uid, su=False, context=context)
+        env = self._user_env(spec, principal)
         return _Call(
             spec=spec,
             model=model,
@@ -349,6 +322,38 @@ class SecureApiEngine(models.AbstractModel):
                 or req.get("force_test_mode")
             ),
         )
+
+    def _check_scope(self, principal, operation):
+        """403 ``insufficient_scope`` (RFC 6750 3.1) unless the token allows it."""
+        if principal["scope"] is not None and operation not in principal["scope"]:
+            raise Forbidden(
+                f"The token's scope does not include '{operation}'",
+                name="insufficient_scope",
+                headers={
+                    "WWW-Authenticate": core_tokens.www_authenticate(
+                        "insufficient_scope",
+                        f"This call needs the '{operation}' scope",
+                        scope=operation,
+                    )
+                },
+            )
+
+    def _user_env(self, spec, principal):
+        """The execution user's environment, never superuser.
+
+        Its context is the user's language and time zone plus ``api_id`` and
+        ``app_id``; nothing a client sends.
+        """
+        uid = principal["uid"]
+        app = principal.get("app")
+        user_context = self.env["res.users"].sudo().with_user(uid).context_get()
+        context = {
+            "lang": user_context.get("lang"),
+            "tz": user_context.get("tz"),
+            "api_id": spec["id"],
+            "app_id": app["id"] if app else False,
+        }
+        return self.env(user=uid, su=False, context=context)
 
     def _parse_body(self, req):
         if req.get("form"):

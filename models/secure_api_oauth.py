@@ -130,10 +130,7 @@ class SecureApiOauth(models.AbstractModel):
             raise OAuthError(
                 "unauthorized_client", f"This client may not obtain {token_type} tokens"
             )
-        client = self.env["secure.api.client"].sudo().browse(app["id"])
-        return 200, self.env["secure.api.token"].sudo()._issue(
-            client, token_type, scope
-        )
+        return 200, self.env["secure.api.token"].sudo()._issue(app, token_type, scope)
 
     def _serve_jwt(self, req, params):
         return self._serve_token(req, params, token_type="jwt")

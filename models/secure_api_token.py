@@ -111,12 +111,13 @@ class SecureApiToken(models.Model):
         return f"secure_api:{self.env.cr.dbname}"
 
     @api.model
-    def _issue(self, app, token_type, scope):
-        """Create a token of ``token_type`` for ``app`` (sudo recordset).
+    def _issue(self, state, token_type, scope):
+        """Create a token of ``token_type`` for a client app.
 
-        Only the hash of the token is stored. Returns the RFC 6749 5.1 body.
+        ``state`` is the app's state dict (``secure.api.client._state_dict``),
+        which the token endpoint already holds from its cache. Only the hash
+        of the token is stored. Returns the RFC 6749 5.1 body.
         """
-        state = app._state_dict()
         if (
             token_type == "jwt"
             and not state["allow_jwt"]
@@ -143,7 +144,7 @@ class SecureApiToken(models.Model):
             token = core_tokens.generate_opaque_token()
         self.create(
             {
-                "app_id": app.id,
+                "app_id": state["id"],
                 "token_type": token_type,
                 "token_hash": core_tokens.hash_token(token),
                 "token_prefix": core_tokens.token_prefix(token),

@@ -248,7 +248,7 @@ class TestSecureApiModels(SecureApiTransactionCase):
 
     def test_token_state_over_time(self):
         token_model = self.env["secure.api.token"].sudo()
-        body = token_model._issue(self.client.sudo(), "opaque", "read")
+        body = token_model._issue(self.client.sudo()._state_dict(), "opaque", "read")
         token = token_model.search(
             [("app_id", "=", self.client.id)], limit=1, order="id desc"
         )
@@ -263,7 +263,7 @@ class TestSecureApiModels(SecureApiTransactionCase):
         with freeze_time(later):
             self.assertEqual(token_model._cron_update_state(), 1)
         self.assertEqual(token.state, "expired")
-        body = token_model._issue(self.client.sudo(), "opaque", "read")
+        body = token_model._issue(self.client.sudo()._state_dict(), "opaque", "read")
         other = token_model.search(
             [("app_id", "=", self.client.id), ("state", "=", "active")]
         )

@@ -33,12 +33,12 @@ class TestQueryCounts(SecureApiTransactionCase):
             Command.set([cls.field("res.partner.category", "name").id])
         ]
         token_model = cls.env["secure.api.token"].sudo()
-        cls.opaque = token_model._issue(cls.client.sudo(), "opaque", cls.client.scope)[
-            "access_token"
-        ]
-        cls.signed = token_model._issue(cls.client.sudo(), "jwt", cls.client.scope)[
-            "access_token"
-        ]
+        cls.opaque = token_model._issue(
+            cls.client.sudo()._state_dict(), "opaque", cls.client.scope
+        )["access_token"]
+        cls.signed = token_model._issue(
+            cls.client.sudo()._state_dict(), "jwt", cls.client.scope
+        )["access_token"]
 
     def call(self, query, token=None):
         request = {

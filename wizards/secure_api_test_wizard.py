@@ -121,9 +121,11 @@ class SecureApiTestWizard(models.TransientModel):
                     token = (
                         self.env["secure.api.token"]
                         .sudo()
-                        ._issue(self.app_id.sudo(), "opaque", self.app_id.scope)[
-                            "access_token"
-                        ]
+                        ._issue(
+                            self.app_id.sudo()._state_dict(),
+                            "opaque",
+                            self.app_id.scope,
+                        )["access_token"]
                     )
                     headers["authorization"] = f"Bearer {token}"
                 status, response_headers, payload = engine._handle(request)
