@@ -75,3 +75,12 @@ def check_fields_readable(model, names):
             model._check_field_access(model._fields[name], "read")
     else:
         model.check_field_access_rights("read", names)
+
+
+def werkzeug_request(httprequest):
+    """The werkzeug request behind Odoo's ``HTTPRequest`` wrapper.
+
+    The wrapper exposes neither the input stream nor the cached form, which
+    reading the body once within a limit needs.
+    """
+    return getattr(httprequest, "_HTTPRequest__wrapped", httprequest)

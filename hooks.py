@@ -1,4 +1,14 @@
-"""Optional server-wide hook: cache Odoo's database list for a few seconds.
+"""Process-wide side effects of the addon, installed from ``post_load``.
+
+:func:`post_load` installs, and :func:`uninstall` removes:
+
+- the log filter that drops Odoo's "bad query" log of a query whose failure
+  the pipeline answers itself (a constraint violation is the client's 409 or
+  422, and the logged query would carry the client's values);
+- the flush of buffered usage statistics when a worker stops;
+- the optional database-list cache described below.
+
+Database-list cache: cache Odoo's database list for a few seconds.
 
 With ``--db-filter`` (and without ``-d``), Odoo lists the databases on every
 request that carries no session cookie, that is on every API call.
@@ -12,7 +22,9 @@ restores a database. A database created by another server appears after
 at most the TTL.
 """
 
+import atexit
 import functools
+import logging
 import threading
 import time
 
@@ -28,6 +40,26 @@ INVALIDATING = (
 )
 _memo = {}
 _lock = threading.Lock()
+# Set by the pipeline while this thread serves an API request.
+SERVING = threading.local()
+
+
+class AnsweredQueryFilter(logging.Filter):
+    """Drop ``odoo.sql_db``'s log of a failed query the pipeline answers.
+
+    Only records emitted by a thread that is serving an API request are
+    dropped; unexpected failures are still logged by the pipeline, with the
+    request id.
+    """
+
+    def filter(self, record):
+        return not (
+            getattr(SERVING, "active", False)
+            and str(record.msg).startswith("bad query")
+        )
+
+
+_LOG_FILTER = AnsweredQueryFilter()
 
 
 def clear():
@@ -77,13 +109,23 @@ def install(ttl=None):
 
 
 def uninstall():
-    """Undo :func:`install` (tests)."""
+    """Undo :func:`post_load` (tests)."""
     for name in ("list_dbs", *INVALIDATING):
         function = getattr(db_service, name, None)
         if function is not None and hasattr(function, "secure_api_original"):
             setattr(db_service, name, function.secure_api_original)
     clear()
+    logging.getLogger("odoo.sql_db").removeFilter(_LOG_FILTER)
+    from .models import secure_api_statistic
+
+    atexit.unregister(secure_api_statistic.flush_all_at_exit)
 
 
 def post_load():
     install()
+    logging.getLogger("odoo.sql_db").addFilter(_LOG_FILTER)
+    from .models import secure_api_statistic
+
+    # Flush what is left when a worker stops, so recycling loses nothing.
+    atexit.unregister(secure_api_statistic.flush_all_at_exit)
+    atexit.register(secure_api_statistic.flush_all_at_exit)

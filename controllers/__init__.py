@@ -1,3 +1,1 @@
 from . import main
-from . import oauth
-from . import docs

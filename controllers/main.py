@@ -1,44 +1,100 @@
-import uuid
+"""The one boundary of ``/api/``: every route enters and leaves here.
+
+The controller only builds the :class:`~..core.request.ApiRequest`, hands it
+to the pipeline (``secure.api.engine._serve``) and renders the
+:class:`~..core.request.Answer` it gets back.
+"""
+
+import io
+
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.formparser import FormDataParser
 
 from odoo import http
 from odoo.http import request
 
-from ..core.exceptions import dumps, error_payload
+from .. import compat
+from ..core.exceptions import dumps
+from ..core.request import ApiRequest, parse_form
 
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+CHUNK = 65536
 
 
-def request_data(path):
-    """The plain request dict the engine works on (see ``_handle``)."""
-    httprequest = request.httprequest
-    content_type = httprequest.headers.get("Content-Type", "")
-    form = None
-    if content_type.startswith("multipart/form-data") or content_type.startswith(
-        "application/x-www-form-urlencoded"
-    ):
-        form = list(httprequest.form.items(multi=True))
-        body = b""
-    elif (httprequest.content_length or 0) > request.env[
-        "secure.api"
-    ].sudo()._get_settings()["max_body"]:
-        # Refused before it is read: the engine answers 413.
-        body = None
+def _read_at_most(stream, limit):
+    """Read the stream up to ``limit + 1`` bytes: enough to know it is too
+    large without reading it whole (chunked bodies have no length)."""
+    parts, size = [], 0
+    while size <= limit:
+        part = stream.read(min(CHUNK, limit + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def prepare_body(httprequest, limit):
+    """Read the body once, within ``limit``, before Odoo parses any form.
+
+    Returns ``(too_large, body bytes, form pairs or None)``, cached on the
+    request so that Odoo's replay of the request after a serialization
+    failure sees the same body. Odoo's own form parsing is fed the result,
+    so no body is read twice and none over the limit is read whole.
+    """
+    cached = getattr(httprequest, "_secure_api_body", None)
+    if cached is not None:
+        return cached
+    wrapped = compat.werkzeug_request(httprequest)
+    length = httprequest.content_length
+    too_large, body, form, files = False, b"", None, ImmutableMultiDict()
+    if length is not None and length > limit:
+        too_large = True
     else:
-        # cache=True: Odoo replays the request after a serialization failure,
-        # and the replay must see the same body.
-        body = httprequest.get_data(cache=True)
-    return {
-        "method": httprequest.method,
-        "path": path,
-        "headers": {key.lower(): value for key, value in httprequest.headers.items()},
-        "query": list(httprequest.args.items(multi=True)),
-        "form": form,
-        "body": body,
-        "content_type": content_type,
-        "session_uid": request.session.uid,
-        "host": httprequest.host,
-        "remote_addr": httprequest.remote_addr,
-    }
+        body = _read_at_most(wrapped.stream, limit)
+        too_large = len(body) > limit
+    if too_large:
+        body = b""
+    else:
+        mimetype = wrapped.mimetype
+        if mimetype == "application/x-www-form-urlencoded":
+            form = tuple(parse_form(body))
+            body = b""
+        elif mimetype == "multipart/form-data":
+            parser = FormDataParser(
+                max_form_memory_size=limit, max_content_length=limit
+            )
+            _stream, parsed, files = parser.parse(
+                io.BytesIO(body), mimetype, len(body), wrapped.mimetype_params
+            )
+            form = tuple(parsed.items(multi=True))
+            body = b""
+    # Odoo reads the route's parameters from these: hand it what was read.
+    wrapped.__dict__["form"] = ImmutableMultiDict(list(form or ()))
+    wrapped.__dict__["files"] = files
+    wrapped._cached_data = body
+    result = (too_large, body, form)
+    httprequest._secure_api_body = result
+    return result
+
+
+def build_request(subpath):
+    """The request value of the current HTTP request."""
+    httprequest = request.httprequest
+    limit = request.env["secure.api"].sudo()._get_settings()["max_body"]
+    too_large, body, form = prepare_body(httprequest, limit)
+    return ApiRequest.build(
+        httprequest.method,
+        subpath,
+        headers=dict(httprequest.headers.items()),
+        query=httprequest.args.items(multi=True),
+        form=form,
+        body=body,
+        body_too_large=too_large,
+        session_uid=request.session.uid,
+        host=httprequest.host,
+        remote_addr=httprequest.remote_addr,
+    )
 
 
 def readonly_request(_controller, *_rule_and_args):
@@ -52,18 +108,26 @@ def readonly_request(_controller, *_rule_and_args):
     return request.httprequest.method in ("GET", "HEAD", "OPTIONS")
 
 
-def render(status, headers, body):
-    if body is None:
-        return request.make_response("", headers=list(headers.items()), status=status)
-    headers = dict(
-        headers,
-        **{
-            "Content-Type": "application/json; charset=utf-8",
-            "Cache-Control": "no-store",
-        },
-    )
+def render(answer):
+    """The HTTP response of an :class:`~..core.request.Answer`."""
+    headers = dict(answer.headers)
+    if answer.stream is not None:
+        response = answer.stream.get_response()
+        response.headers.update(headers)
+        return response
+    if answer.html is not None:
+        headers["Content-Type"] = "text/html; charset=utf-8"
+        return request.make_response(
+            answer.html, headers=list(headers.items()), status=answer.status
+        )
+    if answer.body is None:
+        return request.make_response(
+            "", headers=list(headers.items()), status=answer.status
+        )
+    headers.setdefault("Cache-Control", "no-store")
+    headers["Content-Type"] = "application/json; charset=utf-8"
     return request.make_response(
-        dumps(body), headers=list(headers.items()), status=status
+        dumps(answer.body), headers=list(headers.items()), status=answer.status
     )
 
 
@@ -76,34 +140,8 @@ class SecureApiController(http.Controller):
         csrf=False,
         save_session=False,
         readonly=readonly_request,
+        secure_api_body=True,
     )
     def api_dispatch(self, subpath, **_kwargs):
         engine = request.env["secure.api.engine"].sudo()
-        return render(*engine._handle(request_data(subpath)))
-
-    @http.route(
-        "/api/image/<int:api_id>/<string:model>/<string:record_id>/<string:field>",
-        type="http",
-        auth="none",
-        methods=["GET"],
-        csrf=False,
-        save_session=False,
-        readonly=True,
-    )
-    def api_binary(self, api_id, model, record_id, field, **_kwargs):
-        engine = request.env["secure.api.engine"].sudo()
-        request_id = uuid.uuid4().hex[:16]
-        try:
-            record, field = engine._binary(
-                request_data(""), api_id, model, record_id, field
-            )
-            response = (
-                request.env["ir.binary"]._get_stream_from(record, field).get_response()
-            )
-        except Exception as error:  # noqa: BLE001 - mapped like every API error
-            status, headers, body = error_payload(
-                engine._to_api_error(error, request_id), request_id
-            )
-            return render(status, dict(headers, **{"X-Request-Id": request_id}), body)
-        response.headers["X-Request-Id"] = request_id
-        return response
+        return render(engine._serve(build_request(subpath)))

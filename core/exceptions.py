@@ -1,11 +1,30 @@
-"""Typed API errors and their single mapping to HTTP statuses.
+"""Typed API errors and the one mapping from any exception to an answer.
 
-Every error a client can see is one of these classes. :func:`error_payload`
-is the only place that turns an error into a status, headers and the JSON-RPC
-style envelope of the contract, so that the whole API answers consistently.
+Every error a client can see is one of the :class:`ApiError` classes.
+:func:`to_api_error` turns any exception (ours, Odoo's, PostgreSQL's) into
+one of them through :data:`FOREIGN_ERRORS`, without importing those
+frameworks, and :func:`render_error` is the only place that turns an error
+into a status, headers and a body: the JSON-RPC style envelope of the
+contract, or RFC 6749's error object on the token routes.
 """
 
 import json
+
+# Serialization failures, deadlocks and lock timeouts: Odoo replays the
+# whole request, so they must reach its retry loop untouched.
+RETRYABLE_PGCODES = frozenset({"40001", "40P01", "55P03"})
+
+
+def www_authenticate(error=None, description=None, scope=None, realm="secure_api"):
+    """Build an RFC 6750 ``WWW-Authenticate`` header value."""
+    parts = [f'realm="{realm}"']
+    if error:
+        parts.append(f'error="{error}"')
+    if description:
+        parts.append('error_description="{}"'.format(description.replace('"', "'")))
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return "Bearer " + ", ".join(parts)
 
 
 class ApiError(Exception):
@@ -18,6 +37,7 @@ class ApiError(Exception):
     status = 500
     name = "internal_error"
     default_message = "Internal server error"
+    description = "Unexpected error; the message names the logged request id"
 
     def __init__(self, message=None, *, name=None, data=None, headers=None):
         self.message = message or self.default_message
@@ -27,35 +47,80 @@ class ApiError(Exception):
         self.data = dict(data or {})
         self.headers = dict(headers or {})
 
+    def at_index(self, index):
+        """Name the failing item of a bulk request."""
+        self.message = f"Item {index}: {self.message}"
+        self.data["index"] = index
+        return self
+
 
 class BadRequest(ApiError):
     status = 400
     name = "bad_request"
     default_message = "Bad request"
+    description = (
+        "Malformed parameters, bad domain, unknown or non-writable field, bad JSON, "
+        "values that cannot be compared or stored"
+    )
 
 
 class Unauthorized(ApiError):
+    """401 with RFC 6750's challenge; an error code only when credentials
+    were sent (section 3)."""
+
     status = 401
     name = "unauthorized"
     default_message = "Authentication required"
+    description = "No or invalid credentials"
+    CODES = ("invalid_token", "invalid_request")
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message, **kwargs)
+        if "WWW-Authenticate" not in self.headers:
+            code = self.name if self.name in self.CODES else None
+            self.headers["WWW-Authenticate"] = www_authenticate(
+                code, self.message if code else None
+            )
 
 
 class Forbidden(ApiError):
     status = 403
     name = "forbidden"
     default_message = "Access denied"
+    description = "The scope or the user's access rights forbid it"
+
+
+class InsufficientScope(Forbidden):
+    """RFC 6750 3.1: the token lacks the scope the operation needs."""
+
+    name = "insufficient_scope"
+
+    def __init__(self, scope):
+        super().__init__(
+            f"The token's scope does not include '{scope}'",
+            headers={
+                "WWW-Authenticate": www_authenticate(
+                    "insufficient_scope", f"This call needs the '{scope}' scope", scope
+                )
+            },
+        )
 
 
 class NotFound(ApiError):
     status = 404
     name = "not_found"
     default_message = "Record not found"
+    description = (
+        "Unknown route, inactive API or endpoint, or a record that does not exist "
+        "or lies outside the API"
+    )
 
 
 class MethodNotAllowed(ApiError):
     status = 405
     name = "method_not_allowed"
     default_message = "Operation not allowed on this API"
+    description = "Operation not enabled on this API"
 
     def __init__(self, allow=(), message=None, **kwargs):
         super().__init__(message, **kwargs)
@@ -66,24 +131,28 @@ class Conflict(ApiError):
     status = 409
     name = "conflict"
     default_message = "The operation conflicts with existing data"
+    description = "Integrity conflict (unique constraint)"
 
 
 class PayloadTooLarge(ApiError):
     status = 413
     name = "payload_too_large"
     default_message = "Request body too large"
+    description = "Body larger than the configured maximum"
 
 
 class Unprocessable(ApiError):
     status = 422
     name = "validation_error"
     default_message = "The values were refused"
+    description = "Odoo refused the values"
 
 
 class TooManyRequests(ApiError):
     status = 429
     name = "too_many_requests"
     default_message = "Too many requests"
+    description = "Rate limit hit; see Retry-After"
 
     def __init__(self, retry_after=60, message=None, **kwargs):
         super().__init__(message, **kwargs)
@@ -92,6 +161,84 @@ class TooManyRequests(ApiError):
 
 class InternalError(ApiError):
     """Unexpected failure: the message is generic on purpose."""
+
+
+class OAuthError(ApiError):
+    """An RFC 6749 5.2 error with its own code and status."""
+
+    status = 400
+    name = "invalid_request"
+
+    def __init__(self, name, message, status=400, headers=None):
+        super().__init__(message, name=name, headers=headers)
+        self.status = status
+
+
+# Exceptions of the frameworks below us, by qualified class name, so that
+# this module maps them without importing them. The first class of an
+# exception's MRO found here wins (Odoo's AccessError is a UserError).
+FOREIGN_ERRORS = {
+    "odoo.exceptions.AccessDenied": (Unauthorized, "unauthorized", None),
+    "odoo.exceptions.AccessError": (
+        Forbidden,
+        "access_denied",
+        "You are not allowed to do this",
+    ),
+    "odoo.exceptions.MissingError": (NotFound, None, None),
+    "odoo.exceptions.ValidationError": (Unprocessable, None, ...),
+    "odoo.exceptions.UserError": (Unprocessable, None, ...),
+    "psycopg2.errors.NotNullViolation": (
+        Unprocessable,
+        "missing_value",
+        "A required value is missing",
+    ),
+    "psycopg2.errors.CheckViolation": (Unprocessable, "check_violation", None),
+    "psycopg2.IntegrityError": (Conflict, "integrity_error", None),
+    "psycopg2.DataError": (BadRequest, "invalid_value", "A value cannot be stored"),
+    "werkzeug.exceptions.RequestEntityTooLarge": (PayloadTooLarge, None, None),
+}
+# Statuses the API can answer, for documents (OpenAPI) and tests.
+ERROR_CLASSES = (
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    Unprocessable,
+    TooManyRequests,
+    InternalError,
+)
+STATUS_DESCRIPTIONS = {str(cls.status): cls.description for cls in ERROR_CLASSES}
+
+
+def is_retryable(exc):
+    """Whether Odoo's request loop must see ``exc`` to replay the request."""
+    return getattr(exc, "pgcode", None) in RETRYABLE_PGCODES
+
+
+def _odoo_message(exc):
+    message = exc.args[0] if exc.args else None
+    return str(message) if message else None
+
+
+def to_api_error(exc):
+    """The client-visible error for any exception.
+
+    Unknown exceptions become :class:`InternalError`, whose message says
+    nothing about them.
+    """
+    if isinstance(exc, ApiError):
+        return exc
+    for klass in type(exc).__mro__:
+        entry = FOREIGN_ERRORS.get(f"{klass.__module__}.{klass.__qualname__}")
+        if entry is not None:
+            error_class, name, message = entry
+            if message is ...:
+                message = _odoo_message(exc)
+            return error_class(message, name=name)
+    return InternalError()
 
 
 def envelope(result=None, error=None):
@@ -104,21 +251,33 @@ def envelope(result=None, error=None):
     return body
 
 
-def error_payload(exc, request_id=None):
-    """Map any exception to ``(status, headers, body_dict)``.
+# RFC 6749 5.2 codes for errors the token routes share with the others.
+OAUTH_CODES = {401: "invalid_client", 500: "server_error"}
 
-    Pure function: unknown exceptions become a generic 500 whose message
-    reveals nothing but the request id the server logged it under.
+
+def render_error(exc, request_id=None, style="envelope"):
+    """Map any exception to ``(status, headers, body dict)``.
+
+    ``style`` is ``envelope`` (the contract's) or ``oauth`` (RFC 6749 5.2's
+    ``{"error", "error_description"}``, for the token routes).
     """
-    if not isinstance(exc, ApiError):
-        exc = InternalError()
-    data = {"name": exc.name}
-    data.update(exc.data)
-    message = exc.message
-    if isinstance(exc, InternalError) and request_id:
-        message = f"{exc.default_message} (request id {request_id})"
-    error = {"code": exc.status, "message": message, "data": data}
-    return exc.status, dict(exc.headers), envelope(error=error)
+    error = to_api_error(exc)
+    message = error.message
+    internal = isinstance(error, InternalError)
+    if internal and request_id:
+        message = f"{error.default_message} (request id {request_id})"
+    headers = dict(error.headers)
+    if style == "oauth":
+        if isinstance(error, OAuthError | TooManyRequests):
+            code = error.name
+        else:
+            code = OAUTH_CODES.get(error.status, "invalid_request")
+            headers.pop("WWW-Authenticate", None)
+        return error.status, headers, {"error": code, "error_description": message}
+    data = {"name": error.name}
+    data.update(error.data)
+    body = envelope(error={"code": error.status, "message": message, "data": data})
+    return error.status, headers, body
 
 
 def dumps(body):

@@ -4,22 +4,7 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
-from .exceptions import ApiError
-
-
-class OAuthError(ApiError):
-    """An RFC 6749 5.2 error: rendered as ``{"error", "error_description"}``."""
-
-    status = 400
-    name = "invalid_request"
-
-    def __init__(self, name, message, status=400, headers=None):
-        super().__init__(message, name=name, headers=headers)
-        self.status = status
-
-
-def oauth_body(error):
-    return {"error": error.name, "error_description": error.message}
+from .exceptions import OAuthError
 
 
 def parse_basic(header_value):
@@ -63,17 +48,28 @@ def client_credentials(params, authorization, query):
         )
     if basic:
         client_id, secret = basic
+        if not is_credential(client_id) or not is_credential(secret):
+            raise OAuthError(
+                "invalid_client", "Client authentication failed", status=401
+            )
         return client_id, secret, True
     client_id = params.get("client_id")
     secret = params.get("client_secret")
-    if (
-        not isinstance(client_id, str)
-        or not isinstance(secret, str)
-        or not client_id
-        or not secret
-    ):
+    if not is_credential(client_id) or not is_credential(secret):
         raise OAuthError("invalid_client", "Client authentication failed", status=401)
     return client_id, secret, False
+
+
+def is_credential(value):
+    """Non-empty text that can be stored and compared: no NUL character, no
+    lone surrogate (neither survives PostgreSQL or UTF-8)."""
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def requested_scope(text, allowed):

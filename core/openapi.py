@@ -7,19 +7,9 @@ active endpoints, RPC methods, auth mode, obfuscation flag, paging.
 
 import re
 
-from .tokens import SCOPES
+from .exceptions import STATUS_DESCRIPTIONS
+from .operations import SCOPES
 
-ERROR_STATUSES = {
-    "400": "Malformed parameters, bad domain, unknown or non-writable field, bad JSON",
-    "401": "No or invalid credentials",
-    "403": "The scope or the user's access rights forbid it",
-    "404": "Unknown route, inactive API or endpoint, or no such record",
-    "405": "Operation not enabled on this API",
-    "409": "Integrity conflict",
-    "413": "Body larger than the configured maximum",
-    "422": "Odoo refused the values",
-    "500": "Unexpected error",
-}
 SCALARS = {
     "char": {"type": "string"},
     "text": {"type": "string"},
@@ -243,7 +233,7 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
     }
     responses = {
         f"Error{code}": _json(_ref("Error"), text)
-        for code, text in {**ERROR_STATUSES, "429": "Rate limit"}.items()
+        for code, text in STATUS_DESCRIPTIONS.items()
     }
     paths = {}
     uses_session = False

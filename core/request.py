@@ -1,9 +1,92 @@
-"""Request body decoding, independent of the web framework."""
+"""The request value every route under ``/api/`` is served from.
+
+The controller builds one :class:`ApiRequest` per HTTP request, with the
+body already read within the configured limit, and hands it to the
+pipeline. Nothing after that reads the HTTP request again: the body is
+decoded once, on first use, by :attr:`ApiRequest.payload`.
+"""
 
 import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from urllib.parse import parse_qsl
 
-from .exceptions import BadRequest
+from .exceptions import BadRequest, PayloadTooLarge
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(slots=True)
+class Answer:
+    """What the pipeline answers: JSON ``body`` (``None`` for no body), or
+    an HTML page, or a binary ``stream`` that the web layer sends as is."""
+
+    status: int
+    headers: dict = field(default_factory=dict)
+    body: object = None
+    html: str | None = None
+    stream: object = None
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP request under ``/api/``, as plain immutable data.
+
+    ``path`` is what follows ``/api/``; ``headers`` has lower-case keys;
+    ``query`` and ``form`` are tuples of ``(key, value)`` pairs (``form`` is
+    ``None`` unless the body is a form); ``body`` is the raw body (empty for
+    forms and when ``body_too_large``).
+    """
+
+    method: str
+    path: str
+    headers: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    query: tuple = ()
+    form: tuple | None = None
+    body: bytes = b""
+    body_too_large: bool = False
+    session_uid: int | None = None
+    host: str = ""
+    remote_addr: str = ""
+    force_test_mode: bool = False
+
+    @classmethod
+    def build(cls, method, path, headers=None, **values):
+        """Build a request, normalizing header names and pair lists."""
+        headers = {key.lower(): value for key, value in (headers or {}).items()}
+        for key in ("query", "form"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
+        return cls(
+            method=method.upper(),
+            path=path,
+            headers=MappingProxyType(headers),
+            **values,
+        )
+
+    @property
+    def content_type(self):
+        return self.headers.get("content-type", "")
+
+    @property
+    def media_type(self):
+        return self.content_type.split(";", 1)[0].strip().lower()
+
+    @property
+    def unsafe(self):
+        return self.method in UNSAFE_METHODS
+
+    @cached_property
+    def payload(self):
+        """The decoded body: ``("json", value)``, ``("form", pairs)`` or
+        ``(None, None)``; 413 when the body was over the limit."""
+        if self.body_too_large:
+            raise PayloadTooLarge()
+        if self.form is not None:
+            return ("form", list(self.form)) if self.form else (None, None)
+        return parse_body(self.body, self.content_type, self.method)
+
 
 MAX_JSON_DEPTH = 32
 
@@ -50,7 +133,7 @@ def parse_body(body, content_type, method):
     except UnicodeDecodeError:
         raise BadRequest("The body is not UTF-8 text", name="invalid_body") from None
     if media == "application/x-www-form-urlencoded":
-        return "form", _parse_form(text)
+        return "form", parse_form(text)
     looks_json = text.lstrip()[:1] in ("{", "[")
     form_like = method in ("GET", "DELETE") and not looks_json and "=" in text
     if media.endswith("json") or not media or looks_json:
@@ -58,14 +141,22 @@ def parse_body(body, content_type, method):
             return "json", parse_json(text)
         except BadRequest:
             if form_like:
-                return "form", _parse_form(text)
+                return "form", parse_form(text)
             raise
     if form_like:
-        return "form", _parse_form(text)
+        return "form", parse_form(text)
     raise BadRequest("Unsupported body: send JSON", name="unsupported_media_type")
 
 
-def _parse_form(text):
+def parse_form(text):
+    """Decode an urlencoded form (text or bytes) into ``(key, value)`` pairs."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(
+                "The body is not UTF-8 text", name="invalid_body"
+            ) from None
     try:
         return parse_qsl(
             text, keep_blank_values=True, strict_parsing=True, max_num_fields=1000

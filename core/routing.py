@@ -2,6 +2,7 @@
 
 import re
 
+from . import operations
 from .exceptions import MethodNotAllowed, NotFound
 
 ROUTE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*(/[a-z0-9][a-z0-9_\-]*)*$")
@@ -23,6 +24,17 @@ RESERVED_PREFIXES = (
 MAX_PATH = 16384
 METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MODEL_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+# The addon's own routes under /api/, served by the same pipeline.
+FIXED_ROUTES = {
+    "oauth2/token": "token",
+    "jwt/token": "jwt",
+    "oauth2/revoke": "revoke",
+    "oauth2/introspect": "introspect",
+    "openapi.json": "openapi",
+    "docs": "docs",
+}
+# Routes answered in RFC 6749's error style instead of the envelope.
+TOKEN_ROUTES = ("token", "jwt", "revoke", "introspect")
 
 
 def check_route(route):
@@ -56,64 +68,59 @@ def split_route(path, routes):
     raise NotFound("Unknown route", name="unknown_route")
 
 
+def fixed_route(path):
+    """The addon's own route that ``path`` (after ``/api/``) names, or ``None``.
+
+    Returns ``token``, ``jwt``, ``revoke``, ``introspect``, ``openapi``,
+    ``docs`` or ``binary``; anything else is an API route.
+    """
+    name = FIXED_ROUTES.get(path.strip("/"))
+    if name:
+        return name
+    if path.startswith("image/"):
+        return "binary"
+    return None
+
+
+def binary_parts(path):
+    """``(api id, model, record id text, field)`` of a binary URL, or 404."""
+    parts = path.strip("/").split("/")
+    if (
+        len(parts) != 5
+        or not parts[1].isdigit()
+        or len(parts[1]) > 9
+        or not MODEL_RE.match(parts[2])
+        or not METHOD_RE.match(parts[4])
+        or not parts[3]
+    ):
+        raise NotFound("Unknown route", name="unknown_route")
+    return int(parts[1]), parts[2], parts[3], parts[4]
+
+
+def shape_of(rest):
+    """The path shape of what follows an API's route (see ``operations``)."""
+    if len(rest) > 2:
+        raise NotFound("Unknown route", name="unknown_route")
+    return ("collection", "record", "rpc")[len(rest)]
+
+
 def operation_for(http_method, rest):
     """Map an HTTP method and the path after the route to an operation.
 
-    Returns ``(operation, record id text or None, rpc method or None)``.
+    Returns ``(operation name, record id text or None, rpc method or None)``.
     The path shapes are those of the contract; anything else is 404, and a
     known shape with an unsupported method is 405 with ``Allow``.
     """
-    n = len(rest)
-    if n == 0:
-        # PUT is a synonym of PATCH on one record only, as the contract says.
-        table = {
-            "GET": "search",
-            "POST": "create",
-            "PATCH": "update",
-            "DELETE": "delete",
-        }
-        allow = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
-        record_id = method = None
-    elif n == 1:
-        table = {"GET": "read", "PATCH": "update", "PUT": "update", "DELETE": "delete"}
-        allow = ("GET", "PATCH", "PUT", "DELETE", "OPTIONS")
-        record_id, method = rest[0], None
-    elif n == 2:
-        table = {"POST": "rpc"}
-        allow = ("POST", "OPTIONS")
+    shape = shape_of(rest)
+    record_id = method = None
+    if shape == "record":
+        record_id = rest[0]
+    elif shape == "rpc":
         if not METHOD_RE.match(rest[1]):
             raise NotFound("Unknown route", name="unknown_route")
         record_id = None if rest[0] == "call" else rest[0]
         method = rest[1]
-    else:
-        raise NotFound("Unknown route", name="unknown_route")
-    operation = table.get(http_method)
+    operation = operations.for_route(shape, http_method)
     if operation is None:
-        raise MethodNotAllowed(allow)
-    return operation, record_id, method
-
-
-def allowed_methods(enabled_operations, shape):
-    """HTTP methods answering on a path ``shape``.
-
-    ``shape`` is ``collection``, ``record`` or ``rpc``.
-    """
-    by_shape = {
-        "collection": {
-            "search": ("GET",),
-            "create": ("POST",),
-            "update": ("PATCH",),
-            "delete": ("DELETE",),
-        },
-        "record": {"read": ("GET",), "update": ("PATCH", "PUT"), "delete": ("DELETE",)},
-        "rpc": {"rpc": ("POST",)},
-    }[shape]
-    methods = {"OPTIONS"}
-    for operation, verbs in by_shape.items():
-        if operation in enabled_operations:
-            methods.update(verbs)
-    return tuple(sorted(methods))
-
-
-def shape_of(rest):
-    return ("collection", "record", "rpc")[min(len(rest), 2)]
+        raise MethodNotAllowed(operations.methods_of(shape))
+    return operation.name, record_id, method

@@ -19,7 +19,6 @@ class StatsBuffer:
     def __init__(self):
         self._lock = threading.Lock()
         self._counters = {}
-        self.last_flush = time.monotonic()
 
     def add(self, api_id, endpoint_id, app_id, duration_ms, error, timestamp=None):
         key = (
@@ -43,7 +42,6 @@ class StatsBuffer:
         """
         with self._lock:
             counters, self._counters = self._counters, {}
-            self.last_flush = time.monotonic()
         return {key: tuple(value) for key, value in counters.items()}
 
     def restore(self, counters):
@@ -54,9 +52,6 @@ class StatsBuffer:
                 counter[0] += calls
                 counter[1] += errors
                 counter[2] += duration
-
-    def due(self, interval):
-        return time.monotonic() - self.last_flush >= interval
 
     def __len__(self):
         with self._lock:

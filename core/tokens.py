@@ -16,12 +16,12 @@ import jwt
 from passlib.context import CryptContext
 
 from .exceptions import Unauthorized
+from .operations import SCOPES
 
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
 # Keys as long as the hash output (RFC 7518 3.2), in bytes.
 JWT_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 JWT_REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti", "scope")
-SCOPES = ("create", "read", "update", "delete", "search", "rpc")
 
 _secret_context = CryptContext(
     schemes=["pbkdf2_sha256"], pbkdf2_sha256__default_rounds=2000
@@ -181,15 +181,3 @@ def parse_bearer(header_value):
     if len(parts) != 2 or not parts[1] or len(parts[1]) > 4096:
         raise Unauthorized("Malformed Bearer header", name="invalid_request")
     return parts[1]
-
-
-def www_authenticate(error=None, description=None, scope=None, realm="secure_api"):
-    """Build an RFC 6750 ``WWW-Authenticate`` header value."""
-    parts = [f'realm="{realm}"']
-    if error:
-        parts.append(f'error="{error}"')
-    if description:
-        parts.append('error_description="{}"'.format(description.replace('"', "'")))
-    if scope:
-        parts.append(f'scope="{scope}"')
-    return "Bearer " + ", ".join(parts)

@@ -10,7 +10,12 @@ from . import secure_api_client
 from . import secure_api_token
 from . import secure_api_statistic
 from . import secure_api_engine
+from . import secure_api_engine_auth
+from . import secure_api_engine_read
+from . import secure_api_engine_write
+from . import secure_api_engine_rpc
 from . import secure_api_throttle
 from . import secure_api_oauth
 from . import res_config_settings
 from . import res_users
+from . import ir_http

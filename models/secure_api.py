@@ -6,13 +6,12 @@ from odoo.exceptions import UserError, ValidationError
 
 from .. import compat
 from ..core import domain as core_domain
+from ..core import operations
 from ..core.cors import parse_origins
 from ..core.exceptions import BadRequest
 from ..core.openapi import build_openapi, token_paths
 from ..core.postman import build_postman
 from ..core.routing import check_route
-
-OPERATIONS = ("search", "read", "create", "update", "delete", "rpc")
 
 
 @compat.sql_constraints(
@@ -382,6 +381,27 @@ class SecureApi(models.Model):
         return specs
 
     @api.model
+    def _documents_allowed(self, req):
+        """Documents are public when Settings say so, else managers only."""
+        if self._get_settings()["openapi_public"]:
+            return True
+        uid = req.session_uid
+        return bool(uid) and self.env["res.users"].sudo().browse(uid).has_group(
+            "secure_api.group_secure_api_manager"
+        )
+
+    @api.model
+    def _docs_page_html(self, req):
+        """The /api/docs page, rendered for ``req``'s session."""
+        values = self.sudo()._docs_page_values()
+        values["can_try"] = bool(req.session_uid)
+        return str(
+            self.env["ir.qweb"]
+            .sudo()
+            ._render("secure_api.secure_api_docs_page", values)
+        )
+
+    @api.model
     def _docs_page_values(self):
         """What the /api/docs page shows, per active API and endpoint."""
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
@@ -471,7 +491,7 @@ class SecureApi(models.Model):
 
     def _enabled_operations(self):
         self.ensure_one()
-        return [op for op in OPERATIONS if self[f"allow_{op}"]]
+        return [op for op in operations.GENERATED if self[f"allow_{op}"]]
 
     def _sync_endpoints(self):
         """Make the endpoints match the enabled operations.
@@ -491,7 +511,7 @@ class SecureApi(models.Model):
             endpoint_model.create(
                 [
                     endpoint_model._prepare_values(record, operation)
-                    for operation in OPERATIONS
+                    for operation in operations.GENERATED
                     if operation in wanted and operation not in have
                 ]
             )
@@ -532,6 +552,7 @@ class SecureApi(models.Model):
             "max_body": int(param("secure_api.max_body_kb", 1024) or 1024) * 1024,
             "jwt_leeway": int(param("secure_api.jwt_leeway", 30) or 30),
             "auth_max_failures": int(param("secure_api.auth_max_failures", 10) or 10),
+            "openapi_public": bool(param("secure_api.openapi_public")),
         }
 
     @api.model

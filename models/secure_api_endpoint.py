@@ -1,23 +1,7 @@
 from odoo import api, fields, models
 
 from .. import compat
-
-HTTP_METHODS = {
-    "search": "GET",
-    "read": "GET",
-    "create": "POST",
-    "update": "PATCH",
-    "delete": "DELETE",
-    "rpc": "POST",
-}
-PATH_SUFFIX = {
-    "search": "",
-    "read": "/{id}",
-    "create": "",
-    "update": "/{id}",
-    "delete": "/{id}",
-    "rpc": "/{id}/{method}",
-}
+from ..core import operations
 
 
 @compat.sql_constraints(
@@ -37,18 +21,7 @@ class SecureApiEndpoint(models.Model):
     api_id = fields.Many2one(
         "secure.api", required=True, ondelete="cascade", index=True
     )
-    operation = fields.Selection(
-        [
-            ("search", "Search"),
-            ("read", "Read"),
-            ("create", "Create"),
-            ("update", "Update"),
-            ("delete", "Delete"),
-            ("rpc", "RPC"),
-        ],
-        required=True,
-        readonly=True,
-    )
+    operation = fields.Selection(operations.selection(), required=True, readonly=True)
     http_method = fields.Char(string="HTTP Method", required=True, readonly=True)
     path = fields.Char(required=True, readonly=True)
     active = fields.Boolean(default=True, help="Switched-off endpoints answer 404.")
@@ -62,6 +35,7 @@ class SecureApiEndpoint(models.Model):
         return {
             "api_id": api_record.id,
             "operation": operation,
-            "http_method": HTTP_METHODS[operation],
-            "path": f"/api/{api_record.route}{model_part}{PATH_SUFFIX[operation]}",
+            **operations.endpoint_values(
+                operation, f"/api/{api_record.route}{model_part}"
+            ),
         }

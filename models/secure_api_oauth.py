@@ -1,25 +1,24 @@
 """The token server: RFC 6749 client credentials, RFC 7009 and RFC 7662.
 
-Like the REST engine, it takes the plain request dict of the controllers and
-returns ``(status, headers, body)``; bodies follow the RFCs (no envelope).
+Served by the request pipeline (``secure.api.engine``) from the request
+value; it returns ``(status, body)`` with bodies as the RFCs define them (no
+envelope) and raises errors for the pipeline to render.
 """
 
-import logging
 import time
-import uuid
 
 from odoo import api, models
 
 from ..core import oauth as core_oauth
 from ..core import params as core_params
 from ..core import tokens as core_tokens
-from ..core.exceptions import ApiError, Unauthorized
-from ..core.oauth import OAuthError
-from ..core.request import parse_body
-
-_logger = logging.getLogger(__name__)
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+from ..core.exceptions import (
+    ApiError,
+    OAuthError,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+)
 
 
 class SecureApiOauth(models.AbstractModel):
@@ -28,50 +27,34 @@ class SecureApiOauth(models.AbstractModel):
 
     @api.model
     def _serve(self, kind, req):
-        """Serve ``kind`` in ``token``, ``jwt``, ``revoke``, ``introspect``."""
-        headers = dict(NO_STORE, **{"X-Request-Id": uuid.uuid4().hex[:16]})
-        try:
-            if req["method"] != "POST":
-                raise OAuthError(
-                    "invalid_request", "Use POST", status=405, headers={"Allow": "POST"}
-                )
-            params = self._params(req)
-            status, body = getattr(self, f"_serve_{kind}")(req, params)
-            return status, headers, body
-        except OAuthError as error:
-            headers.update(error.headers)
-            return error.status, headers, core_oauth.oauth_body(error)
-        except ApiError as error:
-            headers.update(error.headers)
-            return (
-                error.status,
-                headers,
-                {"error": error.name, "error_description": error.message},
+        """Serve ``kind`` (``token``, ``jwt``, ``revoke``, ``introspect``).
+
+        Returns ``(status, body)``; errors are raised for the pipeline to
+        render in RFC 6749's style.
+        """
+        if req.method != "POST":
+            raise OAuthError(
+                "invalid_request", "Use POST", status=405, headers={"Allow": "POST"}
             )
+        return getattr(self, f"_serve_{kind}")(req, self._params(req))
 
     def _params(self, req):
         try:
-            if req.get("form") is not None:
-                return core_params.collect_params(req["form"])
-            if req["body"] is None:
-                raise OAuthError("invalid_request", "The body is too large", status=413)
-            kind, body = parse_body(req["body"], req["content_type"], req["method"])
-            if kind == "form":
-                return core_params.collect_params(body)
-            if kind == "json":
-                if not isinstance(body, dict):
-                    raise OAuthError(
-                        "invalid_request", "The body must be a JSON object"
-                    )
-                return body
-            return {}
+            kind, body = req.payload
+        except PayloadTooLarge:
+            raise
         except ApiError as error:
-            if isinstance(error, OAuthError):
-                raise
             raise OAuthError("invalid_request", error.message) from None
+        if kind == "form":
+            return core_params.collect_params(body)
+        if kind == "json":
+            if not isinstance(body, dict):
+                raise OAuthError("invalid_request", "The body must be a JSON object")
+            return body
+        return {}
 
     def _throttle_keys(self, req, client_id):
-        keys = [f"ip:{req.get('remote_addr') or '-'}"]
+        keys = [f"ip:{req.remote_addr or '-'}"]
         if client_id:
             keys.append(f"client:{client_id[:128]}")
         return keys
@@ -83,19 +66,14 @@ class SecureApiOauth(models.AbstractModel):
         the same ``invalid_client`` answer after the same hash work.
         """
         client_id, secret, used_basic = core_oauth.client_credentials(
-            params, req["headers"].get("authorization"), req["query"]
+            params, req.headers.get("authorization"), req.query
         )
         throttle = self.env["secure.api.throttle"].sudo()
         keys = self._throttle_keys(req, client_id)
         threshold = self.env["secure.api"]._get_settings()["auth_max_failures"]
         wait = throttle._retry_after(keys, threshold)
         if wait:
-            raise OAuthError(
-                "too_many_requests",
-                "Too many failed attempts",
-                status=429,
-                headers={"Retry-After": str(wait)},
-            )
+            raise TooManyRequests(wait, "Too many failed attempts")
         app = (
             self.env["secure.api.client"]._get_client_state(client_id)
             if len(client_id) <= 128

@@ -1,4 +1,3 @@
-import atexit
 import logging
 import os
 import threading
@@ -191,9 +190,8 @@ def _ensure_flusher(dbname):
         thread.start()
 
 
-@atexit.register
-def _flush_all_at_exit():
-    """Flush what is left when a worker stops, so recycling loses nothing."""
+def flush_all_at_exit():
+    """Flush what is left when a worker stops (registered by ``post_load``)."""
     for pid, dbname in list(_FLUSHERS):
         if pid == os.getpid():
             try:

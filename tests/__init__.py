@@ -5,3 +5,5 @@ from . import test_oauth
 from . import test_performance
 from . import test_documents
 from . import test_hooks
+from . import test_pipeline
+from . import test_http

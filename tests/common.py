@@ -1,11 +1,15 @@
 import contextlib
 import json
+from json import dumps as json_dumps
+from urllib.parse import parse_qsl, urlsplit
 
 from odoo import Command
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from ..compat import user_groups_field
+from ..core import operations
+from ..core.request import ApiRequest
 
 
 class SecureApiFixtures:
@@ -168,7 +172,7 @@ class SecureApiFixtures:
 
     @classmethod
     def make_client(cls, name, user, scopes="all", **values):
-        scope_names = ("search", "read", "create", "update", "delete", "rpc")
+        scope_names = operations.SCOPES
         wanted = scope_names if scopes == "all" else scopes.split()
         vals = {"name": name, "user_id": user.id}
         vals.update({f"scope_{scope}": scope in wanted for scope in scope_names})
@@ -178,14 +182,92 @@ class SecureApiFixtures:
         return client, secret
 
 
-class SecureApiTransactionCase(SecureApiFixtures, TransactionCase):
+class PipelineCalls:
+    """Call the request pipeline in process, as the controller does.
+
+    ``self.call("GET", "/api/x?limit=5", token=..., json=...)`` builds the
+    same request value as a real HTTP request and returns the pipeline's
+    answer, without a server: for every behaviour that does not depend on
+    HTTP itself (cookies, streaming, concurrency).
+    """
+
+    def call(
+        self,
+        method,
+        path,
+        *,
+        token=None,
+        json=None,  # noqa: A002 - reads like the requests library
+        data=None,
+        raw=None,
+        headers=None,
+        session_uid=None,
+        **values,
+    ):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        body, form = b"", None
+        if json is not None:
+            body = json_dumps(json).encode()
+            headers.setdefault("Content-Type", "application/json")
+        elif data is not None:
+            form = list(data.items()) if isinstance(data, dict) else list(data)
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif raw is not None:
+            body = raw if isinstance(raw, bytes) else raw.encode()
+        parts = urlsplit(path)
+        assert parts.path.startswith("/api/"), path
+        request = ApiRequest.build(
+            method,
+            parts.path[len("/api/") :],
+            headers=headers,
+            query=parse_qsl(parts.query, keep_blank_values=True),
+            form=form,
+            body=body,
+            session_uid=session_uid,
+            host="localhost",
+            remote_addr=values.pop("remote_addr", "127.0.0.1"),
+            **values,
+        )
+        return self.env["secure.api.engine"].sudo()._serve(request)
+
+    def answer_result(self, answer, status=200):
+        """The ``result`` of a successful answer."""
+        self.assertEqual(answer.status, status, answer.body)
+        self.assertIn("X-Request-Id", answer.headers)
+        return answer.body["result"]
+
+    def answer_error(self, answer, status, name=None):
+        """The ``error`` of a failed answer, checked against the contract."""
+        self.assertEqual(answer.status, status, answer.body)
+        self.assertIn("X-Request-Id", answer.headers)
+        error = answer.body["error"]
+        self.assertEqual(answer.body["jsonrpc"], "2.0")
+        self.assertEqual(error["code"], status)
+        if name:
+            self.assertEqual(error["data"]["name"], name, answer.body)
+        return error
+
+    def issue(self, client=None, kind="opaque", scope=None):
+        """A real token for ``client``, minted as the token endpoint does."""
+        client = client or self.client
+        state = client.sudo()._state_dict()
+        return (
+            self.env["secure.api.token"]
+            .sudo()
+            ._issue(state, kind, scope or client.scope)["access_token"]
+        )
+
+
+class SecureApiTransactionCase(SecureApiFixtures, PipelineCalls, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.setup_fixtures()
 
 
-class SecureApiHttpCase(SecureApiFixtures, HttpCase):
+class SecureApiHttpCase(SecureApiFixtures, PipelineCalls, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -36,4 +36,4 @@ class TestDatabaseListCache(TransactionCase):
             hooks.uninstall()
             db_service.list_dbs, db_service.exp_drop = original, drop
             if was_installed:
-                hooks.install()
+                hooks.post_load()

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from odoo import Command
 from odoo.tests import tagged
 
@@ -40,26 +42,17 @@ class TestQueryCounts(SecureApiTransactionCase):
             cls.client.sudo()._state_dict(), "jwt", cls.client.scope
         )["access_token"]
 
-    def call(self, query, token=None):
-        request = {
-            "method": "GET",
-            "path": f"{self.api_obf.route}",
-            "headers": {"authorization": f"Bearer {token or self.opaque}"},
-            "query": query,
-            "form": None,
-            "body": b"",
-            "content_type": "",
-            "session_uid": None,
-            "host": "localhost",
-            "remote_addr": "127.0.0.1",
-        }
-        status, _headers, body = self.env["secure.api.engine"]._handle(request)
-        self.assertEqual(status, 200, body)
-        return body["result"]
+    def search(self, query, token=None):
+        answer = self.call(
+            "GET",
+            f"/api/{self.api_obf.route}?{urlencode(query)}",
+            token=token or self.opaque,
+        )
+        return self.answer_result(answer)
 
     def page(self, limit, token=None):
         query = [("domain", '[("name", "=like", "Perf%")]'), ("limit", str(limit))]
-        return self.call(query, token)
+        return self.search(query, token)
 
     def queries(self, function):
         self.env.flush_all()
@@ -100,7 +93,7 @@ class TestQueryCounts(SecureApiTransactionCase):
         ]
         self.env.invalidate_all()
         with self.assertQueryCount(8):  # one less than with the exact count
-            result = self.call(query)
+            result = self.search(query)
         self.assertNotIn("length", result)
 
     def test_token_checks_need_no_query_once_cached(self):
@@ -120,20 +113,8 @@ class TestQueryCounts(SecureApiTransactionCase):
             True, api.hashid_salt, "res.partner", api.hashid_min_length
         ).encode(partner.id)
         request_path = f"{api.route}/{encoded}"
-        self.call([])
+        self.search([])
         self.env.invalidate_all()
         with self.assertQueryCount(6):
-            status, _h, body = self.env["secure.api.engine"]._handle(
-                {
-                    "method": "GET",
-                    "path": request_path,
-                    "headers": {"authorization": f"Bearer {self.opaque}"},
-                    "query": [],
-                    "form": None,
-                    "body": b"",
-                    "content_type": "",
-                    "session_uid": None,
-                }
-            )
-        self.assertEqual(status, 200, body)
-        self.assertEqual(body["result"]["id"], encoded)
+            answer = self.call("GET", f"/api/{request_path}", token=self.opaque)
+        self.assertEqual(self.answer_result(answer)["id"], encoded)

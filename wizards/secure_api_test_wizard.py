@@ -7,16 +7,10 @@ from urllib.parse import parse_qsl
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-_logger = logging.getLogger(__name__)
+from ..core import operations
+from ..core.request import ApiRequest
 
-OPERATION_SHAPES = {
-    "search": ("GET", False),
-    "read": ("GET", True),
-    "create": ("POST", False),
-    "update": ("PATCH", True),
-    "delete": ("DELETE", True),
-    "rpc": ("POST", True),
-}
+_logger = logging.getLogger(__name__)
 
 
 class _Rollback(Exception):
@@ -73,16 +67,16 @@ class SecureApiTestWizard(models.TransientModel):
     def _path(self):
         self.ensure_one()
         api_rec = self.api_id
-        _method, needs_id = OPERATION_SHAPES[self.endpoint_id.operation]
+        operation = operations.get(self.endpoint_id.operation)
         parts = [api_rec.route]
         if api_rec.multi_model:
             if not self.model_name:
                 raise UserError(_("Give the model of the path."))
             parts.append(self.model_name)
-        if self.endpoint_id.operation == "rpc":
+        if operation.shape == "rpc":
             parts.append(self.record_ref or "call")
             parts.append(self.method_name or "")
-        elif needs_id:
+        elif operation.needs_id:
             if not self.record_ref:
                 raise UserError(_("Give the id of the record."))
             parts.append(self.record_ref)
@@ -91,27 +85,14 @@ class SecureApiTestWizard(models.TransientModel):
     def action_run(self):
         """Run the request through the engine; roll back when in test mode."""
         self.ensure_one()
-        method, _needs_id = OPERATION_SHAPES[self.endpoint_id.operation]
+        method = operations.get(self.endpoint_id.operation).http_method
         path = self._path()
-        query = parse_qsl(self.query or "", keep_blank_values=True)
         body = (self.body or "").encode("utf-8")
-        headers = {}
-        if self.auth_type == "app":
-            if not self.app_id:
-                raise UserError(_("Choose the client app to run as."))
-        request = {
-            "method": method,
-            "path": path,
-            "headers": headers,
-            "query": query,
-            "form": None,
-            "body": body,
-            "content_type": "application/json" if body else "",
-            "session_uid": self.env.uid if self.auth_type == "user" else None,
-            "host": "",
-            "remote_addr": "127.0.0.1",
-            "force_test_mode": self.test_mode,
-        }
+        headers = (
+            {"Content-Type": "application/json"} if body or method != "GET" else {}
+        )
+        if self.auth_type == "app" and not self.app_id:
+            raise UserError(_("Choose the client app to run as."))
         engine = self.env["secure.api.engine"].sudo()
         started = time.perf_counter()
         result = None
@@ -127,9 +108,19 @@ class SecureApiTestWizard(models.TransientModel):
                             self.app_id.scope,
                         )["access_token"]
                     )
-                    headers["authorization"] = f"Bearer {token}"
-                status, response_headers, payload = engine._handle(request)
-                result = (status, response_headers, payload)
+                    headers["Authorization"] = f"Bearer {token}"
+                request = ApiRequest.build(
+                    method,
+                    path,
+                    headers=headers,
+                    query=parse_qsl(self.query or "", keep_blank_values=True),
+                    body=body,
+                    session_uid=self.env.uid if self.auth_type == "user" else None,
+                    remote_addr="127.0.0.1",
+                    force_test_mode=self.test_mode,
+                )
+                answer = engine._serve(request)
+                result = (answer.status, answer.headers, answer.body)
                 if self.test_mode:
                     # The engine rolled its writes back; this also drops the
                     # short-lived token minted for the test.

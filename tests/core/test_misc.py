@@ -2,32 +2,32 @@ import threading
 
 import pytest
 
-from core import cors, routing
+from core import cors, operations, routing
 from core.exceptions import (
     BadRequest,
     MethodNotAllowed,
     NotFound,
     TooManyRequests,
-    error_payload,
+    render_error,
 )
 from core.stats import StatsBuffer, hour_bucket
 
 
-def test_error_payload_maps_status_and_hides_internals():
-    status, headers, body = error_payload(NotFound())
+def test_render_error_maps_status_and_hides_internals():
+    status, headers, body = render_error(NotFound())
     assert status == 404 and body["error"]["data"]["name"] == "not_found"
     assert body["jsonrpc"] == "2.0" and body["id"] is None and "result" not in body
-    status, headers, body = error_payload(MethodNotAllowed(["GET", "POST"]))
+    status, headers, body = render_error(MethodNotAllowed(["GET", "POST"]))
     assert status == 405 and headers["Allow"] == "GET, POST"
-    status, headers, body = error_payload(TooManyRequests(12))
+    status, headers, body = render_error(TooManyRequests(12))
     assert status == 429 and headers["Retry-After"] == "12"
-    status, headers, body = error_payload(
+    status, headers, body = render_error(
         KeyError("SELECT secret FROM x"), request_id="r1"
     )
     assert (
         status == 500 and "SELECT" not in str(body) and "r1" in body["error"]["message"]
     )
-    status, _, body = error_payload(BadRequest("bad", data={"index": 6}))
+    status, _, body = render_error(BadRequest("bad", data={"index": 6}))
     assert status == 400 and body["error"]["data"] == {
         "name": "bad_request",
         "index": 6,
@@ -75,7 +75,7 @@ def test_operation_for():
         routing.operation_for("POST", ["7", "_private"])
     with pytest.raises(NotFound):
         routing.operation_for("GET", ["a", "b", "c"])
-    assert routing.allowed_methods({"search", "read"}, "collection") == (
+    assert operations.methods_of("collection", {"search", "read"}) == (
         "GET",
         "OPTIONS",
     )

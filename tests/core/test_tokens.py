@@ -6,7 +6,7 @@ import jwt
 import pytest
 
 from core import tokens as t
-from core.exceptions import Unauthorized
+from core.exceptions import Unauthorized, www_authenticate
 
 KEY = t.generate_jwt_key()
 
@@ -139,6 +139,6 @@ def test_scope_and_header():
     assert t.normalize_scope("search read  read") == "read search"
     with pytest.raises(ValueError):
         t.normalize_scope("read admin")
-    header = t.www_authenticate("insufficient_scope", 'needs "delete"', scope="delete")
+    header = www_authenticate("insufficient_scope", 'needs "delete"', scope="delete")
     assert header.startswith('Bearer realm="secure_api"')
     assert 'error="insufficient_scope"' in header and 'scope="delete"' in header

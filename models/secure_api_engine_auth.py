@@ -1,0 +1,98 @@
+"""Pipeline step: who calls, with what rights, as which user."""
+
+from odoo import models
+
+from ..core import cors as core_cors
+from ..core import tokens as core_tokens
+from ..core.exceptions import Forbidden, InsufficientScope, NotFound, Unauthorized
+
+
+class SecureApiEngineAuth(models.AbstractModel):
+    _inherit = "secure.api.engine"
+
+    def _authenticate(self, call):
+        """Return ``{"uid", "scope" (set or None), "app", "session"}``."""
+        spec, req = call.spec, call.request
+        if spec["auth_mode"] == "public":
+            if not spec["run_as_uid"]:
+                raise NotFound("Unknown route", name="unknown_route")
+            return {
+                "uid": spec["run_as_uid"],
+                "scope": None,
+                "app": None,
+                "session": False,
+            }
+        if any(key == "access_token" for key, _value in req.query):
+            raise Unauthorized(
+                "Send the token in the Authorization header, never in the URL",
+                name="invalid_request",
+            )
+        token = core_tokens.parse_bearer(req.headers.get("authorization"))
+        if token:
+            leeway = self.env["secure.api"]._get_settings()["jwt_leeway"]
+            found = (
+                self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
+            )
+            app = found["app"]
+            if app["id"] not in spec["client_ids"]:
+                raise Forbidden(
+                    "This client app may not call this API", name="client_not_allowed"
+                )
+            return {
+                "uid": app["uid"],
+                "scope": set(found["scope"].split()),
+                "app": app,
+                "session": False,
+            }
+        if req.session_uid:
+            return {
+                "uid": req.session_uid,
+                "scope": None,
+                "app": None,
+                "session": True,
+            }
+        raise Unauthorized("Authentication required", name="unauthorized")
+
+    def _check_scope(self, principal, scope):
+        """403 ``insufficient_scope`` (RFC 6750 3.1) unless the token allows it."""
+        if principal["scope"] is not None and scope not in principal["scope"]:
+            raise InsufficientScope(scope)
+
+    def _check_csrf(self, call):
+        """Session cookies on unsafe methods: a JSON body and a trusted Origin.
+
+        A cross-site form or ``text/plain`` body is a "simple" request that
+        browsers send without a CORS preflight; ``application/json`` is not.
+        A browser always sends ``Origin`` on a cross-site write; clients
+        without a browser send no ``Origin`` and are not exposed to CSRF.
+        """
+        req = call.request
+        if req.method != "DELETE" and req.media_type != "application/json":
+            raise Forbidden(
+                "Session requests must send Content-Type: application/json",
+                name="csrf",
+            )
+        origin = req.headers.get("origin")
+        if origin:
+            same = origin.split("://", 1)[-1].rstrip("/") == (req.host or "")
+            if not same and not core_cors.origin_allowed(origin, call.spec["cors"]):
+                raise Forbidden("Cross-origin request refused", name="csrf")
+        elif req.headers.get("sec-fetch-site") == "cross-site":
+            raise Forbidden("Cross-origin request refused", name="csrf")
+
+    def _user_env(self, call):
+        """The execution user's environment, never superuser.
+
+        Its context is the user's language and time zone plus ``api_id`` and
+        ``app_id``; nothing a client sends.
+        """
+        uid = call.principal["uid"]
+        app = call.app
+        user_context = self.env["res.users"].sudo().with_user(uid).context_get()
+        context = {
+            "lang": user_context.get("lang"),
+            "tz": user_context.get("tz"),
+            "api_id": call.spec["id"],
+            "app_id": app["id"] if app else False,
+        }
+        return self.env(user=uid, su=False, context=context)

@@ -1,0 +1,174 @@
+"""Pipeline step: writing (create, update, delete, defaults, relations)."""
+
+import psycopg2
+
+from odoo import models
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+
+from ..core import serializer
+from ..core.exceptions import BadRequest, Unprocessable, to_api_error
+
+MAX_BULK = serializer.MAX_BULK
+# What the ORM raises when it refuses one item's values: mapped to 4xx.
+ORM_REFUSALS = (
+    ValidationError,
+    UserError,
+    AccessError,
+    MissingError,
+    psycopg2.IntegrityError,
+)
+
+
+class SecureApiEngineWrite(models.AbstractModel):
+    _inherit = "secure.api.engine"
+
+    def _values(self, call, payload, index=None):
+        try:
+            return serializer.values_in(payload, call.model_spec, call.codec_for)
+        except BadRequest as error:
+            if index is not None:
+                error.at_index(index)
+            raise
+
+    def _apply_defaults(self, call, vals):
+        defaults = call.model_spec["defaults"]
+        if not defaults:
+            return vals
+        evaluator = call.env["secure.api.default"]
+        for line in defaults:
+            if line["name"] not in vals:
+                vals[line["name"]] = evaluator._evaluate(line["expression"])
+        return vals
+
+    def _check_in_domain(self, call, records):
+        """Writes may not move records outside what the API exposes."""
+        if not call.spec["domain"] or not records:
+            return
+        inside = self._model(call).search_count(
+            self._forced(call, [("id", "in", records.ids)])
+        )
+        if inside != len(records):
+            raise Unprocessable(
+                "The values would put the record outside this API",
+                name="outside_domain",
+            )
+
+    def _batch(self, call, items, action):
+        """Run ``action(item)`` for each item; name the failing index.
+
+        The fast path runs them in one go. When it fails, each item is
+        replayed in its own savepoint to find which one the ORM refused; the
+        caller's savepoint then rolls everything back.
+        """
+        try:
+            with self.env.cr.savepoint():
+                result = action(items)
+                call.env.flush_all()
+                return result
+        except ORM_REFUSALS as error:
+            if len(items) == 1:
+                raise
+            first_error = error
+        for index, item in enumerate(items):
+            try:
+                with self.env.cr.savepoint():
+                    action([item])
+                    call.env.flush_all()
+            except ORM_REFUSALS as error:
+                raise to_api_error(error).at_index(index) from None
+        raise first_error
+
+    def _op_create(self, call):
+        body = call.body
+        bulk = isinstance(body, list)
+        items = body if bulk else [body]
+        if not isinstance(body, list | dict):
+            raise BadRequest(
+                "The body must be a JSON object or an array of objects",
+                name="invalid_body",
+            )
+        if not items or len(items) > MAX_BULK:
+            raise BadRequest(
+                f"Send between 1 and {MAX_BULK} records", name="invalid_body"
+            )
+        vals_list = [
+            self._apply_defaults(
+                call, self._values(call, item, index if bulk else None)
+            )
+            for index, item in enumerate(items)
+        ]
+        model = self._model(call)
+        records = self._batch(call, vals_list, model.create)
+        self._check_in_domain(call, records)
+        rendered = self._render(call, records)
+        return 201, rendered if bulk else rendered[0]
+
+    def _op_update(self, call):
+        body = call.body
+        if call.record_id is not None:
+            record = self._find(call, call.record_id)
+            vals = self._values(call, body)
+            record.write(vals)
+            self._check_in_domain(call, record)
+            return 200, self._render(call, record)[0]
+        codec = call.codec_for(call.model)
+        if isinstance(body, dict):
+            values = dict(body)
+            ids = serializer.decode_ids(values.pop("ids", None), codec)
+            vals = self._values(call, values)
+            records = self._find_many(call, ids)
+            self._batch(call, [records], lambda chunk: chunk[0].write(vals))
+        elif isinstance(body, list) and body:
+            if len(body) > MAX_BULK:
+                raise BadRequest(
+                    f"At most {MAX_BULK} records per request", name="invalid_body"
+                )
+            pairs = []
+            for index, item in enumerate(body):
+                if not isinstance(item, dict):
+                    raise BadRequest(
+                        f"Item {index} is not an object",
+                        name="invalid_body",
+                        data={"index": index},
+                    )
+                values = dict(item)
+                rid = codec.decode(values.pop("id", None))
+                if rid is None:
+                    raise BadRequest(
+                        f"Item {index} has no valid id",
+                        name="invalid_id",
+                        data={"index": index},
+                    )
+                pairs.append((rid, self._values(call, values, index)))
+            ids = [rid for rid, _vals in pairs]
+            if len(set(ids)) != len(ids):
+                raise BadRequest("The same id appears twice", name="invalid_body")
+            records = self._find_many(call, ids)
+            model = self._model(call)
+            self._batch(
+                call,
+                pairs,
+                lambda chunk: [model.browse(rid).write(vals) for rid, vals in chunk],
+            )
+        else:
+            raise BadRequest(
+                'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]',
+                name="invalid_body",
+            )
+        self._check_in_domain(call, records)
+        return 200, self._render(call, records)
+
+    def _op_delete(self, call):
+        codec = call.codec_for(call.model)
+        if call.record_id is not None:
+            records = self._find(call, call.record_id)
+        else:
+            body = call.body
+            if not isinstance(body, dict) or set(body) != {"ids"}:
+                raise BadRequest(
+                    'Bulk delete takes {"ids": [...]}', name="invalid_body"
+                )
+            records = self._find_many(call, serializer.decode_ids(body["ids"], codec))
+        ids = records.ids
+        records.unlink()
+        return 200, [codec.encode(rid) for rid in ids]

@@ -1,0 +1,156 @@
+"""What only real HTTP shows: body encodings and limits, the one route."""
+
+from odoo.tests import tagged
+
+from .common import SecureApiHttpCase
+
+LIMIT_KB = 16
+
+
+@tagged("post_install", "-at_install")
+class TestHttpBoundary(SecureApiHttpCase):
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "secure_api.max_body_kb", str(LIMIT_KB)
+        )
+        self.big = "x" * (LIMIT_KB * 1024 + 1)
+        self.routes = (
+            f"/api/{self.api_plain.route}",
+            "/api/oauth2/token",
+            "/api/jwt/token",
+            "/api/oauth2/revoke",
+            "/api/oauth2/introspect",
+        )
+
+    def assert_413(self, response):
+        self.assertEqual(response.status_code, 413, response.text[:300])
+        self.assertIn("X-Request-Id", response.headers)
+        self.assertTrue(response.headers["Content-Type"].startswith("application/json"))
+
+    def test_form_body_over_the_limit_is_413_on_every_route(self):
+        for path in self.routes:
+            with self.subTest(path=path):
+                self.assert_413(self.request("POST", path, data={"name": self.big}))
+        # The product page's search sends a form body on GET.
+        self.assert_413(
+            self.request("GET", self.routes[0], data={"domain": self.big}, token="x")
+        )
+
+    def test_multipart_body_over_the_limit_is_413(self):
+        for path in self.routes:
+            with self.subTest(path=path):
+                response = self.opener.post(
+                    self.base_url() + path,
+                    files={"client_id": (None, self.big)},
+                    timeout=30,
+                )
+                self.assert_413(response)
+
+    def test_chunked_body_over_the_limit_is_413_on_every_route(self):
+        def chunks():
+            for _index in range(LIMIT_KB + 1):
+                yield b"x" * 1024
+            yield b"y"
+
+        for path in self.routes:
+            with self.subTest(path=path):
+                response = self.opener.post(
+                    self.base_url() + path,
+                    data=chunks(),
+                    headers={"Content-Type": "application/json"},
+                    timeout=30,
+                )
+                self.assert_413(response)
+
+    def test_chunked_body_within_the_limit_is_read(self):
+        # Read before sending: the generator runs while the server holds the
+        # test cursor.
+        client_id, secret = self.client.client_id.encode(), self.secret.encode()
+
+        def chunks():
+            yield b'{"client_id": "'
+            yield client_id
+            yield b'", "client_secret": "'
+            yield secret
+            yield b'"}'
+
+        response = self.opener.post(
+            self.base_url() + "/api/jwt/token",
+            data=chunks(),
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+
+    def test_form_body_is_read_once_for_search(self):
+        token = self.token()
+        response = self.request(
+            "GET",
+            self.routes[0],
+            data={"domain": '[("name", "=", "Azure Interior API Test")]'},
+            token=token,
+        )
+        self.assertEqual(self.result(response)["length"], 1)
+
+    def test_token_server_refuses_nul_characters_as_json(self):
+        response = self.request(
+            "POST",
+            "/api/oauth2/token",
+            data={"client_id": "a\x00b", "client_secret": "x"},
+        )
+        self.assertIn(response.status_code, (400, 401), response.text[:300])
+        self.assertEqual(response.headers["Cache-Control"], "no-store")
+        self.assertIn("X-Request-Id", response.headers)
+        self.assertIn("error", response.json())
+
+
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAA"
+    "AABJRU5ErkJggg=="
+)
+
+
+@tagged("post_install", "-at_install")
+class TestBinaryRoute(SecureApiHttpCase):
+    """The binary route is an operation of the pipeline like any other."""
+
+    def setUp(self):
+        super().setUp()
+        self.partner.image_1920 = PNG
+        self.url = (
+            f"/api/image/{self.api_plain.id}/res.partner/{self.partner.id}/image_128"
+        )
+        self.bearer = self.token()
+
+    def test_binary_streams_the_file_then_404_once_read_is_off(self):
+        response = self.request("GET", self.url, token=self.bearer)
+        self.assertEqual(response.status_code, 200, response.text[:200])
+        self.assertEqual(response.headers["Content-Type"], "image/png")
+        self.assertIn("X-Request-Id", response.headers)
+        self.api_plain.endpoint_ids.filtered(
+            lambda e: e.operation == "read"
+        ).active = False
+        self.assertError(self.request("GET", self.url, token=self.bearer), 404)
+
+    def test_binary_download_is_counted_in_statistics(self):
+        statistic = self.env["secure.api.statistic"]
+        statistic._flush_buffer()
+        response = self.request("GET", self.url, token=self.bearer)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(statistic._flush_buffer(), 1)
+
+    def test_binary_answers_cors_headers_like_any_route(self):
+        self.api_plain.write(
+            {"cors_enabled": True, "cors_origins": "https://app.example"}
+        )
+        response = self.request(
+            "GET",
+            self.url,
+            token=self.bearer,
+            headers={"Origin": "https://app.example"},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            response.headers["Access-Control-Allow-Origin"], "https://app.example"
+        )
