@@ -15,7 +15,7 @@ from odoo.http import request
 
 from .. import compat
 from ..core.exceptions import dumps
-from ..core.request import ApiRequest, parse_form
+from ..core.request import ApiRequest
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CHUNK = 65536
@@ -55,21 +55,18 @@ def prepare_body(httprequest, limit):
         too_large = len(body) > limit
     if too_large:
         body = b""
-    else:
-        mimetype = wrapped.mimetype
-        if mimetype == "application/x-www-form-urlencoded":
-            form = tuple(parse_form(body))
-            body = b""
-        elif mimetype == "multipart/form-data":
-            parser = FormDataParser(
-                max_form_memory_size=limit, max_content_length=limit
-            )
-            _stream, parsed, files = parser.parse(
-                io.BytesIO(body), mimetype, len(body), wrapped.mimetype_params
-            )
-            form = tuple(parsed.items(multi=True))
-            body = b""
-    # Odoo reads the route's parameters from these: hand it what was read.
+    elif wrapped.mimetype == "multipart/form-data":
+        # Urlencoded forms stay raw: the pipeline decodes them and answers
+        # their errors. Multipart is decoded here by werkzeug's parser, which
+        # does not raise (silent), within the same limit.
+        parser = FormDataParser(max_form_memory_size=limit, max_content_length=limit)
+        _stream, parsed, files = parser.parse(
+            io.BytesIO(body), wrapped.mimetype, len(body), wrapped.mimetype_params
+        )
+        form = tuple(parsed.items(multi=True))
+        body = b""
+    # Odoo reads the route's parameters from these (the route ignores
+    # them): hand it what was read, so that it reads the body no more.
     wrapped.__dict__["form"] = ImmutableMultiDict(list(form or ()))
     wrapped.__dict__["files"] = files
     wrapped._cached_data = body

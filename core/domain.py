@@ -7,10 +7,12 @@ the API's forced domain, so that no client input can widen what it exposes.
 """
 
 import ast
+import datetime
 import json
 import re
 
 from .exceptions import BadRequest
+from .hygiene import value_problem
 
 MAX_DOMAIN_CHARS = 16384
 MAX_LEAVES = 100
@@ -118,6 +120,9 @@ def _check_scalar(value):
         raise BadRequest("Domain values must be literals", name="invalid_domain")
     if isinstance(value, str) and len(value) > 4096:
         raise BadRequest("A domain value is too long", name="invalid_domain")
+    problem = value_problem(value)
+    if problem:
+        raise BadRequest(f"A domain value {problem}", name="invalid_domain")
 
 
 def _decode_relation_value(value, operator, codec, label):
@@ -213,14 +218,27 @@ def _check_type(spec, operator, value, label):
             if not isinstance(item, bool):
                 refuse("takes true or false")
         elif ftype in TEMPORAL:
-            if not isinstance(item, str) or not _TEMPORAL_RE.match(item):
-                refuse("takes dates as YYYY-MM-DD[ HH:MM:SS]")
+            if not isinstance(item, str) or not _is_temporal(item):
+                refuse("takes real dates as YYYY-MM-DD[ HH:MM:SS]")
         else:
             refuse("cannot be searched")
     if operator in LIKE and ftype not in TEXT:
         refuse(f"does not support '{operator}'")
     if operator in ORDERED and ftype not in (*TEXT, *NUMBER, *TEMPORAL):
         refuse(f"does not support '{operator}'")
+
+
+def _is_temporal(text):
+    if not _TEMPORAL_RE.match(text):
+        return False
+    try:
+        if len(text) == 10:
+            datetime.date.fromisoformat(text)
+        else:
+            datetime.datetime.strptime(text.replace("T", " "), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return False
+    return True
 
 
 def _check_value(value, operator):

@@ -9,6 +9,7 @@ import json
 import re
 
 from .exceptions import BadRequest
+from .hygiene import check_json
 
 MAX_OFFSET = 10**9
 ORDER_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$", re.I)
@@ -133,6 +134,7 @@ def collect_params(*sources):
     for source in sources:
         pairs = source.items() if isinstance(source, dict) else source
         for key, value in pairs:
+            check_json((key, value), "A parameter", name="invalid_parameter")
             if key in merged:
                 raise BadRequest(
                     f"Parameter '{key}' is repeated", name="invalid_parameter"

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from urllib.parse import parse_qsl
 
 from .exceptions import BadRequest, PayloadTooLarge
+from .hygiene import check_json
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -114,7 +115,7 @@ def parse_json(body):
         raise BadRequest("The body is not valid JSON", name="invalid_json") from None
     if _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise BadRequest("The JSON body is nested too deeply", name="invalid_json")
-    return value
+    return check_json(value, "A value of the body")
 
 
 def parse_body(body, content_type, method):
@@ -158,8 +159,9 @@ def parse_form(text):
                 "The body is not UTF-8 text", name="invalid_body"
             ) from None
     try:
-        return parse_qsl(
+        pairs = parse_qsl(
             text, keep_blank_values=True, strict_parsing=True, max_num_fields=1000
         )
     except ValueError:
         raise BadRequest("The form body is malformed", name="invalid_body") from None
+    return check_json(pairs, "A value of the form")

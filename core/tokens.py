@@ -16,6 +16,7 @@ import jwt
 from passlib.context import CryptContext
 
 from .exceptions import Unauthorized
+from .hygiene import text_problem
 from .operations import SCOPES
 
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
@@ -127,8 +128,8 @@ def jwt_unverified_subject(token):
         # Key-locating headers are never followed: refuse them outright.
         raise Unauthorized("Unsupported token header", name="invalid_token")
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
-        raise Unauthorized("Token has no subject", name="invalid_token")
+    if not isinstance(sub, str) or not sub or len(sub) > 128 or text_problem(sub):
+        raise Unauthorized("Token has no valid subject", name="invalid_token")
     return header, sub
 
 

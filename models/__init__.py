@@ -18,4 +18,5 @@ from . import secure_api_throttle
 from . import secure_api_oauth
 from . import res_config_settings
 from . import res_users
+from . import res_groups
 from . import ir_http

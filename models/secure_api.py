@@ -2,7 +2,7 @@ import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import compat
 from ..core import domain as core_domain
@@ -12,6 +12,9 @@ from ..core.exceptions import BadRequest
 from ..core.openapi import build_openapi, token_paths
 from ..core.postman import build_postman
 from ..core.routing import check_route
+
+# Fields that decide what an API runs and as whom (see _check_privileged_edit).
+PRIVILEGED_FIELDS = frozenset({"domain", "default_ids", "run_as_user_id", "method_ids"})
 
 
 @compat.sql_constraints(
@@ -165,6 +168,11 @@ class SecureApi(models.Model):
         "secure.api.statistic", "api_id", string="Statistics"
     )
     endpoint_count = fields.Integer(compute="_compute_endpoint_count")
+    can_edit_privileged = fields.Boolean(
+        compute="_compute_can_edit_privileged",
+        help="Forced domains, default values, run-as users and RPC methods are "
+        "edited by administrators (Settings) only.",
+    )
     url = fields.Char(compute="_compute_url", string="URL")
     calls_24h = fields.Integer(compute="_compute_usage_24h", string="Calls (24 h)")
     error_rate_24h = fields.Float(
@@ -178,6 +186,11 @@ class SecureApi(models.Model):
     def _compute_endpoint_count(self):
         for record in self:
             record.endpoint_count = len(record.endpoint_ids)
+
+    def _compute_can_edit_privileged(self):
+        allowed = self.env.su or self.env.user.has_group("base.group_system")
+        for record in self:
+            record.can_edit_privileged = allowed
 
     def _compute_usage_24h(self):
         since = fields.Datetime.now() - timedelta(hours=24)
@@ -288,11 +301,35 @@ class SecureApi(models.Model):
                         _("CORS origins start with http:// or https:// (or are *).")
                     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if any(
+                vals.get(name) not in (None, False, [], "", "[]")
+                for name in PRIVILEGED_FIELDS
+            ):
+                self._check_privileged_edit()
+        return super().create(vals_list)
+
     def write(self, vals):
+        if PRIVILEGED_FIELDS & vals.keys():
+            self._check_privileged_edit()
         result = super().write(vals)
         if any(key.startswith("allow_") for key in vals):
             self.filtered(lambda api_rec: api_rec.state == "active")._sync_endpoints()
         return result
+
+    @api.model
+    def _check_privileged_edit(self):
+        """Forced domains, default values, run-as users and RPC methods decide
+        what an API runs and as whom: only administrators set them."""
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                _(
+                    "Only administrators (Settings) may edit forced domains, "
+                    "default values, run-as users and RPC methods."
+                )
+            )
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)

@@ -237,21 +237,22 @@ class SecureApiClient(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    @tools.ormcache("client_id")
     def _get_client_state(self, client_id):
         """Plain, cached state of an app by its OAuth ``client_id``.
 
         Holds what token issuance and token checks need, the JWT key among
-        it, so a JWT is verified with no query once the cache is warm.
+        it, so a JWT is verified with no query once the cache is warm. An
+        unknown ``client_id`` adds nothing to the cache.
         """
-        client = (
-            self.sudo()
-            .with_context(active_test=False)
-            .search([("client_id", "=", client_id)], limit=1)
-        )
-        if not client:
-            return None
-        return client._state_dict()
+        app_id = self._get_client_ids().get(client_id)
+        return self._get_client_state_by_id(app_id) if app_id else None
+
+    @api.model
+    @tools.ormcache()
+    def _get_client_ids(self):
+        """``{client_id: id}`` of every app, archived ones included."""
+        self.env.cr.execute("SELECT client_id, id FROM secure_api_client")
+        return dict(self.env.cr.fetchall())
 
     @api.model
     @tools.ormcache("app_id")
@@ -261,13 +262,11 @@ class SecureApiClient(models.Model):
 
     def _state_dict(self):
         self.ensure_one()
-        user = self.user_id.sudo().with_context(active_test=False)
         return {
             "id": self.id,
             "client_id": self.client_id,
-            "name": self.name,
-            "active": self.active and user.active,
-            "uid": user.id,
+            "active": self.active,
+            "uid": self.user_id.id,
             "scope": self.scope or "",
             "lifetime": self.token_lifetime,
             "allow_opaque": self.allow_opaque,
@@ -276,5 +275,4 @@ class SecureApiClient(models.Model):
             "jwt_key": self.jwt_key,
             "secret_hash": self.client_secret_hash,
             "test_mode": self.test_mode,
-            "api_ids": frozenset(self.api_ids.ids),
         }

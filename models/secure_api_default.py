@@ -1,3 +1,4 @@
+import datetime
 from types import SimpleNamespace
 
 from odoo import _, api, fields, models
@@ -6,6 +7,17 @@ from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval, test_python_expr
 
 relativedelta = dateutil.relativedelta.relativedelta
+PLAIN_TYPES = (
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    datetime.date,
+    datetime.datetime,
+    list,
+    tuple,
+)
 
 
 class SecureApiDefault(models.Model):
@@ -20,14 +32,24 @@ class SecureApiDefault(models.Model):
     field_id = fields.Many2one("ir.model.fields", required=True, ondelete="cascade")
     expression = fields.Char(
         required=True,
-        help="A Python expression evaluated safely at create time, e.g. today, now, "
-        "user.id, user.company_id.id, 'constant' or 42.",
+        help="A Python expression evaluated at create time over plain values: "
+        "today, now, uid, company_id, lang, tz, api_id, app_id, user.id, "
+        "user.company_id.id, "
+        "datetime, relativedelta; e.g. today + relativedelta(days=30), "
+        "'constant' or 42. No records and no environment are reachable.",
     )
 
     @api.constrains("expression")
     def _check_expression(self):
         for line in self:
             message = test_python_expr(expr=line.expression.strip(), mode="eval")
+            if not message:
+                try:
+                    # A trial run over sample values: what fails here would
+                    # fail every create.
+                    self._evaluate(line.expression, sample=True)
+                except Exception as error:  # noqa: BLE001 - shown to the admin
+                    message = str(error)
             if message:
                 raise ValidationError(_("Invalid default expression: %s", message))
 
@@ -39,20 +61,53 @@ class SecureApiDefault(models.Model):
                     _("The default's field must belong to a model of the API.")
                 )
 
-    @api.model
-    def _evaluate(self, expression):
-        """Evaluate a default expression as the current (execution) user.
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["secure.api"]._check_privileged_edit()
+        return super().create(vals_list)
 
-        Only ``safe_eval`` with a small namespace: no imports, no dunders.
+    def write(self, vals):
+        self.env["secure.api"]._check_privileged_edit()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env["secure.api"]._check_privileged_edit()
+        return super().unlink()
+
+    @api.model
+    def _evaluate(self, expression, sample=False):
+        """Evaluate a default expression over plain values only.
+
+        The namespace holds dates, numbers and text (the execution user's id,
+        company id, language and time zone), never a record or an
+        environment: an expression cannot reach anything the execution user
+        could not send itself.
         """
+        user = self.env.user
         today = fields.Date.context_today(self)
         now = fields.Datetime.now()
+        company_id = self.env.company.id
+        values = {
+            "id": self.env.uid,
+            "company_id": SimpleNamespace(id=company_id),
+            "lang": self.env.context.get("lang") or "en_US",
+            "tz": self.env.context.get("tz") or "UTC",
+        }
+        if not sample:
+            values["lang"] = user.lang or values["lang"]
+            values["tz"] = user.tz or values["tz"]
         namespace = {
             "today": today,
             "now": now,
-            "user": self.env.user,
             "uid": self.env.uid,
-            "company": self.env.company,
+            # The request's API and client app, as the context holds them.
+            "api_id": self.env.context.get("api_id") or False,
+            "app_id": self.env.context.get("app_id") or False,
+            "company_id": company_id,
+            "lang": values["lang"],
+            "tz": values["tz"],
+            "user": SimpleNamespace(**values),
+            "company": SimpleNamespace(id=company_id),
             "datetime": safe_datetime,
             "relativedelta": relativedelta,
             # ``fields.Date.today()`` as the product page documents, without
@@ -65,6 +120,11 @@ class SecureApiDefault(models.Model):
             ),
         }
         value = safe_eval(expression.strip(), namespace)
-        if isinstance(value, models.BaseModel):
-            value = value.id if len(value) == 1 else value.ids
+        if not isinstance(value, PLAIN_TYPES) or (
+            isinstance(value, list | tuple)
+            and not all(isinstance(item, int) for item in value)
+        ):
+            raise ValidationError(
+                _("A default expression must give a date, a number or text.")
+            )
         return value

@@ -14,7 +14,10 @@ class SecureApiEngineAuth(models.AbstractModel):
         """Return ``{"uid", "scope" (set or None), "app", "session"}``."""
         spec, req = call.spec, call.request
         if spec["auth_mode"] == "public":
-            if not spec["run_as_uid"]:
+            uid = spec["run_as_uid"]
+            user = uid and self.env["res.users"]._secure_api_user_state(uid)
+            if not user or not user["active"] or user["privileged"]:
+                # Not served until an administrator fixes the run-as user.
                 raise NotFound("Unknown route", name="unknown_route")
             return {
                 "uid": spec["run_as_uid"],
@@ -40,7 +43,7 @@ class SecureApiEngineAuth(models.AbstractModel):
                 )
             return {
                 "uid": app["uid"],
-                "scope": set(found["scope"].split()),
+                "scope": found["scope"],
                 "app": app,
                 "session": False,
             }

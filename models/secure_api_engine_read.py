@@ -46,6 +46,9 @@ class SecureApiEngineRead(models.AbstractModel):
         """Read ``records`` and render them; related fields read in batch."""
         selected = selected if selected is not None else call.model_spec["fields"]
         names = [f["name"] for f in selected]
+        # Every answer that shows records, writes' included, applies the
+        # user's field access (fields restricted by ``groups``).
+        compat.check_fields_readable(self._model(call), names)
         if records and any(f["type"] == "binary" for f in selected):
             # URLs only need to know whether a value exists, not its bytes.
             records = records.with_context(bin_size=call.spec["binary_mode"] == "url")
@@ -85,7 +88,6 @@ class SecureApiEngineRead(models.AbstractModel):
     def _fetchable(self, model, selected):
         """Stored plain fields to fetch with the search query itself."""
         names = [f["name"] for f in selected]
-        compat.check_fields_readable(model, names)
         return [
             name
             for name in names
@@ -162,6 +164,6 @@ class SecureApiEngineRead(models.AbstractModel):
         )
         if fspec is None:
             raise NotFound()
-        self._fetchable(self._model(call), [fspec])
+        compat.check_fields_readable(self._model(call), [field_name])
         record = self._find(call, call.record_id)
         return 200, call.env["ir.binary"]._get_stream_from(record, field_name)

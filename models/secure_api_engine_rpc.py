@@ -1,11 +1,17 @@
 """Pipeline step: calling a whitelisted method (RPC)."""
 
 import inspect
+import logging
 
 from odoo import models
 
 from ..core import rpc as core_rpc
 from ..core.exceptions import BadRequest, NotFound
+from .secure_api_method import is_exposable_method
+
+_logger = logging.getLogger(__name__)
+# What a method raises when handed values of the wrong type or shape.
+ARGUMENT_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)
 
 
 class SecureApiEngineRpc(models.AbstractModel):
@@ -22,16 +28,27 @@ class SecureApiEngineRpc(models.AbstractModel):
             if call.record_id is not None
             else self._model(call)
         )
-        function = getattr(target, method["name"], None)
-        if not callable(function):
+        # Checked again here: a line saved before the allowlist tightened
+        # must not open a generic ORM method.
+        if not is_exposable_method(target, method["name"]):
             raise NotFound("Unknown method", name="unknown_method")
+        function = getattr(target, method["name"])
         try:
             inspect.signature(function).bind(*args, **kwargs)
         except TypeError as error:
             raise BadRequest(
                 f"Wrong arguments: {error}", name="invalid_arguments"
             ) from None
-        result = function(*args, **kwargs)
+        try:
+            result = function(*args, **kwargs)
+        except ARGUMENT_ERRORS:
+            if not (args or kwargs):
+                raise
+            # The client's values did not suit the method: its 400, not ours.
+            _logger.info("secure_api: %s refused its arguments", method["name"])
+            raise BadRequest(
+                "The method refused its arguments", name="invalid_arguments"
+            ) from None
         result = self._plain(call, result)
         model_fields = call.env[call.model]._fields
 

@@ -1,12 +1,18 @@
 """Pipeline step: writing (create, update, delete, defaults, relations)."""
 
+import logging
+
 import psycopg2
 
 from odoo import models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
+from .. import compat
 from ..core import serializer
-from ..core.exceptions import BadRequest, Unprocessable, to_api_error
+from ..core.exceptions import BadRequest, Forbidden, Unprocessable, to_api_error
+
+_logger = logging.getLogger(__name__)
+RELATIONAL = serializer.RELATIONAL
 
 MAX_BULK = serializer.MAX_BULK
 # What the ORM raises when it refuses one item's values: mapped to 4xx.
@@ -37,8 +43,69 @@ class SecureApiEngineWrite(models.AbstractModel):
         evaluator = call.env["secure.api.default"]
         for line in defaults:
             if line["name"] not in vals:
-                vals[line["name"]] = evaluator._evaluate(line["expression"])
+                try:
+                    vals[line["name"]] = evaluator._evaluate(line["expression"])
+                except Exception:  # noqa: BLE001 - the admin's expression failed
+                    _logger.exception("secure_api: default of %s failed", line["name"])
+                    raise Unprocessable(
+                        f"The default value of '{line['name']}' could not be computed",
+                        name="default_failed",
+                    ) from None
         return vals
+
+    def _check_relations(self, call, vals_list, records=None):
+        """Relational values may only name records the API lets the client
+        reach, so that a write cannot link, reveal or detach others.
+
+        Every id must be visible to the execution user and, for relations to
+        the API's own model, inside the forced domain: hidden and missing
+        ids get the same 400. Lines added to a one2many must be writable by
+        the user; lines removed from one (which may delete them) need the
+        delete operation and scope. One query per relational field.
+        """
+        for fspec in call.model_spec["fields"]:
+            name, ftype = fspec["name"], fspec["type"]
+            if ftype not in RELATIONAL or not any(name in v for v in vals_list):
+                continue
+            wanted = [self._relation_ids(ftype, v.get(name)) for v in vals_list]
+            ids = {rid for item in wanted for rid in item}
+            comodel = call.env[fspec["relation"]]
+            if ids:
+                domain = [("id", "in", list(ids))]
+                if fspec["relation"] == call.model:
+                    domain = self._forced(call, domain)
+                found = set(comodel.search(domain).ids)
+                for index, item in enumerate(wanted):
+                    if not set(item) <= found:
+                        error = BadRequest(
+                            f"Invalid id for field '{fspec['alias']}'",
+                            name="invalid_id",
+                        )
+                        raise error.at_index(index) if len(wanted) > 1 else error
+            if ftype != "one2many":
+                continue
+            if ids:
+                compat.check_access(comodel.browse(list(ids)), "write")
+            kept = set(wanted[0]) if len(wanted) == 1 else ids
+            if records and set(records.mapped(name).ids) - kept:
+                self._check_removal_allowed(call, fspec)
+
+    def _relation_ids(self, ftype, value):
+        if ftype == "many2one":
+            return [value] if value else []
+        # serializer.values_in gives x2many values as one Command.set.
+        return list(value[0][2]) if value else []
+
+    def _check_removal_allowed(self, call, fspec):
+        scope = call.principal["scope"]
+        if "delete" not in call.spec["operations"] or (
+            scope is not None and "delete" not in scope
+        ):
+            raise Forbidden(
+                f"Removing lines from '{fspec['alias']}' needs the delete "
+                "operation and scope",
+                name="delete_not_allowed",
+            )
 
     def _check_in_domain(self, call, records):
         """Writes may not move records outside what the API exposes."""
@@ -92,11 +159,12 @@ class SecureApiEngineWrite(models.AbstractModel):
                 f"Send between 1 and {MAX_BULK} records", name="invalid_body"
             )
         vals_list = [
-            self._apply_defaults(
-                call, self._values(call, item, index if bulk else None)
-            )
+            self._values(call, item, index if bulk else None)
             for index, item in enumerate(items)
         ]
+        self._check_relations(call, vals_list)
+        for vals in vals_list:
+            self._apply_defaults(call, vals)
         model = self._model(call)
         records = self._batch(call, vals_list, model.create)
         self._check_in_domain(call, records)
@@ -108,6 +176,7 @@ class SecureApiEngineWrite(models.AbstractModel):
         if call.record_id is not None:
             record = self._find(call, call.record_id)
             vals = self._values(call, body)
+            self._check_relations(call, [vals], record)
             record.write(vals)
             self._check_in_domain(call, record)
             return 200, self._render(call, record)[0]
@@ -117,6 +186,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             ids = serializer.decode_ids(values.pop("ids", None), codec)
             vals = self._values(call, values)
             records = self._find_many(call, ids)
+            self._check_relations(call, [vals], records)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
@@ -144,6 +214,8 @@ class SecureApiEngineWrite(models.AbstractModel):
             if len(set(ids)) != len(ids):
                 raise BadRequest("The same id appears twice", name="invalid_body")
             records = self._find_many(call, ids)
+            for rid, vals in pairs:
+                self._check_relations(call, [vals], records.browse(rid))
             model = self._model(call)
             self._batch(
                 call,

@@ -50,6 +50,13 @@ class SecureApiField(models.Model):
     alias = fields.Char(help="Client-facing name; the technical name when empty.")
     searchable = fields.Boolean(help="Usable in the client's domain and order.")
     writable = fields.Boolean(help="Accepted in create and update bodies.")
+    write_lines = fields.Boolean(
+        string="Allow Writing Lines",
+        help="One2many fields only: let clients set which records are linked. "
+        "Only records the execution user may write, and inside the API when "
+        "they are of its model, are accepted; removing lines (which may "
+        "delete them) needs the delete operation and scope.",
+    )
     related_field_ids = fields.Many2many(
         "ir.model.fields",
         "secure_api_field_related_rel",
@@ -173,7 +180,9 @@ class SecureApiField(models.Model):
             "string": field.string,
             "help": field.help or "",
             "searchable": self.searchable and bool(field.store or field.search),
-            "writable": self.writable and self._is_writable_field(),
+            "writable": self.writable
+            and self._is_writable_field()
+            and (field.type != "one2many" or self.write_lines),
             "required": bool(field.required),
             "selection": selection,
             "related": related,

@@ -6,48 +6,29 @@ from odoo.exceptions import ValidationError
 from .. import compat
 
 METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-# ORM entry points that an RPC whitelist must never open: they bypass the
-# API's field, domain and operation limits.
-FORBIDDEN_METHODS = frozenset(
-    {
-        "browse",
-        "copy",
-        "create",
-        "unlink",
-        "write",
-        "read",
-        "search",
-        "search_read",
-        "search_count",
-        "read_group",
-        "web_search_read",
-        "web_read",
-        "name_search",
-        "sudo",
-        "with_user",
-        "with_context",
-        "with_env",
-        "with_company",
-        "exists",
-        "export_data",
-        "load",
-        "fields_get",
-        "mapped",
-        "filtered",
-        "sorted",
-        "ensure_one",
-        "invalidate_cache",
-        "flush",
-        "check_access_rights",
-        "check_access_rule",
-        "toggle_active",
-        "action_archive",
-        "action_unarchive",
-        "message_post",
-        "get_metadata",
-        "init",
-    }
-)
+
+
+def is_exposable_method(model, name):
+    """Whether ``name`` may be whitelisted for RPC on ``model``.
+
+    Only public methods that the model's own classes define (its definition
+    and the extensions of the same model) qualify. Never the generic ORM
+    API of ``BaseModel`` (``copy_data``, ``web_save``, ``update``,
+    ``name_create``, ``fetch``, ``onchange``, ...) nor methods inherited from
+    mixins and other models: they read or write fields, records and values
+    without the API's field, domain and operation limits.
+    """
+    if not METHOD_RE.match(name or "") or hasattr(models.BaseModel, name):
+        return False
+    origin = None
+    for klass in type(model).__mro__:
+        if name in vars(klass):
+            origin = klass  # the last one found defines the method first
+    return (
+        origin is not None
+        and getattr(origin, "_name", None) == model._name
+        and callable(getattr(model, name, None))
+    )
 
 
 @compat.sql_constraints(
@@ -85,7 +66,15 @@ class SecureApiMethod(models.Model):
         ],
         default="model",
         required=True,
-        help="How ids in the result are obfuscated when the API obfuscates ids.",
+        help="How ids in the result are obfuscated when the API obfuscates ids. "
+        "Recordsets are always returned as obfuscated ids. None: plain values "
+        "are returned as they are (raw ids included). Manual keys: the values "
+        "under the keys listed below are ids of the API's model. By suffix: "
+        "'id' and keys ending in _id or _ids. By model definition: 'id' and "
+        "keys that are relational fields of the model; a bare id or id list "
+        "is taken as the model's. Check the answer of a method on the test "
+        "wizard: any key holding an id that none of these rules names is "
+        "shown raw.",
     )
     encoded_keys = fields.Char(
         help="Manual encoding: comma-separated keys holding ids."
@@ -95,27 +84,34 @@ class SecureApiMethod(models.Model):
     @api.constrains("name", "api_id", "model_id")
     def _check_name(self):
         for line in self:
-            if not METHOD_RE.match(line.name or "") or line.name in FORBIDDEN_METHODS:
-                raise ValidationError(
-                    _(
-                        "'%s' cannot be whitelisted: public methods only, "
-                        "and no ORM entry point.",
-                        line.name,
-                    )
-                )
             models_names = (
                 [line.model_id.model]
                 if line.model_id
                 else line.api_id._get_model_names()
             )
             for model_name in models_names:
-                if model_name in self.env and not callable(
-                    getattr(self.env[model_name], line.name, None)
+                if model_name in self.env and not is_exposable_method(
+                    self.env[model_name], line.name
                 ):
                     raise ValidationError(
                         _(
-                            "Model %(model)s has no method %(method)s.",
+                            "%(method)s cannot be whitelisted on %(model)s: only "
+                            "public methods that the model itself defines, never "
+                            "the generic ORM methods or those of mixins.",
                             model=model_name,
                             method=line.name,
                         )
                     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["secure.api"]._check_privileged_edit()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["secure.api"]._check_privileged_edit()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env["secure.api"]._check_privileged_edit()
+        return super().unlink()

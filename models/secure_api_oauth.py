@@ -20,6 +20,10 @@ from ..core.exceptions import (
     Unauthorized,
 )
 
+# The per-address threshold is this many times the per-client one, so that
+# clients behind one address are not locked out by one of them.
+ADDRESS_FACTOR = 5
+
 
 class SecureApiOauth(models.AbstractModel):
     _name = "secure.api.oauth"
@@ -53,35 +57,50 @@ class SecureApiOauth(models.AbstractModel):
             return body
         return {}
 
-    def _throttle_keys(self, req, client_id):
-        keys = [f"ip:{req.remote_addr or '-'}"]
-        if client_id:
-            keys.append(f"client:{client_id[:128]}")
-        return keys
+    def _throttle_limits(self, req, client_id):
+        """Failure counters and their thresholds: per client and address,
+        and per address over all clients.
 
-    def _authenticate_client(self, req, params):
+        Nothing is counted per client alone, so that a client sending its
+        right secret from another address is never refused because someone
+        else sent wrong ones.
+        """
+        threshold = self.env["secure.api"]._get_settings()["auth_max_failures"]
+        address = req.remote_addr or "-"
+        limits = {f"ip:{address}": threshold * ADDRESS_FACTOR}
+        if client_id:
+            limits[f"client:{client_id[:128]}@{address}"] = threshold
+        return limits
+
+    def _authenticate_client(self, req, params, lockout_first=True):
         """Return the cached state of the authenticated client app.
 
-        Unknown client, wrong secret, disabled app or archived user: all get
-        the same ``invalid_client`` answer after the same hash work.
+        Unknown client, wrong secret, disabled app, archived or privileged
+        user: all get the same ``invalid_client`` answer after the same hash
+        work. With ``lockout_first`` (token requests) a locked-out party is
+        refused before its secret is checked; otherwise (revocation and
+        introspection) valid credentials are never locked out.
         """
         client_id, secret, used_basic = core_oauth.client_credentials(
             params, req.headers.get("authorization"), req.query
         )
         throttle = self.env["secure.api.throttle"].sudo()
-        keys = self._throttle_keys(req, client_id)
-        threshold = self.env["secure.api"]._get_settings()["auth_max_failures"]
-        wait = throttle._retry_after(keys, threshold)
-        if wait:
-            raise TooManyRequests(wait, "Too many failed attempts")
+        limits = self._throttle_limits(req, client_id)
+        if lockout_first:
+            self._check_lockout(throttle, limits)
         app = (
             self.env["secure.api.client"]._get_client_state(client_id)
             if len(client_id) <= 128
             else None
         )
         valid = core_tokens.verify_secret(secret, app and app["secret_hash"])
+        if valid and app["active"]:
+            user = self.env["res.users"]._secure_api_user_state(app["uid"])
+            valid = user["active"] and not user["privileged"]
         if not valid or not app["active"]:
-            throttle._add_failure(keys)
+            throttle._add_failure(limits)
+            if not lockout_first:
+                self._check_lockout(throttle, limits)
             headers = (
                 {"WWW-Authenticate": 'Basic realm="secure_api"'} if used_basic else {}
             )
@@ -92,6 +111,11 @@ class SecureApiOauth(models.AbstractModel):
                 headers=headers,
             )
         return app
+
+    def _check_lockout(self, throttle, limits):
+        wait = throttle._retry_after(limits)
+        if wait:
+            raise TooManyRequests(wait, "Too many failed attempts")
 
     def _check_grant(self, params):
         grant_type = params.get("grant_type")
@@ -114,7 +138,7 @@ class SecureApiOauth(models.AbstractModel):
         return self._serve_token(req, params, token_type="jwt")
 
     def _find_own_token(self, app, token):
-        if not isinstance(token, str) or not token or len(token) > 4096:
+        if not core_oauth.is_credential(token) or len(token) > 4096:
             raise OAuthError("invalid_request", "The token parameter is required")
         found = (
             self.env["secure.api.token"]
@@ -126,7 +150,7 @@ class SecureApiOauth(models.AbstractModel):
         return found
 
     def _serve_revoke(self, req, params):
-        app = self._authenticate_client(req, params)
+        app = self._authenticate_client(req, params, lockout_first=False)
         found = self._find_own_token(app, params.get("token"))
         if found and not found["revoked"]:
             self.env["secure.api.token"].sudo().browse(found["id"])._revoke()
@@ -135,20 +159,22 @@ class SecureApiOauth(models.AbstractModel):
         return 200, {}
 
     def _serve_introspect(self, req, params):
-        app = self._authenticate_client(req, params)
+        app = self._authenticate_client(req, params, lockout_first=False)
         token = params.get("token")
         found = self._find_own_token(app, token)
         if not found or found["revoked"] or found["expires_at"] <= time.time():
             return 200, {"active": False}
         try:
             leeway = self.env["secure.api"]._get_settings()["jwt_leeway"]
-            self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
+            current = (
+                self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
+            )
         except Unauthorized:
             return 200, {"active": False}
         record = self.env["secure.api.token"].sudo().browse(found["id"])
         return 200, {
             "active": True,
-            "scope": found["scope"],
+            "scope": core_tokens.normalize_scope(" ".join(current["scope"])),
             "client_id": app["client_id"],
             "token_type": "Bearer",
             "exp": int(found["expires_at"]),

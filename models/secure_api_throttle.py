@@ -5,10 +5,11 @@ from .. import compat
 WINDOW_SECONDS = 300
 NOW = "(now() AT TIME ZONE 'UTC')"
 RETRY_AFTER_SQL = f"""
-SELECT MAX(EXTRACT(EPOCH FROM window_start + %s * interval '1 second' - {NOW}))
-  FROM secure_api_throttle
- WHERE key = ANY(%s) AND failures >= %s
-   AND window_start > {NOW} - %s * interval '1 second'
+SELECT MAX(EXTRACT(EPOCH FROM t.window_start + %s * interval '1 second' - {NOW}))
+  FROM secure_api_throttle t
+  JOIN unnest(%s::varchar[], %s::int[]) AS l(key, threshold) ON l.key = t.key
+ WHERE t.failures >= l.threshold
+   AND t.window_start > {NOW} - %s * interval '1 second'
 """
 ADD_FAILURE_SQL = f"""
 INSERT INTO secure_api_throttle AS t (key, failures, window_start)
@@ -39,10 +40,12 @@ class SecureApiThrottle(models.Model):
     window_start = fields.Datetime()
 
     @api.model
-    def _retry_after(self, keys, threshold):
-        """Seconds to wait if any key reached ``threshold`` failures, else 0."""
+    def _retry_after(self, limits):
+        """Seconds to wait if any key of ``limits`` (``{key: threshold}``)
+        reached its threshold of failures, else 0."""
         self.env.cr.execute(
-            RETRY_AFTER_SQL, [WINDOW_SECONDS, list(keys), threshold, WINDOW_SECONDS]
+            RETRY_AFTER_SQL,
+            [WINDOW_SECONDS, list(limits), list(limits.values()), WINDOW_SECONDS],
         )
         wait = self.env.cr.fetchone()[0]
         return int(wait) + 1 if wait else 0

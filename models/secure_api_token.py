@@ -1,7 +1,7 @@
 import time
 from datetime import datetime, timedelta
 
-from odoo import _, api, fields, models, tools
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import compat
@@ -71,8 +71,9 @@ class SecureApiToken(models.Model):
         return True
 
     def _revoke(self):
+        # Tokens are checked against their row on every request, so revoking
+        # is this write alone: no cache of Odoo's is flushed.
         self.write({"revoked": True, "revoked_at": fields.Datetime.now()})
-        self.env.registry.clear_cache()
 
     @api.model
     def _cron_update_state(self):
@@ -86,18 +87,16 @@ class SecureApiToken(models.Model):
         return len(expired)
 
     @api.model
-    def _cron_cleanup(self, days=7):
-        """Delete tokens expired or revoked more than ``days`` days ago."""
-        limit = fields.Datetime.now() - timedelta(days=days)
-        old = self.sudo().search(
-            [
-                "|",
-                ("expires_at", "<", limit),
-                "&",
-                ("revoked", "=", True),
-                ("revoked_at", "<", limit),
-            ]
-        )
+    def _cron_cleanup(self):
+        """Delete tokens whose expiry, plus the leeway, has passed.
+
+        A token works only while its row exists (see ``_authenticate_bearer``), so a
+        revoked token stays revoked for its whole lifetime: its row is kept
+        until the token could not be accepted anyway.
+        """
+        leeway = self.env["secure.api"]._get_settings()["jwt_leeway"]
+        limit = fields.Datetime.now() - timedelta(seconds=leeway)
+        old = self.sudo().search([("expires_at", "<", limit)])
         count = len(old)
         old.unlink()
         return count
@@ -162,14 +161,31 @@ class SecureApiToken(models.Model):
         }
 
     @api.model
-    @tools.ormcache("token_hash")
     def _lookup_hash(self, token_hash):
-        """One indexed lookup by hash, cached; cleared on revocation."""
+        """One indexed lookup by hash, on every request, never cached.
+
+        Deleting a row, revoking it or any other change is seen at once by
+        every worker, and unknown tokens leave nothing in shared caches.
+        """
+        return self._token_row("token_hash = %s", [token_hash])
+
+    @api.model
+    def _lookup_jti(self, jti, app_id):
+        """The row of a JWT, by its id: a JWT without its row never works."""
+        return self._token_row(
+            "jti = %s AND app_id = %s AND token_type = 'jwt'", [jti, app_id]
+        )
+
+    @api.model
+    def _token_row(self, where, params):
+        # A revocation earlier in this transaction must be seen (a no-op
+        # when nothing is pending, as on the request path).
+        self.flush_model()
         self.env.cr.execute(
-            """SELECT id, app_id, scope, revoked, token_type,
-                      EXTRACT(EPOCH FROM expires_at AT TIME ZONE 'UTC')
-                 FROM secure_api_token WHERE token_hash = %s""",
-            [token_hash],
+            f"""SELECT id, app_id, scope, revoked, token_type,
+                       EXTRACT(EPOCH FROM expires_at AT TIME ZONE 'UTC')
+                  FROM secure_api_token WHERE {where}""",  # noqa: S608 - constant
+            params,
         )
         row = self.env.cr.fetchone()
         if not row:
@@ -187,51 +203,55 @@ class SecureApiToken(models.Model):
     def _authenticate_bearer(self, token, leeway=30):
         """Check a bearer token; return ``{"app", "scope", "token_id"}``.
 
-        ``app`` is the cached client state. Raises :class:`Unauthorized`
-        (``invalid_token``) for an unknown, expired or revoked token and for a
-        disabled app or user, all alike.
+        ``app`` is the client's current state and ``scope`` what the token
+        may do now: its own scope intersected with the client's current
+        scopes. Raises :class:`Unauthorized` (``invalid_token``) for an
+        unknown, expired, revoked or deleted token, a disabled app, a token
+        type the app no longer allows, and an execution user that is
+        archived or was made an administrator, all alike.
         """
         if token.count(".") == 2:
-            return self._authenticate_jwt(token, leeway)
-        found = self._lookup_hash(core_tokens.hash_token(token))
-        if not found or found["token_type"] != "opaque":
+            app, claims = self._verify_jwt(token, leeway)
+            found = self._lookup_jti(claims["jti"], app["id"])
+        else:
+            found = self._lookup_hash(core_tokens.hash_token(token))
+            app = found and self.env["secure.api.client"]._get_client_state_by_id(
+                found["app_id"]
+            )
+        if not found or found["revoked"]:
             raise Unauthorized("Invalid token", name="invalid_token")
-        if found["revoked"]:
-            raise Unauthorized("The token was revoked", name="invalid_token")
-        if found["expires_at"] <= time.time():
+        if found["expires_at"] + (leeway if found["token_type"] == "jwt" else 0) <= (
+            time.time()
+        ):
             raise Unauthorized("The token expired", name="invalid_token")
-        app = self.env["secure.api.client"]._get_client_state_by_id(found["app_id"])
-        if not app or not app["active"]:
+        if not app or not app["active"] or not app[f"allow_{found['token_type']}"]:
             raise Unauthorized("The client app is disabled", name="invalid_token")
-        return {"app": app, "scope": found["scope"], "token_id": found["id"]}
+        user = self.env["res.users"]._secure_api_user_state(app["uid"])
+        if not user["active"] or user["privileged"]:
+            raise Unauthorized("The client app is disabled", name="invalid_token")
+        granted = set(found["scope"].split()) & set(app["scope"].split())
+        return {"app": app, "scope": granted, "token_id": found["id"]}
 
-    def _authenticate_jwt(self, token, leeway):
-        """Verify a JWT; the signature check is memoized per token.
+    def _verify_jwt(self, token, leeway):
+        """Verify a JWT's signature and claims; return ``(app, claims)``.
 
         Only the costly part (parsing and HMAC) is memoized, keyed by the
-        database and the token, and tied to the key that verified it: the
-        client's state, its current key, the expiry and the revocation of
-        the ``jti`` are checked on every request.
+        database and the token, and tied to the key that verified it; the
+        row, the client's state and the expiry are checked on every request.
         """
+        clients = self.env["secure.api.client"]
         memo_key = (self.env.cr.dbname, token)
         memo = _JWT_MEMO.get(memo_key)
         if memo is not None:
             claims, key, algorithm = memo
-            app = self.env["secure.api.client"]._get_client_state(claims["sub"])
-            now = time.time()
-            if (
-                not app
-                or app["jwt_key"] != key
-                or app["jwt_algorithm"] != algorithm
-                or not app["allow_jwt"]
-                or claims["exp"] + leeway <= now
-            ):
+            app = clients._get_client_state(claims["sub"])
+            if not app or app["jwt_key"] != key or app["jwt_algorithm"] != algorithm:
                 _JWT_MEMO.pop(memo_key, None)
                 memo = None
         if memo is None:
             _header, subject = core_tokens.jwt_unverified_subject(token)
-            app = self.env["secure.api.client"]._get_client_state(subject)
-            if not app or not app["allow_jwt"]:
+            app = clients._get_client_state(subject)
+            if not app:
                 raise Unauthorized("Invalid token", name="invalid_token")
             claims = core_tokens.jwt_decode(
                 token,
@@ -244,20 +264,4 @@ class SecureApiToken(models.Model):
             if len(_JWT_MEMO) >= JWT_MEMO_SIZE:
                 _JWT_MEMO.clear()
             _JWT_MEMO[memo_key] = (claims, app["jwt_key"], app["jwt_algorithm"])
-        if not app["active"]:
-            raise Unauthorized("The client app is disabled", name="invalid_token")
-        if claims["jti"] in self._revoked_jtis(app["id"]):
-            raise Unauthorized("The token was revoked", name="invalid_token")
-        return {"app": app, "scope": claims["scope"], "token_id": None}
-
-    @api.model
-    @tools.ormcache("app_id")
-    def _revoked_jtis(self, app_id):
-        """JWT ids revoked and not yet expired, per app; cached until a revocation."""
-        self.env.cr.execute(
-            """SELECT jti FROM secure_api_token
-                WHERE app_id = %s AND revoked AND jti IS NOT NULL
-                  AND expires_at > (now() AT TIME ZONE 'UTC') - interval '1 hour'""",
-            [app_id],
-        )
-        return frozenset(row[0] for row in self.env.cr.fetchall())
+        return app, claims

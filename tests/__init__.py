@@ -7,3 +7,4 @@ from . import test_documents
 from . import test_hooks
 from . import test_pipeline
 from . import test_http
+from . import test_security

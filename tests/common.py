@@ -158,7 +158,7 @@ class SecureApiFixtures:
                 ),
                 Command.create(
                     {
-                        "name": "name_create",
+                        "name": "find_or_create",
                         "on_records": False,
                         "response_encoding": "model",
                     }

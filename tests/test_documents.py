@@ -64,7 +64,7 @@ class TestDeveloperExperience(SecureApiHttpCase):
             self.assertIn(f"/api/{route}", paths)
             self.assertIn(f"/api/{route}/{{id}}", paths)
             self.assertIn(f"/api/{route}/{{id}}/address_get", paths)
-            self.assertIn(f"/api/{route}/call/name_create", paths)
+            self.assertIn(f"/api/{route}/call/find_or_create", paths)
         self.assertIn("/api/test/multi/res.country", paths)
         self.assertIn("/api/oauth2/token", paths)
         schemas = document["components"]["schemas"]

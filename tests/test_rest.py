@@ -565,17 +565,19 @@ class TestRestOperations(SecureApiHttpCase):
             created = self.result(
                 self.request(
                     "POST",
-                    f"{base}/call/name_create",
+                    f"{base}/call/find_or_create",
                     token=self.bearer,
-                    json_body={"args": [f"Rpc Co {api.route}"]},
+                    json_body={"args": [f"Rpc Co <rpc@{api.id}.example.com>"]},
                 )
             )
-            new = self.env["res.partner"].search([("name", "=", f"Rpc Co {api.route}")])
+            new = self.env["res.partner"].search(
+                [("email", "=", f"rpc@{api.id}.example.com")]
+            )
             self.assertEqual(created[0], self.ids(api, new))
             self.assertError(
                 self.request(
                     "POST",
-                    f"{base}/call/name_create",
+                    f"{base}/call/find_or_create",
                     token=self.bearer,
                     json_body={"args": [], "kwargs": {"bogus": 1}},
                 ),
@@ -590,14 +592,17 @@ class TestRestOperations(SecureApiHttpCase):
             )
             self.assertError(
                 self.request(
-                    "POST", f"{base}/{pid}/name_create", token=self.bearer, json_body={}
+                    "POST",
+                    f"{base}/{pid}/find_or_create",
+                    token=self.bearer,
+                    json_body={},
                 ),
                 404,
             )
             self.assertError(
                 self.request(
                     "POST",
-                    f"{base}/call/name_create",
+                    f"{base}/call/find_or_create",
                     token=self.bearer,
                     json_body={"args": ["x"], "kwargs": {"context": {}}},
                 ),
@@ -710,7 +715,7 @@ class TestRestOperations(SecureApiHttpCase):
             {
                 "api_id": self.api_plain.id,
                 "field_id": self.field("res.partner", "ref").id,
-                "expression": "'api=%s' % user.env.context.get('api_id')",
+                "expression": "'api=%s app=%s' % (api_id, app_id)",
             }
         )
         created = self.result(
@@ -722,7 +727,9 @@ class TestRestOperations(SecureApiHttpCase):
             ),
             201,
         )
-        self.assertEqual(created["ref"], f"api={self.api_plain.id}")
+        self.assertEqual(
+            created["ref"], f"api={self.api_plain.id} app={self.client.id}"
+        )
 
     def test_no_traceback_on_unexpected_errors(self):
         response = self.request(

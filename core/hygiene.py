@@ -1,0 +1,61 @@
+"""Values a client sends that PostgreSQL, UTF-8 or Python cannot hold.
+
+NUL characters and lone surrogates survive JSON decoding but fail when
+stored or encoded; non-finite numbers (``1e400`` parses as infinity) fail
+when compared or stored. Each is the client's 400, found at the boundary
+instead of deep in the ORM as a 500.
+"""
+
+import math
+
+from .exceptions import BadRequest
+
+MAX_INTEGER = 2**63 - 1
+
+
+def text_problem(text):
+    """What makes ``text`` unstorable, or ``None``."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds an invalid character (a lone surrogate)"
+    return None
+
+
+def number_problem(value):
+    """What makes a number unstorable, or ``None``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number"
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -MAX_INTEGER <= value <= MAX_INTEGER:
+            return "is out of range"
+    return None
+
+
+def value_problem(value):
+    """What makes a scalar unstorable, or ``None``."""
+    if isinstance(value, str):
+        return text_problem(value)
+    if isinstance(value, int | float):
+        return number_problem(value)
+    return None
+
+
+def check_json(value, label="The body", name="invalid_value"):
+    """Refuse a decoded JSON value holding an unstorable text or number
+    anywhere, keys included (iteratively: no recursion to exhaust)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        else:
+            problem = value_problem(item)
+            if problem:
+                raise BadRequest(f"{label} {problem}", name=name)
+    return value

@@ -1,0 +1,584 @@
+"""The trust boundary: one test per class of weakness the attack runs found.
+
+Each test names the rule of the contract it pins; most call the pipeline in
+process (``self.call``), with real tokens and real database rows.
+"""
+
+import json
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from ..compat import user_groups_field
+from ..core.hashid import IdCodec
+from .common import SecureApiTransactionCase
+
+TOKEN = "/api/oauth2/token"
+
+
+@tagged("post_install", "-at_install")
+class TestPrivilege(SecureApiTransactionCase):
+    def manager(self):
+        """An internal user with Secure API Manager, not an administrator."""
+        groups = self.env.ref("base.group_user") | self.env.ref(
+            "secure_api.group_secure_api_manager"
+        )
+        user = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "API Manager",
+                    "login": "secure_api_manager_only",
+                    user_groups_field(self.env): [Command.set(groups.ids)],
+                }
+            )
+        )
+        self.assertFalse(user.has_group("base.group_system"))
+        return user
+
+    def test_default_expression_cannot_reach_the_environment(self):
+        line = self.env["secure.api.default"]
+        for expression in (
+            "user.env['ir.config_parameter'].get_param('database.secret')",
+            "company.env",
+            "user.partner_id",
+        ):
+            with (
+                self.subTest(expression=expression),
+                self.assertRaises(ValidationError),
+            ):
+                line.create(
+                    {
+                        "api_id": self.api_plain.id,
+                        "field_id": self.field("res.partner", "ref").id,
+                        "expression": expression,
+                    }
+                )
+
+    def test_default_expression_over_plain_values(self):
+        self.env["secure.api.default"].create(
+            {
+                "api_id": self.api_plain.id,
+                "field_id": self.field("res.partner", "ref").id,
+                "expression": "'U%s-C%s' % (user.id, user.company_id.id)",
+            }
+        )
+        answer = self.call(
+            "POST",
+            f"/api/{self.api_plain.route}",
+            token=self.issue(),
+            json={"name": "Defaulted"},
+        )
+        self.answer_result(answer, 201)
+        created = self.env["res.partner"].search([("name", "=", "Defaulted")])
+        self.assertEqual(
+            created.ref, f"U{self.api_user.id}-C{self.api_user.company_id.id}"
+        )
+
+    def test_only_administrators_edit_what_an_api_runs_and_as_whom(self):
+        api = self.api_plain.with_user(self.manager())
+        api.write({"name": "Renamed by a manager"})
+        for vals in (
+            {"domain": "[]"},
+            {"run_as_user_id": self.reader_user.id},
+            {
+                "default_ids": [
+                    Command.create(
+                        {
+                            "field_id": self.field("res.partner", "ref").id,
+                            "expression": "'x'",
+                        }
+                    )
+                ]
+            },
+            {"method_ids": [Command.create({"name": "address_get"})]},
+        ):
+            with self.subTest(vals=list(vals)), self.assertRaises(AccessError):
+                api.write(vals)
+        default_line = self.env["secure.api.default"].create(
+            {
+                "api_id": self.api_plain.id,
+                "field_id": self.field("res.partner", "ref").id,
+                "expression": "'x'",
+            }
+        )
+        with self.assertRaises(AccessError):
+            default_line.with_user(api.env.user).write({"expression": "'y'"})
+        with self.assertRaises(AccessError):
+            self.api_plain.method_ids[:1].with_user(api.env.user).unlink()
+
+    def test_execution_user_made_administrator_stops_its_tokens(self):
+        token = self.issue()
+        base = f"/api/{self.api_plain.route}"
+        self.answer_result(self.call("GET", base, token=token))
+        self.api_user.write(
+            {
+                user_groups_field(self.env): [
+                    Command.link(self.env.ref("base.group_system").id)
+                ]
+            }
+        )
+        self.answer_error(self.call("GET", base, token=token), 401, "invalid_token")
+
+    def test_execution_user_archived_stops_its_tokens(self):
+        token = self.issue()
+        self.api_user.active = False
+        answer = self.call("GET", f"/api/{self.api_plain.route}", token=token)
+        self.answer_error(answer, 401, "invalid_token")
+
+    def test_public_api_stops_when_its_run_as_user_is_archived(self):
+        api = self.make_api(
+            "test/public-archived",
+            obfuscate=False,
+            auth_mode="public",
+            run_as_user_id=self.reader_user.id,
+        )
+        self.answer_result(self.call("GET", f"/api/{api.route}?fields=name"))
+        self.reader_user.active = False
+        unknown = self.call("GET", "/api/no/such/route")
+        answer = self.call("GET", f"/api/{api.route}?fields=name")
+        self.assertEqual((answer.status, answer.body), (unknown.status, unknown.body))
+
+
+@tagged("post_install", "-at_install")
+class TestTokenLifecycle(SecureApiTransactionCase):
+    def setUp(self):
+        super().setUp()
+        self.base = f"/api/{self.api_plain.route}"
+
+    def row(self, token_type):
+        return (
+            self.env["secure.api.token"]
+            .sudo()
+            .search([("token_type", "=", token_type)], order="id desc", limit=1)
+        )
+
+    def test_revoked_jwt_stays_revoked_when_its_row_is_deleted(self):
+        token = self.issue(kind="jwt")
+        self.answer_result(self.call("GET", self.base, token=token))
+        row = self.row("jwt")
+        row.action_revoke()
+        row.unlink()
+        self.answer_error(
+            self.call("GET", self.base, token=token), 401, "invalid_token"
+        )
+
+    def test_deleting_a_token_revokes_it(self):
+        for kind in ("opaque", "jwt"):
+            with self.subTest(kind=kind):
+                token = self.issue(kind=kind)
+                self.answer_result(self.call("GET", self.base, token=token))
+                self.row(kind).unlink()
+                answer = self.call("GET", self.base, token=token)
+                self.answer_error(answer, 401, "invalid_token")
+
+    def test_cleanup_keeps_revoked_tokens_until_they_expire(self):
+        self.client.token_lifetime = 30 * 86400
+        token = self.issue(kind="jwt")
+        self.row("jwt").action_revoke()
+        tokens = self.env["secure.api.token"].sudo()
+        self.env.cr.execute(
+            "UPDATE secure_api_token SET revoked_at = revoked_at - interval '20 days'"
+        )
+        tokens._cron_cleanup()
+        self.assertTrue(self.row("jwt"))
+        self.answer_error(
+            self.call("GET", self.base, token=token), 401, "invalid_token"
+        )
+
+    def test_cleanup_removes_only_what_expired_beyond_the_leeway(self):
+        self.issue()
+        row = self.row("opaque")
+        self.env.cr.execute(
+            "UPDATE secure_api_token SET expires_at = (now() AT TIME ZONE 'UTC')"
+            " - interval '10 seconds' WHERE id = %s",
+            [row.id],
+        )
+        tokens = self.env["secure.api.token"].sudo()
+        tokens._cron_cleanup()
+        self.assertTrue(row.exists(), "still within the 30 s leeway")
+        self.env.cr.execute(
+            "UPDATE secure_api_token SET expires_at = expires_at - interval '1 hour'"
+            " WHERE id = %s",
+            [row.id],
+        )
+        tokens._cron_cleanup()
+        self.assertFalse(row.exists())
+
+    def test_token_scope_is_intersected_with_the_clients_current_scopes(self):
+        for kind in ("opaque", "jwt"):
+            with self.subTest(kind=kind):
+                self.client.scope_create = True
+                token = self.issue(kind=kind)
+                self.client.scope_create = False
+                answer = self.call("POST", self.base, token=token, json={"name": "x"})
+                self.answer_error(answer, 403, "insufficient_scope")
+
+    def test_token_type_no_longer_allowed_stops_working(self):
+        opaque, signed = self.issue(kind="opaque"), self.issue(kind="jwt")
+        self.client.allow_opaque = False
+        self.answer_error(
+            self.call("GET", self.base, token=opaque), 401, "invalid_token"
+        )
+        self.answer_result(self.call("GET", self.base, token=signed))
+        self.client.write({"allow_opaque": True, "allow_jwt": False})
+        self.answer_error(
+            self.call("GET", self.base, token=signed), 401, "invalid_token"
+        )
+
+    def test_disabled_client_gets_no_token_and_its_tokens_stop(self):
+        token = self.issue()
+        self.client.active = False
+        self.answer_error(
+            self.call("GET", self.base, token=token), 401, "invalid_token"
+        )
+        answer = self.call(
+            "POST",
+            TOKEN,
+            data={"client_id": self.client.client_id, "client_secret": self.secret},
+        )
+        self.assertEqual((answer.status, answer.body["error"]), (401, "invalid_client"))
+
+    def test_revocation_clears_no_cache_of_odoo(self):
+        registry = type(self.env.registry)
+        revoke = {
+            "client_id": self.client.client_id,
+            "client_secret": self.secret,
+        }
+        with patch.object(
+            registry, "clear_cache", autospec=True, side_effect=registry.clear_cache
+        ) as clear_cache:
+            for _round in range(5):
+                token = self.issue()
+                answer = self.call(
+                    "POST", "/api/oauth2/revoke", data={**revoke, "token": token}
+                )
+                self.assertEqual(answer.status, 200)
+                self.answer_error(self.call("GET", self.base, token=token), 401)
+                self.answer_result(self.call("GET", self.base, token=self.issue()))
+        self.assertEqual(clear_cache.call_count, 0)
+
+    def test_unknown_tokens_are_looked_up_not_cached(self):
+        for kind, token in (("opaque", "x" * 43), ("jwt", "a.b.c")):
+            with self.subTest(kind=kind):
+                for _attempt in range(2):
+                    answer = self.call("GET", self.base, token=token)
+                    self.answer_error(answer, 401, "invalid_token")
+        # An unknown client id (a forged JWT's subject) adds no cache entry:
+        # the client map is one cached value, read again afterwards.
+        clients = self.env["secure.api.client"]
+        before = clients._get_client_ids()
+        self.assertIsNone(clients._get_client_state("no-such-client"))
+        self.assertIs(clients._get_client_ids(), before)
+
+
+@tagged("post_install", "-at_install")
+class TestLockout(SecureApiTransactionCase):
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "secure_api.auth_max_failures", 3
+        )
+        self.good = {"client_id": self.client.client_id, "client_secret": self.secret}
+        self.bad = dict(self.good, client_secret="wrong")
+
+    def post(self, path, data, address):
+        return self.call("POST", path, data=data, remote_addr=address)
+
+    def lock_out(self, address):
+        for _attempt in range(3):
+            self.assertEqual(self.post(TOKEN, self.bad, address).status, 401)
+        self.assertEqual(self.post(TOKEN, self.good, address).status, 429)
+
+    def test_the_failing_address_is_locked_out(self):
+        self.lock_out("203.0.113.7")
+        answer = self.post(TOKEN, self.good, "203.0.113.7")
+        self.assertEqual(answer.status, 429)
+        self.assertGreater(int(answer.headers["Retry-After"]), 0)
+
+    def test_the_right_secret_from_another_address_is_never_refused(self):
+        self.lock_out("203.0.113.7")
+        self.assertEqual(self.post(TOKEN, self.good, "198.51.100.2").status, 200)
+        self.assertEqual(
+            self.post("/api/jwt/token", self.good, "198.51.100.2").status, 200
+        )
+
+    def test_revoke_and_introspect_with_valid_credentials_are_never_locked(self):
+        token = self.issue()
+        self.lock_out("203.0.113.7")
+        for path in ("/api/oauth2/introspect", "/api/oauth2/revoke"):
+            with self.subTest(path=path):
+                answer = self.post(path, dict(self.good, token=token), "203.0.113.7")
+                self.assertEqual(answer.status, 200, answer.body)
+
+
+@tagged("post_install", "-at_install")
+class TestRelationalWrites(SecureApiTransactionCase):
+    def setUp(self):
+        super().setUp()
+        self.bearer = self.issue()
+        api = self.api_plain
+        self.parent_line = self.env["secure.api.field"].create(
+            {
+                "api_id": api.id,
+                "field_id": self.field("res.partner", "parent_id").id,
+                "writable": True,
+            }
+        )
+        self.children_line = self.env["secure.api.field"].create(
+            {
+                "api_id": api.id,
+                "field_id": self.field("res.partner", "child_ids").id,
+                "writable": True,
+            }
+        )
+        self.company = self.env["res.partner"].create(
+            {"name": "Parent Co", "is_company": True}
+        )
+        self.child = self.env["res.partner"].create(
+            {"name": "Child", "parent_id": self.company.id}
+        )
+        self.url = f"/api/{api.route}/{self.company.id}"
+
+    def test_one2many_is_read_only_unless_lines_are_allowed(self):
+        answer = self.call("PATCH", self.url, token=self.bearer, json={"child_ids": []})
+        self.answer_error(answer, 400, "readonly_field")
+        self.assertEqual(self.child.parent_id, self.company)
+
+    def test_removing_lines_needs_the_delete_operation(self):
+        self.children_line.write_lines = True
+        self.api_plain.allow_delete = False
+        answer = self.call("PATCH", self.url, token=self.bearer, json={"child_ids": []})
+        self.answer_error(answer, 403, "delete_not_allowed")
+        self.assertEqual(self.child.parent_id, self.company)
+
+    def test_removing_lines_needs_the_delete_scope(self):
+        self.children_line.write_lines = True
+        token = self.issue(scope="read search update")
+        answer = self.call("PATCH", self.url, token=token, json={"child_ids": []})
+        self.answer_error(answer, 403, "delete_not_allowed")
+
+    def test_lines_outside_the_api_are_refused_like_missing_ones(self):
+        self.children_line.write_lines = True
+        hidden = self.call(
+            "PATCH",
+            self.url,
+            token=self.bearer,
+            json={"child_ids": [self.child.id, self.hidden.id]},
+        )
+        missing = self.call(
+            "PATCH",
+            self.url,
+            token=self.bearer,
+            json={"child_ids": [self.child.id, 999999999]},
+        )
+        self.answer_error(hidden, 400, "invalid_id")
+        self.assertEqual(hidden.body["error"], missing.body["error"])
+        self.assertFalse(self.hidden.parent_id)
+
+    def test_many2one_to_the_api_model_stays_inside_the_domain(self):
+        answer = self.call(
+            "PATCH",
+            f"/api/{self.api_plain.route}/{self.child.id}",
+            token=self.bearer,
+            json={"parent_id": self.hidden.id},
+        )
+        self.answer_error(answer, 400, "invalid_id")
+        self.assertEqual(self.child.parent_id, self.company)
+
+    def test_related_expansion_cannot_reveal_an_outside_record(self):
+        self.parent_line.related_field_ids = [
+            Command.set([self.field("res.partner", "email").id])
+        ]
+        self.hidden.email = "secret@example.com"
+        answer = self.call(
+            "POST",
+            f"/api/{self.api_plain.route}",
+            token=self.bearer,
+            json={"name": "Sneaky", "parent_id": self.hidden.id},
+        )
+        self.answer_error(answer, 400, "invalid_id")
+        self.assertNotIn("secret@example.com", json.dumps(answer.body))
+
+    def test_groups_restricted_field_is_refused_in_write_answers(self):
+        phone = self.env["res.partner"]._fields["phone"]
+        with patch.object(phone, "groups", "base.group_system"):
+            answer = self.call(
+                "POST",
+                f"/api/{self.api_plain.route}",
+                token=self.bearer,
+                json={"name": "Grouped"},
+            )
+        self.answer_error(answer, 403)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Grouped")]))
+
+
+@tagged("post_install", "-at_install")
+class TestRpcAllowlist(SecureApiTransactionCase):
+    def test_generic_orm_methods_cannot_be_whitelisted(self):
+        for name in (
+            "copy_data",
+            "web_save",
+            "update",
+            "name_create",
+            "search_fetch",
+            "fetch",
+            "web_read_group",
+            "default_get",
+            "onchange",
+            "read",
+            "write",
+            "_private",
+            "_avatar_get_placeholder",
+            "no_such_method",
+        ):
+            with self.subTest(name=name), self.assertRaises(ValidationError):
+                self.env["secure.api.method"].create(
+                    {"api_id": self.api_plain.id, "name": name}
+                )
+
+    def test_a_method_saved_before_the_allowlist_is_refused_at_run_time(self):
+        self.env.cr.execute(
+            "INSERT INTO secure_api_method"
+            " (api_id, name, on_records, response_encoding)"
+            " VALUES (%s, 'copy_data', true, 'none')",
+            [self.api_plain.id],
+        )
+        self.env.registry.clear_cache()
+        answer = self.call(
+            "POST",
+            f"/api/{self.api_plain.route}/{self.partner.id}/copy_data",
+            token=self.issue(),
+            json={},
+        )
+        self.answer_error(answer, 404, "unknown_method")
+
+    def test_arguments_of_the_wrong_type_are_400(self):
+        answer = self.call(
+            "POST",
+            f"/api/{self.api_plain.route}/{self.partner.id}/address_get",
+            token=self.issue(),
+            json={"kwargs": {"adr_pref": 5}},
+        )
+        self.answer_error(answer, 400, "invalid_arguments")
+
+    def test_obfuscated_rpc_answers_hold_no_raw_id(self):
+        api = self.api_obf
+        codec = IdCodec(True, api.hashid_salt, "res.partner", api.hashid_min_length)
+        pid = codec.encode(self.partner.id)
+        answer = self.call(
+            "POST", f"/api/{api.route}/{pid}/address_get", token=self.issue(), json={}
+        )
+        result = self.answer_result(answer)
+        self.assertTrue(all(isinstance(v, str) for v in result.values()), result)
+        demo = self.env.ref("secure_api.secure_api_partner_demo_method", False)
+        if demo:
+            self.assertEqual(demo.response_encoding, "manual")
+
+
+@tagged("post_install", "-at_install")
+class TestInputHygiene(SecureApiTransactionCase):
+    def setUp(self):
+        super().setUp()
+        self.bearer = self.issue()
+        self.base = f"/api/{self.api_plain.route}"
+
+    def search(self, domain):
+        return self.call("GET", self.base, token=self.bearer, data={"domain": domain})
+
+    def test_unstorable_domain_values_are_400(self):
+        for domain in (
+            '[("name", "=", "a\\u0000b")]',
+            '[("name", "=", "\\ud800")]',
+            '[("id", "=", 1e400)]',
+            '[("id", "=", 100000000000000000000000)]',
+        ):
+            with self.subTest(domain=domain):
+                self.answer_error(self.search(domain), 400)
+
+    def test_impossible_dates_in_domains_are_400(self):
+        line = self.env["secure.api.field"].create(
+            {
+                "api_id": self.api_plain.id,
+                "field_id": self.field("res.partner", "write_date").id,
+                "searchable": True,
+            }
+        )
+        self.assertTrue(line)
+        for value in ("2024-02-30", "2024-13-45", "2024-01-01 99:99:99"):
+            with self.subTest(value=value):
+                answer = self.search(f'[("write_date", ">", "{value}")]')
+                self.answer_error(answer, 400, "invalid_domain")
+
+    def test_unstorable_body_values_are_400(self):
+        for body in (
+            b'{"name": "a\\u0000b"}',
+            b'{"name": "\\udc80"}',
+            b'{"name": "x", "phone": "\\ud800"}',
+            b'[{"name": "ok"}, {"name": "\\u0000"}]',
+        ):
+            with self.subTest(body=body):
+                answer = self.call(
+                    "POST",
+                    self.base,
+                    token=self.bearer,
+                    raw=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                self.answer_error(answer, 400)
+
+    def test_unstorable_query_parameters_are_400(self):
+        answer = self.call("GET", f"{self.base}?fields=name%00", token=self.bearer)
+        self.answer_error(answer, 400)
+
+    def test_unstorable_credentials_are_refused_without_a_500(self):
+        for client_id in ("a\x00b", "\udc80"):
+            with self.subTest(client_id=repr(client_id)):
+                answer = self.call(
+                    "POST",
+                    TOKEN,
+                    raw=json.dumps({"client_id": client_id, "client_secret": "x"}),
+                    headers={"Content-Type": "application/json"},
+                )
+                self.assertIn(answer.status, (400, 401), answer.body)
+                self.assertIn(
+                    answer.body["error"], ("invalid_request", "invalid_client")
+                )
+
+    def test_jwt_with_an_unstorable_subject_is_401(self):
+        import jwt
+
+        forged = jwt.encode({"sub": "a\x00b"}, "k", algorithm="HS256")
+        answer = self.call("GET", self.base, token=forged)
+        self.answer_error(answer, 401, "invalid_token")
+
+    def test_token_parameter_of_revoke_is_checked(self):
+        answer = self.call(
+            "POST",
+            "/api/oauth2/revoke",
+            raw=json.dumps(
+                {
+                    "client_id": self.client.client_id,
+                    "client_secret": self.secret,
+                    "token": "\ud800",
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(answer.status, 400, answer.body)
+
+    def test_session_writes_need_a_json_content_type(self):
+        answer = self.call(
+            "POST",
+            self.base,
+            raw=b'{"name": "Plain text CSRF"}',
+            headers={"Content-Type": "text/plain"},
+            session_uid=self.api_user.id,
+        )
+        self.answer_error(answer, 403, "csrf")
+        self.assertFalse(
+            self.env["res.partner"].search([("name", "=", "Plain text CSRF")])
+        )
