@@ -21,6 +21,7 @@
         "views/secure_api_category_views.xml",
         "views/secure_api_tag_views.xml",
         "views/secure_api_statistic_views.xml",
+        "views/secure_api_webhook_views.xml",
         "views/res_config_settings_views.xml",
         "views/secure_api_docs_templates.xml",
         "wizards/secure_api_export_wizard_views.xml",

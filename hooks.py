@@ -5,6 +5,7 @@
 - the log filter that drops Odoo's "bad query" log of a query whose failure
   the pipeline answers itself (a constraint violation is the client's 409 or
   422, and the logged query would carry the client's values);
+- the access-log filter that masks credentials sent in a URL;
 - the flush of buffered usage statistics when a worker stops;
 - the optional database-list cache described below.
 
@@ -25,6 +26,7 @@ at most the TTL.
 import atexit
 import functools
 import logging
+import re
 import threading
 import time
 
@@ -59,7 +61,31 @@ class AnsweredQueryFilter(logging.Filter):
         )
 
 
+class SecretRedactingFilter(logging.Filter):
+    """Mask credentials a client put in a URL in the access log.
+
+    The API refuses tokens and secrets in query strings, but the HTTP
+    server logs the request line before anything answers it.
+    """
+
+    SECRET_RE = re.compile(
+        r"([?&](?:access_token|client_secret|token|refresh_token)=)[^&\s\"]*",
+        re.IGNORECASE,
+    )
+
+    def filter(self, record):
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                self.SECRET_RE.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = self.SECRET_RE.sub(r"\1***", record.msg)
+        return True
+
+
 _LOG_FILTER = AnsweredQueryFilter()
+_REDACTING_FILTER = SecretRedactingFilter()
 
 
 def clear():
@@ -116,6 +142,7 @@ def uninstall():
             setattr(db_service, name, function.secure_api_original)
     clear()
     logging.getLogger("odoo.sql_db").removeFilter(_LOG_FILTER)
+    logging.getLogger("werkzeug").removeFilter(_REDACTING_FILTER)
     from .models import secure_api_statistic
 
     atexit.unregister(secure_api_statistic.flush_all_at_exit)
@@ -124,6 +151,7 @@ def uninstall():
 def post_load():
     install()
     logging.getLogger("odoo.sql_db").addFilter(_LOG_FILTER)
+    logging.getLogger("werkzeug").addFilter(_REDACTING_FILTER)
     from .models import secure_api_statistic
 
     # Flush what is left when a worker stops, so recycling loses nothing.

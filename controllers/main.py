@@ -17,7 +17,6 @@ from .. import compat
 from ..core.exceptions import dumps
 from ..core.request import ApiRequest
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CHUNK = 65536
 
 
@@ -129,16 +128,18 @@ def render(answer):
 
 
 class SecureApiController(http.Controller):
+    # Every path and method under /api/ is answered here, in JSON: unknown
+    # ones with the pipeline's 404 and 405.
     @http.route(
-        "/api/<path:subpath>",
+        ["/api", "/api/", "/api/<path:subpath>"],
         type="http",
         auth="none",
-        methods=ALL_METHODS,
+        methods=None,
         csrf=False,
         save_session=False,
         readonly=readonly_request,
         secure_api_body=True,
     )
-    def api_dispatch(self, subpath, **_kwargs):
+    def api_dispatch(self, subpath="", **_kwargs):
         engine = request.env["secure.api.engine"].sudo()
         return render(engine._serve(build_request(subpath)))

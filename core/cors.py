@@ -22,18 +22,18 @@ def cors_headers(origin, settings, preflight=False):
     allowlisted origin is echoed with ``Vary: Origin``; ``*`` answers ``*``
     and never allows credentials.
     """
-    headers = {}
     if not settings or not settings.get("enabled") or not origin:
-        return headers
+        return {}
+    # The answer depends on Origin whatever it is: shared caches must know.
+    headers = {"Vary": "Origin"}
     origins = settings.get("origins") or ()
     if origin.rstrip("/") in origins:
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Allow-Credentials"] = "true"
-        headers["Vary"] = "Origin"
     elif "*" in origins:
         headers["Access-Control-Allow-Origin"] = "*"
     else:
-        return {"Vary": "Origin"}
+        return headers
     if preflight:
         headers["Access-Control-Allow-Methods"] = (
             settings.get("methods") or DEFAULT_METHODS

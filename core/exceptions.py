@@ -131,7 +131,17 @@ class Conflict(ApiError):
     status = 409
     name = "conflict"
     default_message = "The operation conflicts with existing data"
-    description = "Integrity conflict (unique constraint)"
+    description = (
+        "Integrity conflict (unique constraint), an ambiguous upsert key, or an "
+        "idempotency key still in progress"
+    )
+
+
+class PreconditionFailed(ApiError):
+    status = 412
+    name = "precondition_failed"
+    default_message = "The record changed since the ETag the request names"
+    description = "If-Match does not match the record's current ETag"
 
 
 class PayloadTooLarge(ApiError):
@@ -145,7 +155,10 @@ class Unprocessable(ApiError):
     status = 422
     name = "validation_error"
     default_message = "The values were refused"
-    description = "Odoo refused the values"
+    description = (
+        "Odoo refused the values, a write would leave the API's domain, or an "
+        "idempotency key was reused for another request"
+    )
 
 
 class TooManyRequests(ApiError):
@@ -196,6 +209,8 @@ FOREIGN_ERRORS = {
     "psycopg2.IntegrityError": (Conflict, "integrity_error", None),
     "psycopg2.DataError": (BadRequest, "invalid_value", "A value cannot be stored"),
     "werkzeug.exceptions.RequestEntityTooLarge": (PayloadTooLarge, None, None),
+    # Numbers too large for Odoo's rounding: always a value the client sent.
+    "builtins.OverflowError": (BadRequest, "invalid_value", "A number is out of range"),
 }
 # Statuses the API can answer, for documents (OpenAPI) and tests.
 ERROR_CLASSES = (
@@ -205,6 +220,7 @@ ERROR_CLASSES = (
     NotFound,
     MethodNotAllowed,
     Conflict,
+    PreconditionFailed,
     PayloadTooLarge,
     Unprocessable,
     TooManyRequests,

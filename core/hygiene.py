@@ -11,6 +11,8 @@ import math
 from .exceptions import BadRequest
 
 MAX_INTEGER = 2**63 - 1
+# Beyond this, Odoo's float rounding overflows and digits mean nothing.
+MAX_FLOAT = 1e15
 
 
 def text_problem(text):
@@ -28,6 +30,8 @@ def number_problem(value):
     """What makes a number unstorable, or ``None``."""
     if isinstance(value, float) and not math.isfinite(value):
         return "is not a finite number"
+    if isinstance(value, float) and abs(value) > MAX_FLOAT:
+        return "is out of range"
     if isinstance(value, int) and not isinstance(value, bool):
         if not -MAX_INTEGER <= value <= MAX_INTEGER:
             return "is out of range"

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 # The scope words of the contract, in its order. Tokens carry them as text.
 SCOPES = ("create", "read", "update", "delete", "search", "rpc")
-SHAPES = ("collection", "record", "rpc", "binary")
+SHAPES = ("collection", "record", "rpc", "key", "binary")
 # Path templates of the generated endpoints, by shape.
 PATH_SUFFIX = {
     "collection": "",
     "record": "/{id}",
     "rpc": "/{id}/{method}",
+    "key": "/by/{field}/{value}",
     "binary": "/{id}/{field}",
 }
 
@@ -57,8 +58,17 @@ class Operation:
 
 
 OPERATIONS = (
-    Operation("search", "Search", (("collection", "GET"),), "search", "search", False),
-    Operation("read", "Read", (("record", "GET"),), "read", "read", False),
+    Operation(
+        "search",
+        "Search",
+        (("collection", "GET"), ("collection", "HEAD")),
+        "search",
+        "search",
+        False,
+    ),
+    Operation(
+        "read", "Read", (("record", "GET"), ("record", "HEAD")), "read", "read", False
+    ),
     Operation("create", "Create", (("collection", "POST"),), "create", "create", True),
     Operation(
         "update",
@@ -77,9 +87,20 @@ OPERATIONS = (
         True,
     ),
     Operation("rpc", "RPC", (("rpc", "POST"),), "rpc", "rpc", True),
+    # Upsert by a key field: an update that may create (which then also
+    # needs the create operation and scope).
+    Operation(
+        "upsert", "Upsert", (("key", "PUT"),), "update", "update", True, generated=False
+    ),
     # Binary downloads are reads: the read switch, endpoint and scope govern them.
     Operation(
-        "binary", "Binary", (("binary", "GET"),), "read", "read", False, generated=False
+        "binary",
+        "Binary",
+        (("binary", "GET"), ("binary", "HEAD")),
+        "read",
+        "read",
+        False,
+        generated=False,
     ),
 )
 BY_NAME = {operation.name: operation for operation in OPERATIONS}

@@ -13,7 +13,7 @@ from .hygiene import check_json
 
 MAX_OFFSET = 10**9
 ORDER_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$", re.I)
-COUNT_MODES = ("exact", "none")
+COUNT_MODES = ("exact", "estimated", "none")
 
 
 def parse_int(value, label, minimum=0, maximum=None):
@@ -119,7 +119,9 @@ def parse_count(value):
     if value is None or value == "":
         return "exact"
     if value not in COUNT_MODES:
-        raise BadRequest("'count' must be 'exact' or 'none'", name="invalid_parameter")
+        raise BadRequest(
+            "'count' must be 'exact', 'estimated' or 'none'", name="invalid_parameter"
+        )
     return value
 
 

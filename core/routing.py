@@ -99,6 +99,8 @@ def binary_parts(path):
 
 def shape_of(rest):
     """The path shape of what follows an API's route (see ``operations``)."""
+    if len(rest) == 3 and rest[0] == "by":
+        return "key"
     if len(rest) > 2:
         raise NotFound("Unknown route", name="unknown_route")
     return ("collection", "record", "rpc")[len(rest)]
@@ -115,6 +117,9 @@ def operation_for(http_method, rest):
     record_id = method = None
     if shape == "record":
         record_id = rest[0]
+    elif shape == "key":
+        # ``method`` names the key field's alias, ``record_id`` its value.
+        method, record_id = rest[1], rest[2]
     elif shape == "rpc":
         if not METHOD_RE.match(rest[1]):
             raise NotFound("Unknown route", name="unknown_route")

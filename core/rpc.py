@@ -4,7 +4,8 @@ The Odoo layer first turns recordsets into lists of ids of their model (and
 obfuscates them); this module handles plain ids under dict keys:
 
 - ``none``: nothing is encoded;
-- ``manual``: the configured keys hold ids of the API's model;
+- ``manual``: the configured keys hold ids of the API's model (``*``: every
+  key, for answers whose keys the client chooses);
 - ``suffix``: ``id``, and keys ending in ``_id`` or ``_ids``;
 - ``model``: ``id``, and keys that are relational fields of the API's model;
   a bare id, list of ids or ``(id, name)`` pair is taken as the API's model's.
@@ -64,7 +65,7 @@ def encode_result(value, encoding, model, codec_for, relation_of, keys=()):
         if key == "id":
             return model
         if encoding == "manual":
-            return model if key in keys else None
+            return model if key in keys or "*" in keys else None
         if encoding == "suffix":
             if key.endswith("_id") or key.endswith("_ids"):
                 return relation_of(key) or model

@@ -17,6 +17,7 @@ import datetime
 import re
 
 from .exceptions import BadRequest
+from .hygiene import MAX_FLOAT
 
 RELATIONAL = ("many2one", "one2many", "many2many")
 TEXT_TYPES = ("char", "text", "html")
@@ -40,7 +41,8 @@ def scalar_out(ftype, value):
             return 0
         return None
     if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        # isoformat pads the year to four digits, as the input format needs.
+        return value.replace(microsecond=0).isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -177,6 +179,8 @@ def _float_in(fspec, value):
         raise _invalid(fspec, "takes a number")
     if value != value or value in (float("inf"), float("-inf")):
         raise _invalid(fspec, "takes a finite number")
+    if abs(value) > MAX_FLOAT:
+        raise _invalid(fspec, "is out of range")
     return value
 
 

@@ -14,7 +14,12 @@ from . import secure_api_engine_auth
 from . import secure_api_engine_read
 from . import secure_api_engine_write
 from . import secure_api_engine_rpc
+from . import secure_api_engine_sync
 from . import secure_api_throttle
+from . import secure_api_idempotency
+from . import secure_api_webhook
+from . import secure_api_event
+from . import secure_api_webhook_delivery
 from . import secure_api_oauth
 from . import res_config_settings
 from . import res_users

@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -167,6 +168,12 @@ class SecureApi(models.Model):
     statistic_ids = fields.One2many(
         "secure.api.statistic", "api_id", string="Statistics"
     )
+    webhook_ids = fields.One2many(
+        "secure.api.webhook",
+        "api_id",
+        string="Webhooks",
+        context={"active_test": False},
+    )
     endpoint_count = fields.Integer(compute="_compute_endpoint_count")
     can_edit_privileged = fields.Boolean(
         compute="_compute_can_edit_privileged",
@@ -321,13 +328,15 @@ class SecureApi(models.Model):
 
     @api.model
     def _check_privileged_edit(self):
-        """Forced domains, default values, run-as users and RPC methods decide
-        what an API runs and as whom: only administrators set them."""
+        """Forced domains, default values, run-as and execution users and RPC
+        methods decide what an API runs and as whom: only administrators set
+        them."""
         if not self.env.su and not self.env.user.has_group("base.group_system"):
             raise AccessError(
                 _(
                     "Only administrators (Settings) may edit forced domains, "
-                    "default values, run-as users and RPC methods."
+                    "default values, run-as users, client apps' execution users "
+                    "and RPC methods."
                 )
             )
 
@@ -590,6 +599,11 @@ class SecureApi(models.Model):
             "jwt_leeway": int(param("secure_api.jwt_leeway", 30) or 30),
             "auth_max_failures": int(param("secure_api.auth_max_failures", 10) or 10),
             "openapi_public": bool(param("secure_api.openapi_public")),
+            # Below this many rows (by the planner's estimate), count=estimated
+            # answers the exact count.
+            "estimate_threshold": int(
+                param("secure_api.estimate_threshold", 100000) or 100000
+            ),
         }
 
     @api.model
@@ -649,7 +663,7 @@ class SecureApi(models.Model):
             endpoint.operation: {"id": endpoint.id, "active": endpoint.active}
             for endpoint in self.with_context(active_test=False).endpoint_ids
         }
-        return {
+        spec = {
             "id": self.id,
             "name": self.name,
             "route": self.route,
@@ -681,3 +695,8 @@ class SecureApi(models.Model):
             "test_mode": self.test_mode,
             "client_ids": frozenset(self.client_ids.ids),
         }
+        # Part of every ETag: changing what the API shows changes them all.
+        spec["config_version"] = hashlib.sha256(
+            repr((spec["models"], spec["binary_mode"], spec["obfuscate"])).encode()
+        ).hexdigest()[:16]
+        return spec

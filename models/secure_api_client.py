@@ -150,6 +150,17 @@ class SecureApiClient(models.Model):
                 )
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("user_id") for vals in vals_list):
+            self.env["secure.api"]._check_privileged_edit()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "user_id" in vals:
+            self.env["secure.api"]._check_privileged_edit()
+        return super().write(vals)
+
     def action_generate_secret(self):
         """Generate a new secret, store only its hash, and return it once.
 

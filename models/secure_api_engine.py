@@ -69,8 +69,10 @@ class Call:
     body: object = None
     codecs: dict = field(default_factory=dict)
     test_mode: bool = False
-    # Headers every answer of this request carries (CORS, test mode).
+    # Headers every answer of this request carries (CORS, test mode), and
+    # those of its successful answer only (ETag, Location, ...).
     headers: dict = field(default_factory=dict)
+    result_headers: dict = field(default_factory=dict)
 
     def codec_for(self, model):
         codec = self.codecs.get(model)
@@ -211,6 +213,8 @@ class SecureApiEngine(models.AbstractModel):
         documents = self.env["secure.api"]
         if not documents._documents_allowed(call.request):
             raise NotFound("Unknown route", name="unknown_route")
+        if call.request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowed(("GET", "HEAD"))
         return Answer(200, body=documents.get_openapi_document())
 
     def _serve_docs(self, call):
@@ -306,18 +310,27 @@ class SecureApiEngine(models.AbstractModel):
     # ------------------------------------------------------------------
 
     def _run(self, call):
-        """Run the operation; writes in a savepoint that test mode rolls back."""
+        """Run the operation; writes in a savepoint that test mode rolls back,
+        and once only per ``Idempotency-Key``."""
+        operation = operations.get(call.operation)
+        key = call.request.headers.get("idempotency-key")
+        if operation.writes and key is not None and not call.test_mode:
+            return self._run_idempotent(call, key)
+        return self._run_once(call)
+
+    def _run_once(self, call):
         operation = operations.get(call.operation)
         run = getattr(self, f"_op_{operation.name}")
         if not operation.writes:
             status, result = run(call)
-            return Answer(status, body=envelope(result=result))
-        try:
-            with self.env.cr.savepoint():
-                status, result = run(call)
-                call.env.flush_all()
-                if call.test_mode:
-                    raise _TestModeRollback((status, result))
-        except _TestModeRollback as rollback:
-            status, result = rollback.payload
-        return Answer(status, body=envelope(result=result))
+        else:
+            try:
+                with self.env.cr.savepoint():
+                    status, result = run(call)
+                    call.env.flush_all()
+                    if call.test_mode:
+                        raise _TestModeRollback((status, result))
+            except _TestModeRollback as rollback:
+                status, result = rollback.payload
+        body = None if status in (204, 304) else envelope(result=result)
+        return Answer(status, dict(call.result_headers), body)

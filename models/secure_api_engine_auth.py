@@ -1,5 +1,7 @@
 """Pipeline step: who calls, with what rights, as which user."""
 
+from urllib.parse import urlsplit
+
 from odoo import models
 
 from ..core import cors as core_cors
@@ -77,7 +79,8 @@ class SecureApiEngineAuth(models.AbstractModel):
             )
         origin = req.headers.get("origin")
         if origin:
-            same = origin.split("://", 1)[-1].rstrip("/") == (req.host or "")
+            parts = urlsplit(origin)
+            same = parts.scheme in ("http", "https") and parts.netloc == req.host
             if not same and not core_cors.origin_allowed(origin, call.spec["cors"]):
                 raise Forbidden("Cross-origin request refused", name="csrf")
         elif req.headers.get("sec-fetch-site") == "cross-site":

@@ -1,14 +1,19 @@
 """Pipeline step: reading (search, read one record, binary download)."""
 
 import copy
+import json
 
 from odoo import models
+from odoo.exceptions import AccessError, MissingError
+from odoo.tools import SQL
 
 from .. import compat
 from ..core import domain as core_domain
 from ..core import params as core_params
-from ..core import serializer
-from ..core.exceptions import NotFound
+from ..core import serializer, sync
+from ..core.exceptions import BadRequest, NotFound
+from ..core.request import ApiRequest
+from .secure_api_engine import Call
 
 
 class SecureApiEngineRead(models.AbstractModel):
@@ -99,53 +104,131 @@ class SecureApiEngineRead(models.AbstractModel):
         searchable = {
             f["alias"]: f for f in call.model_spec["fields"] if f["searchable"]
         }
+        domain_text = params.get("domain") or "[]"
         client_domain = core_domain.validate(
-            core_domain.parse_literal(params.get("domain") or "[]"),
+            core_domain.parse_literal(domain_text),
             searchable,
             call.codec_for,
             call.model,
         )
+        changed_since = params.get("changed_since")
+        if changed_since not in (None, ""):
+            moment = sync.parse_changed_since(changed_since)
+            client_domain = core_domain.and_domains(
+                client_domain, [("write_date", ">=", moment)]
+            )
         domain = self._forced(call, client_domain)
         limit = core_params.parse_limit(
             params.get("limit"), spec["default_limit"], spec["max_limit"]
         )
-        offset = core_params.parse_offset(params.get("offset"))
-        order = core_params.parse_order(
-            params.get("order"),
-            {alias: f["name"] for alias, f in searchable.items()},
-            spec["default_order"],
-        )
+        keyset = self._keyset(call, domain_text, changed_since)
+        if keyset is not None:
+            offset, order = 0, "id asc"
+            if keyset:
+                domain = core_domain.and_domains(domain, [("id", ">", keyset)])
+        else:
+            offset = core_params.parse_offset(params.get("offset"))
+            order = core_params.parse_order(
+                params.get("order"),
+                {alias: f["name"] for alias, f in searchable.items()},
+                spec["default_order"]
+                or ("write_date asc, id asc" if changed_since else None),
+            )
         selected = self._selected(call)
         count = core_params.parse_count(params.get("count"))
         model = self._model(call)
         names = self._fetchable(model, selected)
         # search_fetch() split in two, so that the exact count reuses the
         # query with the domain and record rules already applied, instead of
-        # parsing them again in search_count().
+        # parsing them again in search_count(). One more row than the page
+        # tells whether a next page exists.
         query = model._search(
-            domain, offset=offset, limit=limit, order=order or model._order
+            domain, offset=offset, limit=limit + 1, order=order or model._order
         )
         if query.is_empty():
             records = model.browse()
         else:
             records = model._fetch_query(query, model._determine_fields_to_fetch(names))
+        more = len(records) > limit
+        records = records[:limit]
         result = {}
-        if count == "exact":
-            if len(records) < limit and (records or not offset):
-                length = offset + len(records)
-            else:
-                total = copy.copy(query)
-                total.limit = total.offset = total.order = None
-                length = len(total)
-            result["length"] = length
+        if count != "none":
+            if keyset:
+                # The total of the query, not of what is left after the cursor.
+                query = model._search(self._forced(call, client_domain))
+                offset = 0
+            result.update(
+                self._search_length(model, query, count, offset, records, more)
+            )
         result["records"] = self._render(call, records, selected)
+        if keyset is not None or self._orders_by_id(order, offset):
+            binding = sync.query_binding(
+                spec["id"], call.model, domain_text, changed_since
+            )
+            result["next_cursor"] = (
+                sync.encode_cursor(spec["salt"], binding, records[-1].id)
+                if more
+                else None
+            )
         return 200, result
+
+    def _keyset(self, call, domain_text, changed_since):
+        """The last id of a ``cursor`` (0 for an empty one, which starts a
+        walk), or ``None`` when the search pages by offset."""
+        cursor = call.params.get("cursor")
+        if cursor is None:
+            return None
+        if call.params.get("offset") not in (None, ""):
+            raise BadRequest(
+                "Send 'cursor' or 'offset', not both", name="invalid_parameter"
+            )
+        if call.params.get("order") not in (None, "", "id", "id asc"):
+            raise BadRequest("Cursor pages are ordered by id", name="invalid_parameter")
+        if cursor == "":
+            return 0
+        binding = sync.query_binding(
+            call.spec["id"], call.model, domain_text, changed_since
+        )
+        return sync.decode_cursor(call.spec["salt"], binding, cursor)
+
+    def _orders_by_id(self, order, offset):
+        return not offset and (order or "").replace(" ", "").lower() in ("id", "idasc")
+
+    def _search_length(self, model, query, mode, offset, records, more):
+        """``length`` (and ``length_is``) of a search, as ``count`` asks."""
+        exact = {"length_is": "exact"} if mode == "estimated" else {}
+        if not more and (records or not offset):
+            return {"length": offset + len(records), **exact}
+        total = copy.copy(query)
+        total.limit = total.offset = total.order = None
+        if mode == "estimated":
+            estimate = self._estimate(total)
+            threshold = self.env["secure.api"]._get_settings()["estimate_threshold"]
+            if estimate >= threshold:
+                return {"length": estimate, "length_is": "estimated"}
+        return {"length": len(total), **exact}
+
+    def _estimate(self, query):
+        """PostgreSQL's planner estimate of the rows of ``query``."""
+        self.env.cr.execute(SQL("EXPLAIN (FORMAT JSON) %s", query.select()))
+        plan = self.env.cr.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
 
     def _op_read(self, call):
         selected = self._selected(call)
         model = self._model(call)
-        record = self._find(call, call.record_id, self._fetchable(model, selected))
+        names = [*self._fetchable(model, selected), "write_date"]
+        record = self._find(call, call.record_id, names)
+        tag = self._etag(call, record)
+        call.result_headers["ETag"] = tag
+        if sync.etag_matches(call.request.headers.get("if-none-match"), tag):
+            return 304, None
         return 200, self._render(call, record, selected)[0]
+
+    def _etag(self, call, record):
+        return sync.etag(call.spec["config_version"], record.id, record.write_date)
 
     def _op_binary(self, call):
         """Stream one exposed binary field of a record the API may read.
@@ -167,3 +250,22 @@ class SecureApiEngineRead(models.AbstractModel):
         compat.check_fields_readable(self._model(call), [field_name])
         record = self._find(call, call.record_id)
         return 200, call.env["ir.binary"]._get_stream_from(record, field_name)
+
+    def _render_event(self, spec, model, path):
+        """A record as the API's read operation renders it for this
+        environment's user (a webhook's payload), or ``None`` when the user
+        may not read it or it lies outside the API."""
+        call = Call(request=ApiRequest.build("GET", path), spec=spec)
+        call.model, call.model_spec, call.operation = (
+            model,
+            spec["models"][model],
+            "read",
+        )
+        call.record_id = path.rsplit("/", 1)[1]
+        call.principal = {"uid": self.env.uid, "scope": None, "app": None}
+        call.env = self._user_env(call)
+        try:
+            _status, record = self._op_read(call)
+        except (NotFound, AccessError, MissingError):
+            return None
+        return record

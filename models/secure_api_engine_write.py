@@ -55,14 +55,17 @@ class SecureApiEngineWrite(models.AbstractModel):
 
     def _check_relations(self, call, vals_list, records=None):
         """Relational values may only name records the API lets the client
-        reach, so that a write cannot link, reveal or detach others.
+        reach, so that a write cannot link, reveal, move or detach others.
 
         Every id must be visible to the execution user and, for relations to
         the API's own model, inside the forced domain: hidden and missing
         ids get the same 400. Lines added to a one2many must be writable by
-        the user; lines removed from one (which may delete them) need the
-        delete operation and scope. One query per relational field.
+        the user and may only be taken from records of the API; lines
+        removed from one (which may delete them) need the delete operation
+        and scope. Returns the records of the API's model that the write
+        moves, for the caller to check they stay inside the API.
         """
+        moved = self._model(call).browse()
         for fspec in call.model_spec["fields"]:
             name, ftype = fspec["name"], fspec["type"]
             if ftype not in RELATIONAL or not any(name in v for v in vals_list):
@@ -77,18 +80,37 @@ class SecureApiEngineWrite(models.AbstractModel):
                 found = set(comodel.search(domain).ids)
                 for index, item in enumerate(wanted):
                     if not set(item) <= found:
-                        error = BadRequest(
-                            f"Invalid id for field '{fspec['alias']}'",
-                            name="invalid_id",
-                        )
-                        raise error.at_index(index) if len(wanted) > 1 else error
+                        raise self._invalid_id(fspec, index, len(wanted))
             if ftype != "one2many":
                 continue
             if ids:
-                compat.check_access(comodel.browse(list(ids)), "write")
+                lines = comodel.browse(sorted(ids))
+                compat.check_access(lines, "write")
+                self._check_line_owners(call, fspec, lines, records)
+                if fspec["relation"] == call.model:
+                    moved |= lines
             kept = set(wanted[0]) if len(wanted) == 1 else ids
             if records and set(records.mapped(name).ids) - kept:
                 self._check_removal_allowed(call, fspec)
+        return moved
+
+    def _check_line_owners(self, call, fspec, lines, records):
+        """Lines may be taken from records of the API only: taking one from
+        a record the API does not expose would change that record."""
+        inverse = call.env[call.model]._fields[fspec["name"]].inverse_name
+        if not inverse:
+            return
+        owners = set(lines.mapped(inverse).ids) - set(records.ids if records else ())
+        if owners and self._model(call).search_count(
+            self._forced(call, [("id", "in", sorted(owners))])
+        ) != len(owners):
+            raise self._invalid_id(fspec, 0, 1)
+
+    def _invalid_id(self, fspec, index, count):
+        error = BadRequest(
+            f"Invalid id for field '{fspec['alias']}'", name="invalid_id"
+        )
+        return error.at_index(index) if count > 1 else error
 
     def _relation_ids(self, ftype, value):
         if ftype == "many2one":
@@ -111,14 +133,18 @@ class SecureApiEngineWrite(models.AbstractModel):
         """Writes may not move records outside what the API exposes."""
         if not call.spec["domain"] or not records:
             return
-        inside = self._model(call).search_count(
-            self._forced(call, [("id", "in", records.ids)])
+        inside = set(
+            self._model(call)
+            .search(self._forced(call, [("id", "in", records.ids)]))
+            .ids
         )
-        if inside != len(records):
-            raise Unprocessable(
+        outside = [index for index, rid in enumerate(records.ids) if rid not in inside]
+        if outside:
+            error = Unprocessable(
                 "The values would put the record outside this API",
                 name="outside_domain",
             )
+            raise error.at_index(outside[0]) if len(records) > 1 else error
 
     def _batch(self, call, items, action):
         """Run ``action(item)`` for each item; name the failing index.
@@ -162,31 +188,31 @@ class SecureApiEngineWrite(models.AbstractModel):
             self._values(call, item, index if bulk else None)
             for index, item in enumerate(items)
         ]
-        self._check_relations(call, vals_list)
+        moved = self._check_relations(call, vals_list)
         for vals in vals_list:
             self._apply_defaults(call, vals)
         model = self._model(call)
         records = self._batch(call, vals_list, model.create)
-        self._check_in_domain(call, records)
-        rendered = self._render(call, records)
-        return 201, rendered if bulk else rendered[0]
+        self._check_in_domain(call, records | moved)
+        return self._created(call, records, bulk)
 
     def _op_update(self, call):
         body = call.body
         if call.record_id is not None:
             record = self._find(call, call.record_id)
+            self._check_if_match(call, record)
             vals = self._values(call, body)
-            self._check_relations(call, [vals], record)
+            moved = self._check_relations(call, [vals], record)
             record.write(vals)
-            self._check_in_domain(call, record)
-            return 200, self._render(call, record)[0]
+            self._check_in_domain(call, record | moved)
+            return self._updated(call, record, one=True)
         codec = call.codec_for(call.model)
         if isinstance(body, dict):
             values = dict(body)
             ids = serializer.decode_ids(values.pop("ids", None), codec)
             vals = self._values(call, values)
             records = self._find_many(call, ids)
-            self._check_relations(call, [vals], records)
+            moved = self._check_relations(call, [vals], records)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
@@ -214,8 +240,9 @@ class SecureApiEngineWrite(models.AbstractModel):
             if len(set(ids)) != len(ids):
                 raise BadRequest("The same id appears twice", name="invalid_body")
             records = self._find_many(call, ids)
+            moved = records.browse()
             for rid, vals in pairs:
-                self._check_relations(call, [vals], records.browse(rid))
+                moved |= self._check_relations(call, [vals], records.browse(rid))
             model = self._model(call)
             self._batch(
                 call,
@@ -227,13 +254,14 @@ class SecureApiEngineWrite(models.AbstractModel):
                 'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]',
                 name="invalid_body",
             )
-        self._check_in_domain(call, records)
-        return 200, self._render(call, records)
+        self._check_in_domain(call, records | moved)
+        return self._updated(call, records, one=False)
 
     def _op_delete(self, call):
         codec = call.codec_for(call.model)
         if call.record_id is not None:
             records = self._find(call, call.record_id)
+            self._check_if_match(call, records)
         else:
             body = call.body
             if not isinstance(body, dict) or set(body) != {"ids"}:

@@ -27,6 +27,10 @@ SUPPORTED_TYPES = (
 )
 
 
+# Fields whose value in a URL path identifies a record.
+UPSERT_TYPES = ("char", "integer", "selection")
+
+
 class SecureApiField(models.Model):
     _name = "secure.api.field"
     _inherit = ["secure.api.cache.mixin"]
@@ -49,6 +53,10 @@ class SecureApiField(models.Model):
     relation = fields.Char(related="field_id.relation")
     alias = fields.Char(help="Client-facing name; the technical name when empty.")
     searchable = fields.Boolean(help="Usable in the client's domain and order.")
+    upsert_key = fields.Boolean(
+        help="Clients may create or update a record by this field's value: "
+        "PUT /api/<route>/by/<name>/<value>. The field must be searchable.",
+    )
     writable = fields.Boolean(help="Accepted in create and update bodies.")
     write_lines = fields.Boolean(
         string="Allow Writing Lines",
@@ -109,6 +117,19 @@ class SecureApiField(models.Model):
             if line.field_id.ttype not in SUPPORTED_TYPES:
                 raise ValidationError(
                     _("Fields of type %s cannot be exposed.", line.field_id.ttype)
+                )
+
+    @api.constrains("upsert_key", "searchable", "field_id")
+    def _check_upsert_key(self):
+        for line in self:
+            if line.upsert_key and (
+                not line.searchable or line.field_id.ttype not in UPSERT_TYPES
+            ):
+                raise ValidationError(
+                    _(
+                        "An upsert key must be searchable and of type text, "
+                        "integer or selection."
+                    )
                 )
 
     @api.constrains("writable", "field_id")
@@ -180,6 +201,10 @@ class SecureApiField(models.Model):
             "string": field.string,
             "help": field.help or "",
             "searchable": self.searchable and bool(field.store or field.search),
+            "upsert_key": self.upsert_key
+            and self.searchable
+            and field.type in UPSERT_TYPES
+            and bool(field.store),
             "writable": self.writable
             and self._is_writable_field()
             and (field.type != "one2many" or self.write_lines),

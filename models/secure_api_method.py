@@ -77,7 +77,9 @@ class SecureApiMethod(models.Model):
         "shown raw.",
     )
     encoded_keys = fields.Char(
-        help="Manual encoding: comma-separated keys holding ids."
+        help="Manual encoding: comma-separated keys holding ids of the API's "
+        "model, or * for every key (when the client chooses the keys, as with "
+        "address_get)."
     )
     description = fields.Text()
 

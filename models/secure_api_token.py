@@ -65,6 +65,16 @@ class SecureApiToken(models.Model):
             else:
                 token.state = "active"
 
+    def write(self, vals):
+        # A token's row is its whole truth (see _authenticate_bearer): the
+        # only change it admits is being revoked, by anyone, superuser too.
+        if set(vals) - {"revoked", "revoked_at"} or vals.get("revoked") is False:
+            raise UserError(_("Tokens cannot be changed, only revoked."))
+        if self.filtered("revoked") and "revoked_at" in vals:
+            vals = dict(vals)
+            vals.pop("revoked_at")
+        return super().write(vals)
+
     def action_revoke(self):
         self.check_access("write")
         self.sudo()._revoke()
@@ -73,7 +83,9 @@ class SecureApiToken(models.Model):
     def _revoke(self):
         # Tokens are checked against their row on every request, so revoking
         # is this write alone: no cache of Odoo's is flushed.
-        self.write({"revoked": True, "revoked_at": fields.Datetime.now()})
+        self.filtered(lambda token: not token.revoked).write(
+            {"revoked": True, "revoked_at": fields.Datetime.now()}
+        )
 
     @api.model
     def _cron_update_state(self):

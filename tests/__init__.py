@@ -8,3 +8,5 @@ from . import test_hooks
 from . import test_pipeline
 from . import test_http
 from . import test_security
+from . import test_sync
+from . import test_webhooks

@@ -153,7 +153,7 @@ class SecureApiFixtures:
                         "name": "address_get",
                         "on_records": True,
                         "response_encoding": "manual",
-                        "encoded_keys": "contact,invoice,delivery,other",
+                        "encoded_keys": "*",
                     }
                 ),
                 Command.create(

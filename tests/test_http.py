@@ -1,7 +1,10 @@
 """What only real HTTP shows: body encodings and limits, the one route."""
 
+import logging
+
 from odoo.tests import tagged
 
+from .. import hooks
 from .common import SecureApiHttpCase
 
 LIMIT_KB = 16
@@ -154,3 +157,47 @@ class TestBinaryRoute(SecureApiHttpCase):
         self.assertEqual(
             response.headers["Access-Control-Allow-Origin"], "https://app.example"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestHttpHygiene(SecureApiHttpCase):
+    def test_credentials_in_the_url_never_reach_the_access_log(self):
+        token = self.token()
+        access_log = logging.getLogger("werkzeug")
+        self.assertIn(hooks._REDACTING_FILTER, access_log.filters)
+        text = ""
+        for line in (
+            f"GET /api/{self.api_plain.route}?access_token={token} HTTP/1.1",
+            f"POST /api/oauth2/token?client_id=x&client_secret={self.secret} HTTP/1.1",
+        ):
+            # What the HTTP server logs for each request line.
+            record = access_log.makeRecord(
+                "werkzeug",
+                logging.INFO,
+                __file__,
+                0,
+                '"%s" %s %s',
+                (line, 401, "-"),
+                None,
+            )
+            self.assertTrue(hooks._REDACTING_FILTER.filter(record))
+            text += record.getMessage()
+        self.assertNotIn(token, text)
+        self.assertNotIn(self.secret, text)
+        self.assertIn("access_token=***", text)
+        self.assertIn("client_secret=***", text)
+
+    def test_every_path_and_method_under_api_answers_json(self):
+        for method, path in (
+            ("GET", "/api/"),
+            ("GET", "/api"),
+            ("TRACE", f"/api/{self.api_plain.route}"),
+            ("PROPFIND", f"/api/{self.api_plain.route}/1"),
+        ):
+            with self.subTest(method=method, path=path):
+                response = self.request(method, path)
+                self.assertTrue(
+                    response.headers["Content-Type"].startswith("application/json"),
+                    response.text[:200],
+                )
+                self.assertIn("X-Request-Id", response.headers)

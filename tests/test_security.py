@@ -8,7 +8,7 @@ import json
 from unittest.mock import patch
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from ..compat import user_groups_field
@@ -447,7 +447,14 @@ class TestRpcAllowlist(SecureApiTransactionCase):
             " VALUES (%s, 'copy_data', true, 'none')",
             [self.api_plain.id],
         )
+        self.env.invalidate_all()
         self.env.registry.clear_cache()
+        self.assertIn(
+            "copy_data",
+            self.env["secure.api"]._get_spec(self.api_plain.id)["models"][
+                "res.partner"
+            ]["methods"],
+        )
         answer = self.call(
             "POST",
             f"/api/{self.api_plain.route}/{self.partner.id}/copy_data",
@@ -582,3 +589,155 @@ class TestInputHygiene(SecureApiTransactionCase):
         self.assertFalse(
             self.env["res.partner"].search([("name", "=", "Plain text CSRF")])
         )
+
+
+@tagged("post_install", "-at_install")
+class TestSecondAttackRun(SecureApiTransactionCase):
+    """What an independent attack run over HTTP found in the first fix."""
+
+    def manager(self):
+        return TestPrivilege.manager(self)
+
+    def test_a_token_row_can_only_be_revoked(self):
+        self.issue()
+        row = self.env["secure.api.token"].sudo().search([], order="id desc", limit=1)
+        row.action_revoke()
+        for vals in (
+            {"revoked": False},
+            {"expires_at": "2099-01-01 00:00:00"},
+            {"scope": "create read update delete search rpc"},
+            {"app_id": self.reader_client.id},
+        ):
+            with self.subTest(vals=list(vals)), self.assertRaises(UserError):
+                row.write(vals)
+
+    def test_only_administrators_choose_execution_users(self):
+        manager = self.manager()
+        clients = self.env["secure.api.client"].with_user(manager)
+        with self.assertRaises(AccessError):
+            clients.create({"name": "Mallory app", "user_id": self.api_user.id})
+        with self.assertRaises(AccessError):
+            self.client.with_user(manager).write({"user_id": self.reader_user.id})
+        self.client.with_user(manager).write({"name": "Renamed app"})
+
+    def test_one2many_cannot_move_records_of_the_api_out_of_it(self):
+        api = self.make_api(
+            "test/top", obfuscate=False, domain="[('parent_id', '=', False)]"
+        )
+        api.client_ids = [Command.set([self.client.id])]
+        self.env["secure.api.field"].create(
+            {
+                "api_id": api.id,
+                "field_id": self.field("res.partner", "child_ids").id,
+                "writable": True,
+                "write_lines": True,
+            }
+        )
+        top, other = self.env["res.partner"].create(
+            [{"name": "Top P", "is_company": True}, {"name": "Top D"}]
+        )
+        answer = self.call(
+            "PATCH",
+            f"/api/{api.route}/{top.id}",
+            token=self.issue(),
+            json={"child_ids": [other.id]},
+        )
+        self.answer_error(answer, 422, "outside_domain")
+        self.assertFalse(other.parent_id)
+
+    def test_one2many_cannot_take_lines_from_records_outside_the_api(self):
+        self.env["secure.api.field"].create(
+            {
+                "api_id": self.api_plain.id,
+                "field_id": self.field("res.partner", "child_ids").id,
+                "writable": True,
+                "write_lines": True,
+            }
+        )
+        company = self.env["res.partner"].create({"name": "Co", "is_company": True})
+        taken = self.env["res.partner"].create(
+            {"name": "Child of hidden", "parent_id": self.hidden.id}
+        )
+        answer = self.call(
+            "PATCH",
+            f"/api/{self.api_plain.route}/{company.id}",
+            token=self.issue(),
+            json={"child_ids": [taken.id]},
+        )
+        self.answer_error(answer, 400, "invalid_id")
+        self.assertEqual(taken.parent_id, self.hidden)
+
+    def test_rpc_answers_keyed_by_the_client_hold_no_raw_id(self):
+        api = self.api_obf
+        codec = IdCodec(True, api.hashid_salt, "res.partner", api.hashid_min_length)
+        answer = self.call(
+            "POST",
+            f"/api/{api.route}/{codec.encode(self.partner.id)}/address_get",
+            token=self.issue(),
+            json={"args": [["invoice", "zzz", "other"]]},
+        )
+        result = self.answer_result(answer)
+        self.assertTrue({"invoice", "zzz", "other"} <= set(result), result)
+        self.assertTrue(all(isinstance(v, str) for v in result.values()), result)
+
+    def test_huge_floats_are_400_not_500(self):
+        self.env["secure.api.field"].create(
+            {
+                "api_id": self.api_plain.id,
+                "field_id": self.field("res.partner", "partner_latitude").id,
+                "writable": True,
+                "searchable": True,
+            }
+        )
+        base = f"/api/{self.api_plain.route}"
+        token = self.issue()
+        answer = self.call(
+            "GET",
+            base,
+            token=token,
+            data={"domain": '[("partner_latitude", "=", 1e308)]'},
+        )
+        self.answer_error(answer, 400)
+        answer = self.call(
+            "POST", base, token=token, json={"name": "Far", "partner_latitude": 1e308}
+        )
+        self.answer_error(answer, 400)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Far")]))
+
+    def test_unknown_methods_and_the_bare_prefix_answer_json(self):
+        for method, path in (
+            ("TRACE", f"/api/{self.api_plain.route}/1"),
+            ("PROPFIND", f"/api/{self.api_plain.route}"),
+        ):
+            with self.subTest(method=method):
+                self.answer_error(self.call(method, path, token=self.issue()), 405)
+        self.answer_error(self.call("GET", "/api/"), 404, "unknown_route")
+
+    def test_head_is_a_read(self):
+        answer = self.call(
+            "HEAD", f"/api/{self.api_plain.route}/{self.partner.id}", token=self.issue()
+        )
+        self.assertEqual(answer.status, 200)
+
+    def test_session_writes_from_a_non_web_origin_are_refused(self):
+        answer = self.call(
+            "POST",
+            f"/api/{self.api_plain.route}",
+            json={"name": "Evil scheme"},
+            headers={"Origin": "evil://localhost"},
+            session_uid=self.api_user.id,
+        )
+        self.answer_error(answer, 403, "csrf")
+
+    def test_a_wildcard_cors_answer_varies_by_origin(self):
+        self.api_plain.write(
+            {"cors_enabled": True, "cors_origins": "https://good.example\n*"}
+        )
+        answer = self.call(
+            "GET",
+            f"/api/{self.api_plain.route}",
+            token=self.issue(),
+            headers={"Origin": "https://other.example"},
+        )
+        self.assertEqual(answer.headers["Access-Control-Allow-Origin"], "*")
+        self.assertEqual(answer.headers["Vary"], "Origin")

@@ -77,6 +77,7 @@ def test_operation_for():
         routing.operation_for("GET", ["a", "b", "c"])
     assert operations.methods_of("collection", {"search", "read"}) == (
         "GET",
+        "HEAD",
         "OPTIONS",
     )
 

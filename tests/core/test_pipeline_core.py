@@ -39,11 +39,12 @@ def test_routes_come_from_the_registry():
     assert operations.methods_of("record") == (
         "DELETE",
         "GET",
+        "HEAD",
         "OPTIONS",
         "PATCH",
         "PUT",
     )
-    assert operations.methods_of("record", {"read"}) == ("GET", "OPTIONS")
+    assert operations.methods_of("record", {"read"}) == ("GET", "HEAD", "OPTIONS")
 
 
 def test_endpoint_values_follow_the_operation():

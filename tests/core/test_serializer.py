@@ -192,3 +192,8 @@ def test_decode_ids():
     for bad in ([], "x", [codec.encode(1)] * 2, [1]):
         with pytest.raises(BadRequest):
             s.decode_ids(bad, codec)
+
+
+def test_datetimes_before_year_1000_keep_four_digits():
+    value = s.scalar_out("datetime", datetime.datetime(1, 1, 1, 0, 0, 0))
+    assert value == "0001-01-01 00:00:00"

@@ -1,0 +1,171 @@
+"""Safe retries and synchronisation, as pure functions.
+
+Idempotency keys and request fingerprints, entity tags, the ``Prefer``
+header (RFC 7240), opaque keyset cursors and ``changed_since`` timestamps.
+"""
+
+import base64
+import binascii
+import datetime
+import hashlib
+import hmac
+import json
+import re
+
+from .exceptions import BadRequest
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+CURSOR_VERSION = 1
+MAX_CURSOR = 512
+_ISO_RE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]00:?00)?$"
+)
+
+
+# ----------------------------------------------------------------------
+# Idempotency
+# ----------------------------------------------------------------------
+
+
+def check_idempotency_key(value):
+    """The key of an ``Idempotency-Key`` header, or 400 when malformed."""
+    if not IDEMPOTENCY_KEY_RE.match(value or ""):
+        raise BadRequest(
+            "Idempotency-Key takes 1 to 255 visible ASCII characters",
+            name="invalid_idempotency_key",
+        )
+    return value
+
+
+def key_hash(key):
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+def fingerprint(method, path, query, body, form=None):
+    """What makes two requests "the same request" for an idempotency key."""
+    digest = hashlib.sha256()
+    for part in (method, path, json.dumps(list(query)), json.dumps(list(form or ()))):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    digest.update(body or b"")
+    return digest.hexdigest()
+
+
+def lock_id(*parts):
+    """A signed 64-bit number for ``pg_advisory_xact_lock``, from text."""
+    digest = hashlib.sha256("\x00".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# ----------------------------------------------------------------------
+# Conditional requests
+# ----------------------------------------------------------------------
+
+
+def etag(config_version, record_id, write_date):
+    """A strong entity tag of one record as an API renders it.
+
+    It changes whenever the record is written (``write_date``) or the API's
+    field configuration changes (``config_version``).
+    """
+    text = f"{config_version}:{record_id}:{write_date}"
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def etag_matches(header, current):
+    """RFC 9110 13.1.1/13.1.2 comparison of an ``If-Match`` or
+    ``If-None-Match`` list with the current tag (weak prefixes ignored)."""
+    if header is None:
+        return None
+    header = header.strip()
+    if header == "*":
+        return True
+    tags = [tag.strip() for tag in header.split(",")]
+    return any((tag[2:] if tag.startswith("W/") else tag) == current for tag in tags)
+
+
+def prefers_minimal(header):
+    """Whether ``Prefer`` asks for ``return=minimal`` (RFC 7240)."""
+    for item in (header or "").split(","):
+        if item.strip().lower().replace(" ", "") == "return=minimal":
+            return True
+    return False
+
+
+# ----------------------------------------------------------------------
+# Keyset cursors and changes since
+# ----------------------------------------------------------------------
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def query_binding(api_id, model, domain_text, changed_since):
+    """What a cursor is bound to: the API, the model and the query."""
+    return hashlib.sha256(
+        json.dumps([api_id, model, domain_text or "", changed_since or ""]).encode()
+    ).hexdigest()[:16]
+
+
+def encode_cursor(secret, binding, last_id):
+    """An opaque, signed position after ``last_id`` for ``binding``."""
+    payload = json.dumps([CURSOR_VERSION, binding, last_id], separators=(",", ":"))
+    signature = hmac.new(secret.encode(), payload.encode(), "sha256").digest()[:16]
+    return _b64(payload.encode()) + "." + _b64(signature)
+
+
+def decode_cursor(secret, binding, text):
+    """The last id of a cursor made by :func:`encode_cursor` for the same
+    query; 400 for anything else (forged, altered, of another query)."""
+
+    def refuse():
+        return BadRequest(
+            "The cursor is not valid for this query", name="invalid_cursor"
+        )
+
+    if not isinstance(text, str) or not text or len(text) > MAX_CURSOR:
+        raise refuse()
+    head, _sep, tail = text.partition(".")
+    try:
+        payload = _unb64(head)
+        signature = _unb64(tail)
+    except (binascii.Error, ValueError):
+        raise refuse() from None
+    expected = hmac.new(secret.encode(), payload, "sha256").digest()[:16]
+    if not hmac.compare_digest(signature, expected):
+        raise refuse()
+    try:
+        version, bound, last_id = json.loads(payload)
+    except (ValueError, TypeError):
+        raise refuse() from None
+    if version != CURSOR_VERSION or bound != binding or not isinstance(last_id, int):
+        raise refuse()
+    return last_id
+
+
+def parse_changed_since(value):
+    """An ISO 8601 UTC timestamp as a naive UTC ``datetime``, or 400."""
+    match = isinstance(value, str) and _ISO_RE.match(value.strip())
+    if not match:
+        raise BadRequest(
+            "'changed_since' takes an ISO 8601 UTC timestamp, "
+            "e.g. 2026-01-31T12:00:00Z",
+            name="invalid_parameter",
+        )
+    try:
+        moment = datetime.datetime.strptime(
+            f"{match.group(1)} {match.group(2)}", "%Y-%m-%d %H:%M:%S"
+        )
+    except ValueError:
+        raise BadRequest(
+            "'changed_since' is not a real date and time", name="invalid_parameter"
+        ) from None
+    if match.group(3):
+        moment = moment.replace(microsecond=int(match.group(3)[1:].ljust(6, "0")))
+    return moment

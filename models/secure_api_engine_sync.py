@@ -1,0 +1,275 @@
+"""Pipeline step: safe retries and conditional writes.
+
+Idempotency keys, ``If-Match`` preconditions, ``Prefer: return=minimal``
+answers and upserts by a key field.
+"""
+
+import json
+
+import psycopg2
+
+from odoo import models
+
+from ..core import serializer, sync
+from ..core.exceptions import (
+    BadRequest,
+    Conflict,
+    InsufficientScope,
+    MethodNotAllowed,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+    is_retryable,
+    render_error,
+    to_api_error,
+)
+from ..core.request import Answer
+
+# Headers of a stored answer that its replay repeats.
+REPLAYED_HEADERS = ("Location", "ETag", "Preference-Applied")
+
+
+class SecureApiEngineSync(models.AbstractModel):
+    _inherit = "secure.api.engine"
+
+    # ------------------------------------------------------------------
+    # Idempotency-Key
+    # ------------------------------------------------------------------
+
+    def _run_idempotent(self, call, key):
+        """Run a write once per key; replay its stored answer afterwards.
+
+        The answer is stored in the request's own transaction, so it exists
+        exactly when the write does; 5xx answers are not stored. A duplicate
+        arriving while the first runs finds its advisory lock taken (409); a
+        duplicate whose snapshot predates the first's commit collides with
+        it on the unique index when storing (409 too, and nothing written).
+        """
+        req = call.request
+        sync.check_idempotency_key(key)
+        app = call.app
+        scope = f"api:{call.spec['id']}|" + (
+            f"app:{app['id']}" if app else f"user:{call.principal['uid']}"
+        )
+        key_hash = sync.key_hash(key)
+        fingerprint = sync.fingerprint(
+            req.method, req.path, req.query, req.body, req.form
+        )
+        cr = self.env.cr
+        cr.execute(
+            """SELECT fingerprint, status, headers, body
+                 FROM secure_api_idempotency
+                WHERE scope = %s AND key_hash = %s
+                  AND expires_at > (now() AT TIME ZONE 'UTC')""",
+            [scope, key_hash],
+        )
+        row = cr.fetchone()
+        if row:
+            return self._replay(row, fingerprint)
+        cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", [sync.lock_id(scope, key_hash)]
+        )
+        if not cr.fetchone()[0]:
+            raise self._in_progress()
+        # One savepoint for the write and its stored answer: a twin found
+        # when storing undoes the write too.
+        with cr.savepoint():
+            try:
+                answer = self._run_once(call)
+            except Exception as error:
+                if is_retryable(error):
+                    raise
+                api_error = to_api_error(error)
+                if api_error.status >= 500:
+                    raise
+                status, headers, body = render_error(api_error)
+                answer = Answer(status, headers, body)
+            self._store_answer(call, scope, key_hash, fingerprint, answer)
+        return answer
+
+    def _replay(self, row, fingerprint):
+        stored_fingerprint, status, headers, body = row
+        if stored_fingerprint != fingerprint:
+            raise Unprocessable(
+                "This Idempotency-Key was used for another request",
+                name="idempotency_key_reused",
+            )
+        headers = dict(json.loads(headers or "{}"), **{"Idempotent-Replayed": "true"})
+        return Answer(status, headers, json.loads(body) if body else None)
+
+    def _in_progress(self):
+        return Conflict(
+            "A request with this Idempotency-Key is still in progress",
+            name="idempotency_key_in_progress",
+        )
+
+    def _store_answer(self, call, scope, key_hash, fingerprint, answer):
+        app = call.app
+        headers = {
+            name: answer.headers[name]
+            for name in REPLAYED_HEADERS
+            if name in answer.headers
+        }
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    """INSERT INTO secure_api_idempotency
+                           (scope, key_hash, api_id, app_id, user_id, fingerprint,
+                            state, status, headers, body, expires_at)
+                       VALUES (%s, %s, %s, %s, %s, %s, 'done', %s, %s, %s,
+                               (now() AT TIME ZONE 'UTC') + %s * interval '1 second')
+                    """,
+                    [
+                        scope,
+                        key_hash,
+                        call.spec["id"],
+                        app["id"] if app else None,
+                        None if app else call.principal["uid"],
+                        fingerprint,
+                        answer.status,
+                        json.dumps(headers),
+                        None if answer.body is None else json.dumps(answer.body),
+                        sync.IDEMPOTENCY_TTL_SECONDS,
+                    ],
+                )
+        except psycopg2.IntegrityError:
+            # A twin committed first: undo this one's writes with the request.
+            raise self._in_progress() from None
+
+    # ------------------------------------------------------------------
+    # Conditional writes and minimal answers
+    # ------------------------------------------------------------------
+
+    def _check_if_match(self, call, record):
+        """412 unless ``If-Match`` (when sent) names the record's ETag."""
+        header = call.request.headers.get("if-match")
+        if header is not None and not sync.etag_matches(
+            header, self._etag(call, record)
+        ):
+            raise PreconditionFailed()
+
+    def _prefers_minimal(self, call):
+        if sync.prefers_minimal(call.request.headers.get("prefer")):
+            call.result_headers["Preference-Applied"] = "return=minimal"
+            return True
+        return False
+
+    def _location(self, call, encoded_id):
+        base = f"/api/{call.spec['route']}"
+        if call.spec["multi_model"]:
+            base += f"/{call.model}"
+        return f"{base}/{encoded_id}"
+
+    def _created(self, call, records, bulk):
+        """The answer of a create: the records, or their ids when asked."""
+        codec = call.codec_for(call.model)
+        if self._prefers_minimal(call):
+            ids = [codec.encode(rid) for rid in records.ids]
+            if not bulk:
+                call.result_headers["Location"] = self._location(call, ids[0])
+            return 201, ids if bulk else {"id": ids[0]}
+        rendered = self._render(call, records)
+        if not bulk:
+            call.result_headers["Location"] = self._location(call, rendered[0]["id"])
+        return 201, rendered if bulk else rendered[0]
+
+    def _updated(self, call, records, one):
+        if self._prefers_minimal(call):
+            return 204, None
+        rendered = self._render(call, records)
+        return 200, rendered[0] if one else rendered
+
+    # ------------------------------------------------------------------
+    # Upsert
+    # ------------------------------------------------------------------
+
+    def _op_upsert(self, call):
+        """``PUT /api/<route>/by/<key>/<value>``: update the record of the
+        API whose key field has that value, or create it.
+
+        An advisory lock on (API, field, value) serializes concurrent upserts
+        of one key across workers and servers. A request whose snapshot is
+        older than a twin's commit would not see the twin's record: it is
+        replayed by Odoo with a fresh snapshot instead of creating another.
+        """
+        fspec = next(
+            (
+                f
+                for f in call.model_spec["fields"]
+                if f["alias"] == call.method and f.get("upsert_key")
+            ),
+            None,
+        )
+        if fspec is None:
+            raise NotFound("Unknown upsert key", name="unknown_key")
+        value = self._key_value(fspec, call.record_id)
+        body = call.body if call.body is not None else {}
+        if not isinstance(body, dict):
+            raise BadRequest("The body must be a JSON object", name="invalid_body")
+        if fspec["alias"] in body and body[fspec["alias"]] != value:
+            raise BadRequest(
+                f"'{fspec['alias']}' differs from the key in the path",
+                name="invalid_body",
+            )
+        self._lock_key(call, fspec, value)
+        model = self._model(call)
+        records = model.search(
+            self._forced(call, [(fspec["name"], "=", value)]), limit=2
+        )
+        if len(records) > 1:
+            raise Conflict(
+                f"Several records have this '{fspec['alias']}'", name="ambiguous_key"
+            )
+        payload = {k: v for k, v in body.items() if k != fspec["alias"]}
+        vals = self._values(call, payload)
+        if records:
+            self._check_if_match(call, records)
+            moved = self._check_relations(call, [vals], records)
+            records.write(vals)
+            self._check_in_domain(call, records | moved)
+            return self._updated(call, records, one=True)
+        self._check_may_create(call)
+        vals[fspec["name"]] = value
+        moved = self._check_relations(call, [vals])
+        self._apply_defaults(call, vals)
+        records = model.create(vals)
+        self._check_in_domain(call, records | moved)
+        return self._created(call, records, bulk=False)
+
+    def _key_value(self, fspec, text):
+        if fspec["type"] == "integer":
+            try:
+                return serializer.SCALAR_CONVERTERS["integer"](fspec, int(text))
+            except ValueError:
+                raise BadRequest(
+                    f"'{fspec['alias']}' takes an integer", name="invalid_value"
+                ) from None
+        return serializer.SCALAR_CONVERTERS[fspec["type"]](fspec, text)
+
+    def _check_may_create(self, call):
+        if "create" not in call.spec["operations"]:
+            raise MethodNotAllowed(("PUT", "OPTIONS"), "Creating is not enabled")
+        scope = call.principal["scope"]
+        if scope is not None and "create" not in scope:
+            raise InsufficientScope("create")
+
+    def _lock_key(self, call, fspec, value):
+        cr = self.env.cr
+        model = self._model(call)
+        cr.execute(
+            "SELECT pg_advisory_xact_lock(%s)",
+            [sync.lock_id(call.spec["id"], call.model, fspec["name"], value)],
+        )
+        # Rows committed by others that this transaction's snapshot misses.
+        statement = f'SELECT id FROM "{model._table}" WHERE "{fspec["name"]}" = %s'
+        cr.execute(statement, [value])
+        seen = {row[0] for row in cr.fetchall()}
+        with self.env.registry.cursor() as fresh:
+            fresh.execute(statement, [value])
+            committed = {row[0] for row in fresh.fetchall()}
+        if committed - seen:
+            # Serialization failure: Odoo replays the request from scratch.
+            cr.execute(
+                "DO $$BEGIN RAISE EXCEPTION 'secure_api: upsert raced a twin' "
+                "USING ERRCODE = 'serialization_failure'; END$$"
+            )

@@ -1,0 +1,73 @@
+from odoo import api, fields, models, tools
+
+
+class SecureApiEvent(models.Model):
+    """The outbox: one row per change of a record that an API with webhook
+    subscriptions exposes, written by the changing transaction itself, so
+    that no change is lost and no rolled-back change is announced."""
+
+    _name = "secure.api.event"
+    _description = "Secure API webhook event (outbox)"
+    _order = "id"
+    _log_access = False
+
+    api_id = fields.Many2one(
+        "secure.api", string="API", required=True, ondelete="cascade", index=True
+    )
+    model = fields.Char(required=True, readonly=True)
+    record_id = fields.Integer(required=True, readonly=True)
+    event = fields.Selection(
+        [("create", "Create"), ("update", "Update"), ("delete", "Delete")],
+        required=True,
+        readonly=True,
+    )
+    occurred_at = fields.Datetime(
+        required=True, readonly=True, default=fields.Datetime.now
+    )
+    dispatched = fields.Boolean(
+        readonly=True, index=True, help="Its deliveries have been planned."
+    )
+    delivery_ids = fields.One2many(
+        "secure.api.webhook.delivery", "event_id", string="Deliveries"
+    )
+
+    @api.model
+    def _record(self, records, event):
+        """Add one outbox row per (subscribed API, record): one INSERT."""
+        api_ids = self._subscribed_apis(records._name, event)
+        if not api_ids or not records:
+            return
+        rows = [(api_id, rid) for api_id in api_ids for rid in records._ids]
+        values = ", ".join(
+            ["(%s, %s, %s, %s, now() AT TIME ZONE 'UTC', false)"] * len(rows)
+        )
+        params = [
+            item for api_id, rid in rows for item in (api_id, records._name, rid, event)
+        ]
+        self.env.cr.execute(
+            "INSERT INTO secure_api_event"
+            " (api_id, model, record_id, event, occurred_at, dispatched)"
+            f" VALUES {values}",  # noqa: S608 - placeholders only
+            params,
+        )
+
+    @api.model
+    @tools.ormcache("model_name", "event")
+    def _subscribed_apis(self, model_name, event):
+        """Ids of the active APIs on ``model_name`` whose active subscriptions
+        listen to ``event``; cleared when APIs or subscriptions change."""
+        webhooks = (
+            self.env["secure.api.webhook"]
+            .sudo()
+            .search([("state", "=", "active"), ("api_id.state", "=", "active")])
+        )
+        return tuple(
+            sorted(
+                {
+                    hook.api_id.id
+                    for hook in webhooks
+                    if event in hook._event_list()
+                    and model_name in hook.api_id._get_model_names()
+                }
+            )
+        )

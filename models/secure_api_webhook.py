@@ -1,0 +1,297 @@
+import logging
+import socket
+import time
+from datetime import timedelta
+
+import requests
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .. import compat
+from ..core import webhooks as core_webhooks
+
+_logger = logging.getLogger(__name__)
+PATCHED = "secure_api_webhook_patch"
+
+
+def resolve(hostname):
+    """Every address ``hostname`` resolves to (empty when it does not)."""
+    try:
+        infos = socket.getaddrinfo(hostname, None)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({info[4][0] for info in infos})
+
+
+class SecureApiWebhook(models.Model):
+    """A subscription of a URL to the changes of one API's records.
+
+    Changes are written to the outbox (``secure.api.event``) by the changing
+    transaction, through a hook installed on the exposed models while a
+    subscription exists (as ``base_automation`` does for its rules), and
+    delivered later by the ``secure_api.ir_cron_webhook_deliver`` job.
+    """
+
+    _name = "secure.api.webhook"
+    _inherit = ["secure.api.cache.mixin"]
+    _description = "Secure API webhook subscription"
+    _order = "api_id, id"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    api_id = fields.Many2one(
+        "secure.api", string="API", required=True, ondelete="cascade", index=True
+    )
+    url = fields.Char(
+        string="URL",
+        required=True,
+        help="https:// address that receives a POST per event. Private, "
+        "loopback and link-local addresses are refused (see the system "
+        "parameter secure_api.webhook_allow_private for development).",
+    )
+    events = fields.Char(
+        default="create update delete",
+        required=True,
+        help="The events sent: create, update and/or delete.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Payload User",
+        required=True,
+        ondelete="restrict",
+        default=lambda self: self.env.user,
+        help="Payloads are rendered as this user, with the API's fields, "
+        "aliases, ids and forced domain: a record this user may not read, or "
+        "outside the API, is not sent. Never an administrator.",
+    )
+    secret = fields.Char(
+        copy=False,
+        groups=fields.NO_ACCESS,
+        default=lambda self: core_webhooks.generate_secret(),
+    )
+    active = fields.Boolean(default=True)
+    state = fields.Selection(
+        [("active", "Active"), ("paused", "Paused")],
+        default="active",
+        required=True,
+        help="Paused after failing for 24 hours; resume it once the receiver "
+        "answers again.",
+    )
+    failure_count = fields.Integer(readonly=True, copy=False)
+    last_error = fields.Char(readonly=True, copy=False)
+    delivery_ids = fields.One2many(
+        "secure.api.webhook.delivery", "webhook_id", string="Deliveries"
+    )
+
+    @api.depends("api_id", "url")
+    def _compute_name(self):
+        for hook in self:
+            hook.name = f"{hook.api_id.name or ''} → {hook.url or ''}"
+
+    @api.constrains("events")
+    def _check_events(self):
+        for hook in self:
+            try:
+                core_webhooks.parse_events(hook.events)
+            except ValueError:
+                raise ValidationError(
+                    _("Events are create, update and/or delete.")
+                ) from None
+
+    @api.constrains("url")
+    def _check_url(self):
+        for hook in self:
+            problem = hook._destination_problem()
+            if problem:
+                raise ValidationError(_("Webhook URL refused: %s", problem))
+
+    @api.constrains("user_id")
+    def _check_user_id(self):
+        for hook in self:
+            self.env["secure.api.client"]._check_execution_user(hook.user_id)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["secure.api"]._check_privileged_edit()
+        hooks = super().create(vals_list)
+        self._update_registry()
+        return hooks
+
+    def write(self, vals):
+        if "user_id" in vals:
+            self.env["secure.api"]._check_privileged_edit()
+        result = super().write(vals)
+        self._update_registry()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self._update_registry()
+        return result
+
+    def action_show_secret(self):
+        """Generate a new secret and show it once."""
+        self.ensure_one()
+        compat.check_access(self, "write")
+        secret = core_webhooks.generate_secret()
+        self.sudo().write({"secret": secret})
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Webhook Secret"),
+            "res_model": "secure.api.client.secret.show",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_client_id": self.url,
+                "default_client_secret": secret,
+            },
+        }
+
+    def action_resume(self):
+        self.write({"state": "active", "failure_count": 0, "last_error": False})
+        return True
+
+    def action_send_test_event(self):
+        """Queue a delivery of the API's first record as an update."""
+        self.ensure_one()
+        model_name = self.api_id._get_model_names()[:1]
+        record = model_name and self.env[model_name[0]].sudo().search([], limit=1)
+        if not record:
+            raise UserError(_("The API's model has no record to send."))
+        event = (
+            self.env["secure.api.event"]
+            .sudo()
+            .create(
+                {
+                    "api_id": self.api_id.id,
+                    "model": record._name,
+                    "record_id": record.id,
+                    "event": "update",
+                    "dispatched": True,
+                }
+            )
+        )
+        self.env["secure.api.webhook.delivery"].sudo().create(
+            {"webhook_id": self.id, "event_id": event.id}
+        )
+        return True
+
+    # ------------------------------------------------------------------
+    # Destination checks
+    # ------------------------------------------------------------------
+
+    def _destination_problem(self):
+        self.ensure_one()
+        allow = bool(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("secure_api.webhook_allow_private")
+        )
+        hostname = requests.utils.urlparse(self.url or "").hostname
+        return core_webhooks.destination_problem(
+            self.url, resolve(hostname) if hostname else [], allow
+        )
+
+    def _event_list(self):
+        try:
+            return core_webhooks.parse_events(self.events)
+        except ValueError:
+            return ()
+
+    # ------------------------------------------------------------------
+    # The outbox hook on the exposed models
+    # ------------------------------------------------------------------
+
+    def _update_registry(self):
+        """Re-install the hooks here and tell the other workers to reload."""
+        if self.env.registry.ready and not self.env.context.get("import_file"):
+            self._unregister_hook()
+            self._register_hook()
+            self.env.registry.registry_invalidated = True
+
+    def _register_hook(self):
+        """Patch ``create``, ``write`` and ``unlink`` of the models that an
+        API with an active subscription exposes."""
+        super()._register_hook()
+        hooks = self.sudo().search([("state", "=", "active")])
+        for model_name in sorted(
+            {name for hook in hooks for name in hook.api_id._get_model_names()}
+        ):
+            if model_name in self.env:
+                _patch_model(self.env.registry[model_name])
+
+    def _unregister_hook(self):
+        for model_class in self.env.registry.values():
+            for name in ("create", "write", "unlink"):
+                method = model_class.__dict__.get(name)
+                if getattr(method, PATCHED, False):
+                    delattr(model_class, name)
+        return super()._unregister_hook()
+
+    # ------------------------------------------------------------------
+    # Delivery
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_deliver(self, limit=200):
+        """Plan the deliveries of new events, then send what is due.
+
+        Due deliveries are claimed with ``FOR UPDATE SKIP LOCKED``, so several
+        cron workers and servers deliver in parallel without doubles; a
+        delivery waits for the earlier events of its record (order per
+        record). Returns the number of deliveries attempted.
+        """
+        deliveries = self.env["secure.api.webhook.delivery"].sudo()
+        deliveries._plan()
+        attempted = 0
+        started = time.monotonic()
+        # One transaction per run, bounded in count and time: the claimed rows
+        # stay locked (skipped by other workers) until it commits. A run cut
+        # short re-sends what it sent (at least once); the job runs again
+        # at once when work is left.
+        while attempted < limit and time.monotonic() - started < 50:
+            delivery = deliveries._claim()
+            if not delivery:
+                return attempted
+            delivery._send()
+            attempted += 1
+        cron = self.env.ref("secure_api.ir_cron_webhook_deliver", False)
+        if cron:
+            cron._trigger()
+        return attempted
+
+    def _pause(self, error):
+        self.sudo().write({"state": "paused", "last_error": error[:200]})
+        _logger.warning(
+            "secure_api: webhook %s paused after failing for %s",
+            self.id,
+            timedelta(seconds=core_webhooks.RETRY_WINDOW_SECONDS),
+        )
+
+
+def _patch_model(model_class):
+    """Install the outbox writes on one registry model class (idempotent)."""
+    if getattr(model_class.__dict__.get("create"), PATCHED, False):
+        return
+
+    @api.model_create_multi
+    def create(self, vals_list, **kwargs):
+        records = create.origin(self, vals_list, **kwargs)
+        self.env["secure.api.event"].sudo()._record(records, "create")
+        return records
+
+    def write(self, vals, **kwargs):
+        result = write.origin(self, vals, **kwargs)
+        self.env["secure.api.event"].sudo()._record(self, "update")
+        return result
+
+    def unlink(self, **kwargs):
+        gone = self.browse(self._ids)
+        result = unlink.origin(self, **kwargs)
+        self.env["secure.api.event"].sudo()._record(gone, "delete")
+        return result
+
+    for name, method in (("create", create), ("write", write), ("unlink", unlink)):
+        method.origin = getattr(model_class, name)
+        setattr(method, PATCHED, True)
+        setattr(model_class, name, method)

@@ -1,0 +1,226 @@
+"""Webhooks (contract: "Webhooks"): a transactional outbox, signed deliveries
+to a local receiver, retries, order per record and destination checks."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from ..core import webhooks as core_webhooks
+from .common import SecureApiTransactionCase
+
+
+class Undo(Exception):
+    pass
+
+
+class Receiver:
+    """A local HTTP endpoint that records what it receives and answers the
+    statuses it is told to, in order (then 200)."""
+
+    def __init__(self):
+        self.received = []
+        self.statuses = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def bodies(self):
+        return [json.loads(body) for _headers, body in self.received]
+
+
+@tagged("post_install", "-at_install")
+class TestWebhooks(SecureApiTransactionCase):
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "secure_api.webhook_allow_private", "1"
+        )
+        self.receiver = Receiver()
+        self.addCleanup(self.receiver.close)
+        self.hook = self.env["secure.api.webhook"].create(
+            {
+                "api_id": self.api_plain.id,
+                "url": self.receiver.url,
+                "user_id": self.api_user.id,
+            }
+        )
+        self.addCleanup(self.hook._unregister_hook)
+        self.secret = self.hook.sudo().secret
+        self.partners = self.env["res.partner"]
+
+    def deliver(self):
+        return self.env["secure.api.webhook"]._cron_deliver()
+
+    def test_orm_changes_are_delivered_signed_in_order(self):
+        partner = self.partners.create({"name": "Hooked"})
+        partner.phone = "123"
+        self.assertEqual(self.deliver(), 2)
+        partner.unlink()
+        self.assertEqual(self.deliver(), 1)
+        bodies = self.receiver.bodies()
+        self.assertEqual([b["event"] for b in bodies], ["create", "update", "delete"])
+        self.assertEqual(bodies[0]["record"]["name"], "Hooked")
+        self.assertEqual(bodies[1]["record"]["phone"], "123")
+        self.assertEqual(bodies[2]["record"], {"id": partner.id})
+        self.assertEqual(bodies[0]["api"], self.api_plain.route)
+        for headers, body in self.receiver.received:
+            self.assertTrue(
+                core_webhooks.verify(
+                    self.secret, headers["X-Secure-Api-Signature"], body, time.time()
+                )
+            )
+            self.assertIn(headers["X-Secure-Api-Event"], ("create", "update", "delete"))
+
+    def test_rest_changes_are_delivered_with_the_apis_fields(self):
+        answer = self.call(
+            "POST",
+            f"/api/{self.api_obf.route}",
+            token=self.issue(),
+            json={"name": "Via REST", "mail": "rest@example.com"},
+        )
+        self.answer_result(answer, 201)
+        self.hook.api_id = self.api_obf
+        self.env["secure.api.event"].sudo().search([]).unlink()
+        created = self.call(
+            "POST",
+            f"/api/{self.api_obf.route}",
+            token=self.issue(),
+            json={"name": "Obfuscated", "mail": "o@example.com"},
+        )
+        record = self.answer_result(created, 201)
+        self.deliver()
+        body = self.receiver.bodies()[-1]
+        self.assertEqual(body["record"]["id"], record["id"])
+        self.assertEqual(body["record"]["mail"], "o@example.com")
+        self.assertNotIn("email", body["record"])
+
+    def test_a_rolled_back_change_is_never_announced(self):
+        with self.assertRaises(Undo), self.env.cr.savepoint():
+            self.partners.create({"name": "Rolled back"})
+            raise Undo()
+        answer = self.call(
+            "POST",
+            f"/api/{self.api_plain.route}",
+            token=self.issue(),
+            json=[{"name": "Bulk ok"}, {"name": False}],
+        )
+        self.assertEqual(answer.status, 422)
+        self.api_plain.test_mode = True
+        self.call(
+            "POST",
+            f"/api/{self.api_plain.route}",
+            token=self.issue(),
+            json={"name": "T"},
+        )
+        self.assertEqual(self.deliver(), 0)
+        self.assertEqual(self.receiver.received, [])
+
+    def test_failures_are_retried_with_the_same_delivery_id(self):
+        self.receiver.statuses = [500, 503]
+        self.partners.create({"name": "Flaky"})
+        deliveries = self.env["secure.api.webhook.delivery"]
+        for _attempt in range(3):
+            self.deliver()
+            deliveries.search([]).write({"next_attempt_at": "2000-01-01 00:00:00"})
+        ids = {
+            headers["X-Secure-Api-Delivery"] for headers, _b in self.receiver.received
+        }
+        self.assertEqual(len(self.receiver.received), 3)
+        self.assertEqual(len(ids), 1)
+        delivery = deliveries.search([])
+        self.assertEqual((delivery.state, delivery.attempt), ("delivered", 3))
+        self.assertEqual(self.hook.failure_count, 0)
+
+    def test_a_subscription_failing_for_a_day_is_paused(self):
+        self.receiver.statuses = [500] * 5
+        self.partners.create({"name": "Down"})
+        self.deliver()
+        delivery = self.env["secure.api.webhook.delivery"].search([])
+        delivery.write(
+            {
+                "first_attempt_at": "2000-01-01 00:00:00",
+                "next_attempt_at": "2000-01-01 00:00:00",
+            }
+        )
+        with self.assertLogs("odoo.addons.secure_api", "WARNING") as logs:
+            self.deliver()
+        self.assertIn("paused", logs.output[0])
+        self.assertEqual(delivery.state, "failed")
+        self.assertEqual(self.hook.state, "paused")
+
+    def test_private_destinations_are_refused_at_save_and_at_delivery(self):
+        parameters = self.env["ir.config_parameter"].sudo()
+        parameters.set_param("secure_api.webhook_allow_private", "")
+        for url in (
+            "http://example.com/hook",
+            "https://127.0.0.1/hook",
+            "https://10.1.2.3/hook",
+            "https://169.254.169.254/latest",
+            "https://[::1]/hook",
+        ):
+            with self.subTest(url=url), self.assertRaises(ValidationError):
+                self.env["secure.api.webhook"].create(
+                    {
+                        "api_id": self.api_plain.id,
+                        "url": url,
+                        "user_id": self.api_user.id,
+                    }
+                )
+        self.partners.create({"name": "Not sent"})
+        self.deliver()
+        self.assertEqual(self.receiver.received, [])
+        delivery = self.env["secure.api.webhook.delivery"].search([])
+        self.assertEqual(delivery.error, "the URL must use https")
+        self.assertEqual(delivery.state, "pending")
+
+    def test_records_outside_the_api_are_not_sent(self):
+        self.partners.create({"name": "Hidden too", "ref": "HIDDEN"})
+        self.deliver()
+        self.assertEqual(self.receiver.received, [])
+
+    def test_models_without_subscriptions_are_not_hooked(self):
+        self.hook.unlink()
+        partner_class = type(self.partners)
+        self.assertFalse(
+            getattr(
+                partner_class.__dict__.get("create"), "secure_api_webhook_patch", False
+            )
+        )
+        self.partners.create({"name": "Quiet"})
+        self.assertFalse(self.env["secure.api.event"].search_count([]))
+
+    def test_redeliver_sends_the_same_delivery_again(self):
+        self.partners.create({"name": "Again"})
+        self.deliver()
+        delivery = self.env["secure.api.webhook.delivery"].search([])
+        delivery.action_redeliver()
+        self.deliver()
+        ids = [
+            headers["X-Secure-Api-Delivery"] for headers, _b in self.receiver.received
+        ]
+        self.assertEqual(len(ids), 2)
+        self.assertEqual(ids[0], ids[1])
