@@ -3,7 +3,9 @@
 Everything else in the addon is written once for both.
 """
 
-from odoo import models
+import re
+
+from odoo import fields, models
 from odoo.tools import sql
 
 LOG_COLUMNS = ("id", "create_uid", "create_date", "write_uid", "write_date")
@@ -94,3 +96,43 @@ def check_access(records, operation):
     else:
         records.check_access_rights(operation)
         records.check_access_rule(operation)
+
+
+def aggregate(operator):
+    """The field keyword of the group-by aggregate: ``aggregator`` since
+    18.0, ``group_operator`` in 17.0."""
+    name = "aggregator" if hasattr(fields.Field, "aggregator") else "group_operator"
+    return {name: operator}
+
+
+LIST_TAG_RE = re.compile(r"<(/?)list(?=[\s>/])")
+
+
+def has_list_views(env):
+    """Whether ``list`` is a view type (18.0+); 17.0 names it ``tree``."""
+    return "list" in dict(env["ir.ui.view"]._fields["type"].selection)
+
+
+def tree_arch(arch):
+    """A view architecture written with ``<list>`` in 17.0's ``<tree>``."""
+    if isinstance(arch, str) and "<list" in arch:
+        return LIST_TAG_RE.sub(r"<\1tree", arch)
+    return arch
+
+
+def tree_view_mode(view_mode):
+    """An action's view modes with ``list`` in 17.0's name, ``tree``."""
+    if not isinstance(view_mode, str):
+        return view_mode
+    return ",".join("tree" if mode == "list" else mode for mode in view_mode.split(","))
+
+
+def action_url(xmlid):
+    """The web client's URL of a window action: ``/odoo/action-<xmlid>``
+    since 18.0, ``/web#action=<xmlid>`` in 17.0."""
+    from odoo.addons.web.controllers.home import Home
+
+    routes = getattr(Home.web_client, "original_routing", {}).get("routes") or []
+    if any(route.startswith("/odoo") for route in routes):
+        return f"/odoo/action-{xmlid}"
+    return f"/web#action={xmlid}"

@@ -187,10 +187,94 @@ def _json(schema, description="OK"):
 
 # What a request with a body can answer besides success.
 WRITE_ERRORS = ("400", "401", "403", "404", "405", "409", "413", "422", "500")
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+    "description": "Run once; a repeat within 24 h replays the stored answer",
+}
+PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "enum": ["return=minimal", "return=representation"]},
+    "description": "return=minimal: 201 with Location and the id, or 204 (RFC 7240)",
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag of the record as read; 412 when it changed since",
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag of the record as read; 304 when unchanged",
+}
 
 
 def _errors(*statuses):
     return {code: {"$ref": f"#/components/responses/Error{code}"} for code in statuses}
+
+
+def _add_upsert_paths(paths, base, model, name, fields, operation, ops):
+    """``PUT <base>/by/<key>/{value}`` for each field marked as upsert key."""
+    keys = [f for f in fields if f.get("upsert_key")] if "update" in ops else []
+    for fspec in keys:
+        path = f"{base}/by/{fspec['alias']}/{{value}}"
+        paths[path] = {
+            "parameters": [
+                {
+                    "name": "value",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1},
+                }
+            ],
+            "put": operation(
+                "update",
+                f"Create or update {model} by {fspec['alias']}",
+                {
+                    "200": _json(_envelope(_ref(f"{name}Record")), "Updated"),
+                    "201": _json(_envelope(_ref(f"{name}Record")), "Created"),
+                    **_errors(*WRITE_ERRORS, "412"),
+                },
+                requestBody={
+                    "required": False,
+                    "content": {"application/json": {"schema": _ref(f"{name}Input")}},
+                },
+            ),
+        }
+        _add_write_headers(paths[path], item=True)
+
+
+def _add_write_headers(entry, item):
+    """Idempotency keys on every write; Prefer on creates and updates;
+    If-Match (and its 412) on writes to one record."""
+    for verb, operation in entry.items():
+        if verb not in ("post", "patch", "put", "delete"):
+            continue
+        parameters = operation.setdefault("parameters", [])
+        parameters.append(IDEMPOTENCY_KEY)
+        responses = operation["responses"]
+        if verb != "delete":
+            parameters.append(PREFER)
+            if verb == "post" and "201" in responses:
+                responses["201"].setdefault(
+                    "headers",
+                    {"Location": {"schema": {"type": "string"}}},
+                )
+            if verb in ("patch", "put"):
+                responses.setdefault(
+                    "204", {"description": "Updated (Prefer: return=minimal)"}
+                )
+        if item:
+            parameters.append(IF_MATCH)
+            responses.setdefault("412", {"$ref": "#/components/responses/Error412"})
 
 
 def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
@@ -218,6 +302,14 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
                         },
                     },
                 },
+            },
+        },
+        "OAuthError": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "error_description": {"type": "string"},
             },
         },
         "TokenResponse": {
@@ -354,6 +446,17 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                                     "type": "integer",
                                     "description": "Total; absent if count=none",
                                 },
+                                "length_is": {
+                                    "type": "string",
+                                    "enum": ["exact", "estimated"],
+                                    "description": "With count=estimated",
+                                },
+                                "next_cursor": {
+                                    "type": "string",
+                                    "nullable": True,
+                                    "description": "With cursor (or an id order): "
+                                    "the next page's cursor, null on the last",
+                                },
                                 "records": {
                                     "type": "array",
                                     "items": _ref(f"{name}Record"),
@@ -413,7 +516,25 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 {
                     "name": "count",
                     "in": "query",
-                    "schema": {"type": "string", "enum": ["exact", "none"]},
+                    "schema": {
+                        "type": "string",
+                        "enum": ["exact", "estimated", "none"],
+                    },
+                },
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "schema": {"type": "string", "maxLength": 512},
+                    "description": "Keyset pagination: empty to start, then the "
+                    "previous page's next_cursor (pages are ordered by id; not "
+                    "with offset)",
+                },
+                {
+                    "name": "changed_since",
+                    "in": "query",
+                    "schema": {"type": "string", "format": "date-time"},
+                    "description": "Only records created or written at or after "
+                    "this UTC time, ordered by their last change",
                 },
             ],
         )
@@ -508,6 +629,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
             f"Read one {model}",
             {
                 "200": _json(_envelope(_ref(f"{name}Record"))),
+                "304": {"description": "Not modified (If-None-Match matched)"},
                 **_errors("400", "401", "403", "404", "405", "500"),
             },
             parameters=[
@@ -515,7 +637,8 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                     "name": "fields",
                     "in": "query",
                     "schema": {"type": "string", "pattern": names_pattern(aliases)},
-                }
+                },
+                IF_NONE_MATCH,
             ],
         )
     if "delete" in ops:
@@ -551,6 +674,9 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 },
             },
         )
+    _add_upsert_paths(paths, base, model, name, fields, operation, ops)
+    _add_write_headers(collection, item=False)
+    _add_write_headers(item, item=True)
     if collection:
         paths[base] = collection
     if item:
@@ -599,34 +725,90 @@ def _add_model_paths(paths, schemas, api, model, mspec):
 
 
 def token_paths():
-    """Paths of the token server, for documents that include it."""
-    form = {
-        "application/x-www-form-urlencoded": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "grant_type": {"type": "string", "enum": ["client_credentials"]},
-                    "client_id": {"type": "string"},
-                    "client_secret": {"type": "string"},
-                    "scope": {"type": "string"},
-                },
-            }
-        }
+    """Paths of the token server (opaque and JWT tokens, RFC 7009 revocation,
+    RFC 7662 introspection), in every document."""
+    credentials = {
+        "client_id": {"type": "string"},
+        "client_secret": {"type": "string"},
     }
-    return {
-        "/api/oauth2/token": {
+    token_form = {
+        "type": "object",
+        "required": ["client_id", "client_secret"],
+        "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            **credentials,
+            "scope": {"type": "string"},
+        },
+    }
+    token_form_body = {"application/x-www-form-urlencoded": {"schema": token_form}}
+    oauth_errors = {
+        "400": _json(_ref("OAuthError"), "RFC 6749 5.2 error"),
+        "401": _json(_ref("OAuthError"), "invalid_client"),
+        "413": _json(_ref("OAuthError"), "Body larger than the configured maximum"),
+        "429": _json(_ref("OAuthError"), "Too many failed attempts; see Retry-After"),
+    }
+
+    def token_operation(operation_id, summary, body, response, description=""):
+        return {
             "post": {
                 "tags": ["Authentication"],
-                "summary": "Client credentials token (RFC 6749 4.4)",
-                "operationId": "oauth2_token",
+                "summary": summary,
+                "description": description,
+                "operationId": operation_id,
                 "security": [],
-                "requestBody": {"required": True, "content": form},
-                "responses": {
-                    "200": _json(_ref("TokenResponse")),
-                    "400": {"description": "RFC 6749 5.2 error"},
-                    "401": {"description": "invalid_client"},
-                    "429": {"description": "Too many failures"},
-                },
+                "requestBody": {"required": True, "content": body},
+                "responses": {"200": response, **oauth_errors},
             }
         }
+
+    token_with = {
+        "type": "object",
+        "required": ["client_id", "client_secret", "token"],
+        "properties": {**credentials, "token": {"type": "string"}},
+    }
+    with_token = {"application/x-www-form-urlencoded": {"schema": token_with}}
+    return {
+        "/api/oauth2/token": token_operation(
+            "oauth2_token",
+            "Client credentials token (RFC 6749 4.4)",
+            token_form_body,
+            _json(_ref("TokenResponse")),
+            "Also takes HTTP Basic client authentication (RFC 6749 2.3.1).",
+        ),
+        "/api/jwt/token": token_operation(
+            "jwt_token",
+            "JWT access token",
+            {"application/json": {"schema": token_form}},
+            _json(_ref("TokenResponse")),
+            "The same credentials as JSON; the token is a JWT (HS256/384/512).",
+        ),
+        "/api/oauth2/revoke": token_operation(
+            "oauth2_revoke",
+            "Revoke one of this client's tokens (RFC 7009)",
+            with_token,
+            _json({"type": "object"}, "Revoked, or unknown to this client"),
+        ),
+        "/api/oauth2/introspect": token_operation(
+            "oauth2_introspect",
+            "Introspect one of this client's tokens (RFC 7662)",
+            with_token,
+            _json(
+                {
+                    "type": "object",
+                    "required": ["active"],
+                    "properties": {
+                        "active": {"type": "boolean"},
+                        "scope": {"type": "string"},
+                        "client_id": {"type": "string"},
+                        "token_type": {"type": "string"},
+                        "exp": {"type": "integer"},
+                        "iat": {"type": "integer", "nullable": True},
+                        "sub": {"type": "string"},
+                        "aud": {"type": "string"},
+                        "iss": {"type": "string"},
+                        "jti": {"type": "string", "nullable": True},
+                    },
+                }
+            ),
+        ),
     }

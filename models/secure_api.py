@@ -2,7 +2,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from odoo import _, api, fields, models, tools
+from odoo import SUPERUSER_ID, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import compat
@@ -403,12 +403,40 @@ class SecureApi(models.Model):
             "context": {"default_api_ids": self.ids},
         }
 
-    def get_openapi_document(self):
-        """The OpenAPI 3 document of these APIs (all active ones if empty)."""
+    def get_openapi_document(self, app=None):
+        """The OpenAPI 3 document of these APIs (all active ones if empty).
+
+        With ``app`` (a client app's state), exactly the APIs and operations
+        that this client app may use now.
+        """
+        specs = self._doc_specs()
+        if app is not None:
+            specs = self._specs_for_app(specs, app)
+        return self._openapi_for_specs(specs)
+
+    @api.model
+    def _openapi_for_specs(self, specs):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        document = build_openapi(self._doc_specs(), base_url)
+        document = build_openapi(specs, base_url)
         document["paths"].update(token_paths())
         return document
+
+    @api.model
+    def _specs_for_app(self, specs, app, scope=None):
+        """The specs a client app may call, with what its scope allows."""
+        allowed = set(scope if scope is not None else app["scope"].split())
+        result = []
+        for spec in specs:
+            if app["id"] not in spec["client_ids"]:
+                continue
+            operations_ = tuple(
+                name
+                for name in spec["operations"]
+                if operations.get(name).scope in allowed
+            )
+            if operations_:
+                result.append(dict(spec, operations=operations_))
+        return result
 
     def get_postman_collection(self):
         """The Postman v2.1 collection of these APIs (all active ones if empty)."""
@@ -441,11 +469,16 @@ class SecureApi(models.Model):
         """The /api/docs page, rendered for ``req``'s session."""
         values = self.sudo()._docs_page_values()
         values["can_try"] = bool(req.session_uid)
-        return str(
+        user = self.env["res.users"].sudo().browse(req.session_uid or SUPERUSER_ID)
+        values["lang"] = (user.lang or "en_US").replace("_", "-")
+        page = (
             self.env["ir.qweb"]
             .sudo()
             ._render("secure_api.secure_api_docs_page", values)
         )
+        # QWeb escapes a doctype written in a template: standards mode needs
+        # it first, as is.
+        return "<!DOCTYPE html>\n" + str(page)
 
     @api.model
     def _docs_page_values(self):

@@ -168,7 +168,7 @@ class SecureApiClient(models.Model):
         the dialog action that shows it; from a script it is the secret text.
         """
         self.ensure_one()
-        self.check_access("write")
+        compat.check_access(self, "write")
         secret = core_tokens.generate_secret()
         self.sudo().write(
             {
@@ -192,14 +192,14 @@ class SecureApiClient(models.Model):
 
     def action_revoke_tokens(self):
         """Revoke every token of these apps: opaque ones and JWTs alike."""
-        self.check_access("write")
+        compat.check_access(self, "write")
         self._revoke_active_tokens()
         # Rotating the key also kills JWTs that no record tracks any more.
         self.action_rotate_jwt_key()
         return True
 
     def action_rotate_jwt_key(self):
-        self.check_access("write")
+        compat.check_access(self, "write")
         for client in self:
             client.sudo().write(
                 {

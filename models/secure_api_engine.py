@@ -24,6 +24,7 @@ from odoo import api, models
 from .. import hooks
 from ..core import cors as core_cors
 from ..core import operations, routing
+from ..core import tokens as core_tokens
 from ..core.exceptions import (
     InternalError,
     MethodNotAllowed,
@@ -210,16 +211,33 @@ class SecureApiEngine(models.AbstractModel):
         return Answer(status, body=body)
 
     def _serve_openapi(self, call):
+        """The document of every active API (public setting or managers), or,
+        with a Bearer token, of what that client app may call."""
         documents = self.env["secure.api"]
-        if not documents._documents_allowed(call.request):
-            raise NotFound("Unknown route", name="unknown_route")
+        token = core_tokens.parse_bearer(call.request.headers.get("authorization"))
         if call.request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(("GET", "HEAD"))
+        if token:
+            leeway = documents._get_settings()["jwt_leeway"]
+            found = (
+                self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
+            )
+            specs = documents._specs_for_app(
+                documents._doc_specs(), found["app"], found["scope"]
+            )
+            return Answer(200, body=documents._openapi_for_specs(specs))
+        if not documents._documents_allowed(call.request):
+            raise NotFound("Unknown route", name="unknown_route")
         return Answer(200, body=documents.get_openapi_document())
 
     def _serve_docs(self, call):
         documents = self.env["secure.api"]
         if not documents._documents_allowed(call.request):
+            if not call.request.session_uid and "text/html" in call.request.headers.get(
+                "accept", ""
+            ):
+                # A browser is sent to the login page, and back here after.
+                return Answer(302, {"Location": "/web/login?redirect=/api/docs"})
             raise NotFound("Unknown route", name="unknown_route")
         if call.request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(("GET", "HEAD"))

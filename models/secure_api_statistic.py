@@ -64,17 +64,20 @@ class SecureApiStatistic(models.Model):
     )
     operation = fields.Selection(related="endpoint_id.operation", store=True)
     bucket = fields.Datetime(string="Hour", required=True, index=True)
-    calls = fields.Integer(aggregator="sum")
-    errors = fields.Integer(aggregator="sum")
-    duration_total_ms = fields.Float(string="Total Duration (ms)", aggregator="sum")
+    calls = fields.Integer(**compat.aggregate("sum"))
+    errors = fields.Integer(**compat.aggregate("sum"))
+    duration_total_ms = fields.Float(
+        string="Total Duration (ms)", **compat.aggregate("sum")
+    )
     duration_avg_ms = fields.Float(
         string="Average Duration (ms)",
         compute="_compute_duration_avg_ms",
         store=True,
-        aggregator="avg",
+        # An average of averages is wrong: group totals divide the sums.
+        **compat.aggregate(None),
     )
     error_rate = fields.Float(
-        compute="_compute_duration_avg_ms", store=True, aggregator="avg"
+        compute="_compute_duration_avg_ms", store=True, **compat.aggregate(None)
     )
 
     @api.depends("calls", "errors", "duration_total_ms")

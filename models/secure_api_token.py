@@ -76,7 +76,7 @@ class SecureApiToken(models.Model):
         return super().write(vals)
 
     def action_revoke(self):
-        self.check_access("write")
+        compat.check_access(self, "write")
         self.sudo()._revoke()
         return True
 

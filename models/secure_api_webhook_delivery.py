@@ -57,7 +57,7 @@ class SecureApiWebhookDelivery(models.Model):
     event_id = fields.Many2one(
         "secure.api.event", required=True, ondelete="cascade", index=True
     )
-    event = fields.Selection(related="event_id.event")
+    event = fields.Selection(related="event_id.event", string="Event Type")
     delivery_uuid = fields.Char(
         string="Delivery ID",
         required=True,

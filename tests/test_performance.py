@@ -1,6 +1,6 @@
 from urllib.parse import urlencode
 
-from odoo import Command
+from odoo import Command, models
 from odoo.tests import tagged
 
 from .common import SecureApiTransactionCase
@@ -93,7 +93,10 @@ class TestQueryCounts(SecureApiTransactionCase):
             ("count", "none"),
         ]
         self.env.invalidate_all()
-        with self.assertQueryCount(9):  # one less than with the exact count
+        # One less than with the exact count; 17.0's field access check
+        # (before check_access existed) reads the user's groups once more.
+        expected = 9 if hasattr(models.BaseModel, "check_access") else 10
+        with self.assertQueryCount(expected):
             result = self.search(query)
         self.assertNotIn("length", result)
 

@@ -558,7 +558,7 @@ class TestInputHygiene(SecureApiTransactionCase):
     def test_jwt_with_an_unstorable_subject_is_401(self):
         import jwt
 
-        forged = jwt.encode({"sub": "a\x00b"}, "k", algorithm="HS256")
+        forged = jwt.encode({"sub": "a\x00b"}, "k" * 32, algorithm="HS256")
         answer = self.call("GET", self.base, token=forged)
         self.answer_error(answer, 401, "invalid_token")
 

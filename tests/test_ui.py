@@ -1,5 +1,6 @@
 from odoo.tests import tagged
 
+from .. import compat
 from .common import SecureApiHttpCase
 
 
@@ -20,12 +21,11 @@ class TestSecureApiUi(SecureApiHttpCase):
                 " && document.querySelector('.o_action_manager .o_view_controller'))",
                 login="admin",
                 timeout=120,
-                success_signal="tour succeeded",
             )
 
     def test_create_api_through_the_form(self):
         self.run_tour(
-            "secure_api_tour_api", "/odoo/action-secure_api.secure_api_action"
+            "secure_api_tour_api", compat.action_url("secure_api.secure_api_action")
         )
         api = self.env["secure.api"].search([("route", "=", "tour/partners")])
         self.assertEqual(api.state, "active")
@@ -37,7 +37,8 @@ class TestSecureApiUi(SecureApiHttpCase):
 
     def test_create_client_through_the_form(self):
         self.run_tour(
-            "secure_api_tour_client", "/odoo/action-secure_api.secure_api_client_action"
+            "secure_api_tour_client",
+            compat.action_url("secure_api.secure_api_client_action"),
         )
         client = self.env["secure.api.client"].search([("name", "=", "Tour App")])
         self.assertEqual(client.user_id, self.api_user)

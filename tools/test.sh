@@ -89,14 +89,20 @@ run_odoo() {  # one odoo-bin
     local -a dbopts=(--db_host="${ODOO_DB_HOST:-127.0.0.1}" --db_port="${ODOO_DB_PORT:-5432}"
                      --db_user="${ODOO_DB_USER:-$(id -un)}" --addons-path="$addons")
     [ -n "${ODOO_DB_PASSWORD:-}" ] && dbopts+=(--db_password="$ODOO_DB_PASSWORD")
-    local -a load=()
+    local -a load=() demo=()
     # Odoo 19 sources without the rpc addon cannot load the default
-    # server-wide modules.
-    [ "${series%%.*}" -ge 19 ] 2>/dev/null && load=(--load=base,web)
+    # server-wide modules; each series spells "with demo data" its own way
+    # (17.0 loads it by default and reads --without-demo=False as a module
+    # list, 19.0 needs --with-demo).
+    case "${series%%.*}" in
+        17) demo=() ;;
+        18) demo=(--without-demo=False) ;;
+        *) demo=(--with-demo); load=(--load=base,web) ;;
+    esac
     log="$WORK/odoo-$series.log"
     echo "installing base,web into a fresh database $db ..."
     if ! "${cmd[@]}" "${dbopts[@]}" "${load[@]}" -d "$db" -i base,web --stop-after-init \
-            --without-demo=False --http-port="$port" --log-level=warn >"$log.base" 2>&1; then
+            "${demo[@]}" --http-port="$port" --log-level=warn >"$log.base" 2>&1; then
         tail -n 40 "$log.base"
         record "odoo-$series" FAILED "installing base,web failed"
         return

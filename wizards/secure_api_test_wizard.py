@@ -58,7 +58,7 @@ class SecureApiTestWizard(models.TransientModel):
     response_headers = fields.Text(readonly=True)
     response_body = fields.Text(readonly=True)
     duration_ms = fields.Float(string="Time (ms)", readonly=True)
-    curl = fields.Text(string="cURL", readonly=True)
+    curl = fields.Char(string="cURL", readonly=True)
 
     @api.onchange("api_id")
     def _onchange_api_id(self):

@@ -152,7 +152,14 @@ def test_openapi_document_validates():
         "order",
         "fields",
         "count",
+        "cursor",
+        "changed_since",
     }
+    create = paths["/api/partner/rest"]["post"]
+    assert {p["name"] for p in create["parameters"]} == {"Idempotency-Key", "Prefer"}
+    update = paths["/api/partner/rest/{id}"]["patch"]
+    assert {"If-Match", "Idempotency-Key"} <= {p["name"] for p in update["parameters"]}
+    assert {"204", "412"} <= set(update["responses"])
     schemas = document["components"]["schemas"]
     record = schemas["PartnerRestResPartnerRecord"]["properties"]
     assert (
