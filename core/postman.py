@@ -1,38 +1,63 @@
-"""Postman collection v2.1 of a set of APIs, from their plain descriptions."""
+"""Postman collection v2.1 of a set of APIs, from their plain descriptions.
+
+The collection runs as a whole in Postman's runner and in ``newman``: it
+gets a token, then, per API and model, searches, creates a record, reads,
+updates and deletes that same record, passing the token and the new id
+through collection variables, with ``pm.test`` checks on every request.
+Only the client credentials need filling in (``client_id``,
+``client_secret``).
+"""
 
 import json
+import re
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 EXAMPLES = {
-    "char": "text",
-    "text": "text",
-    "html": "<p>text</p>",
+    "char": "Postman {{$timestamp}}",
+    "text": "Created from Postman",
+    "html": "<p>Created from Postman</p>",
     "integer": 1,
     "float": 1.5,
     "monetary": 10.0,
     "boolean": True,
     "date": "2024-01-31",
     "datetime": "2024-01-31 12:00:00",
-    "binary": "aGVsbG8=",
 }
-TOKEN_SCRIPT = [
-    "const body = pm.response.json();",
-    "if (body.access_token) {",
+TOKEN_TESTS = [
+    "pm.test('a token is issued', function () {",
+    "    pm.response.to.have.status(200);",
+    "    const body = pm.response.json();",
+    "    pm.expect(body.token_type).to.eql('Bearer');",
     "    pm.collectionVariables.set('access_token', body.access_token);",
-    "}",
+    "});",
 ]
 
 
-def example_value(fspec, obfuscated):
+def example_value(fspec, obfuscated=False):
+    """A value Odoo accepts for a field, or ``None`` when none is safe to
+    invent (relations need real ids, binaries real files)."""
     ftype = fspec["type"]
-    sample_id = "abc123" if obfuscated else 1
-    if ftype == "many2one":
-        return sample_id
-    if ftype in ("one2many", "many2many"):
-        return [sample_id]
     if ftype == "selection":
-        return (fspec.get("selection") or [""])[0]
-    return EXAMPLES.get(ftype, "")
+        return (fspec.get("selection") or [None])[0]
+    if ftype in ("char", "text") and "mail" in fspec["name"]:
+        return "postman@example.com"
+    return EXAMPLES.get(ftype)
+
+
+def example_body(fields):
+    """A create body from the writable fields that take invented values."""
+    body = {}
+    for fspec in fields:
+        if not fspec.get("writable"):
+            continue
+        value = example_value(fspec)
+        if value is not None:
+            body[fspec["alias"]] = value
+    return body
+
+
+def variable_name(api, model):
+    return re.sub(r"[^A-Za-z0-9]+", "_", f"{api['route']}_{model}_id").strip("_")
 
 
 def _url(path, query=()):
@@ -48,7 +73,11 @@ def _url(path, query=()):
     return url
 
 
-def _request(name, method, path, body=None, query=(), auth=True):
+def _tests(lines):
+    return [{"listen": "test", "script": {"type": "text/javascript", "exec": lines}}]
+
+
+def _request(name, method, path, tests, body=None, query=(), auth=True):
     request = {"method": method, "header": [], "url": _url(path, query)}
     if body is not None:
         request["header"].append({"key": "Content-Type", "value": "application/json"})
@@ -59,19 +88,14 @@ def _request(name, method, path, body=None, query=(), auth=True):
         }
     if not auth:
         request["auth"] = {"type": "noauth"}
-    return {"name": name, "request": request}
+    return {"name": name, "event": _tests(tests), "request": request}
 
 
 def build_postman(apis, base_url="http://localhost:8069", name="Secure API"):
     """Return a Postman v2.1 collection (a dict): one folder per API."""
     token = {
         "name": "Get an access token (client credentials)",
-        "event": [
-            {
-                "listen": "test",
-                "script": {"type": "text/javascript", "exec": TOKEN_SCRIPT},
-            }
-        ],
+        "event": _tests(TOKEN_TESTS),
         "request": {
             "method": "POST",
             "auth": {"type": "noauth"},
@@ -88,11 +112,18 @@ def build_postman(apis, base_url="http://localhost:8069", name="Secure API"):
         },
     }
     folders = [{"name": "Authentication", "item": [token]}]
+    variables = [
+        {"key": "base_url", "value": base_url},
+        {"key": "access_token", "value": ""},
+        {"key": "client_id", "value": ""},
+        {"key": "client_secret", "value": ""},
+    ]
     for api in sorted(apis, key=lambda a: a["route"]):
         items = []
         public = api["auth_mode"] == "public"
         for model, mspec in sorted(api["models"].items()):
             items.extend(_model_items(api, model, mspec, public))
+            variables.append({"key": variable_name(api, model), "value": ""})
         folders.append(
             {
                 "name": api["name"],
@@ -104,84 +135,113 @@ def build_postman(apis, base_url="http://localhost:8069", name="Secure API"):
         "info": {
             "name": name,
             "schema": SCHEMA,
-            "description": "Generated by secure_api",
+            "description": "Generated by secure_api. Fill in client_id and "
+            "client_secret, then run the whole collection: it gets a token, "
+            "then searches, creates, reads, updates and deletes one record per "
+            "API and model.",
         },
         "auth": {
             "type": "bearer",
             "bearer": [{"key": "token", "value": "{{access_token}}", "type": "string"}],
         },
-        "variable": [
-            {"key": "base_url", "value": base_url},
-            {"key": "access_token", "value": ""},
-            {"key": "client_id", "value": ""},
-            {"key": "client_secret", "value": ""},
-        ],
+        "variable": variables,
         "item": folders,
     }
 
 
 def _model_items(api, model, mspec, public):
-    obfuscated = api["obfuscate"]
+    """Search, then create, read, update and delete one record, chained."""
     base = f"/api/{api['route']}" + (f"/{model}" if api["multi_model"] else "")
-    record_id = "abc123" if obfuscated else "1"
-    body = {
-        f["alias"]: example_value(f, obfuscated)
-        for f in mspec["fields"]
-        if f.get("writable")
-    }
     active = {op for op, endpoint in api["endpoints"].items() if endpoint["active"]}
+    ops = [op for op in api["operations"] if op in active]
+    var = variable_name(api, model)
+    record_path = f"{base}/{{{{{var}}}}}"
     auth = not public
     items = []
-    for op in api["operations"]:
-        if op not in active:
-            continue
-        if op == "search":
-            items.append(
-                _request(
-                    f"Search {model}",
-                    "GET",
-                    base,
-                    query=[("limit", "10"), ("domain", "[]")],
-                    auth=auth,
-                )
+    if "search" in ops:
+        items.append(
+            _request(
+                f"Search {model}",
+                "GET",
+                base,
+                [
+                    "pm.test('search answers records', function () {",
+                    "    pm.response.to.have.status(200);",
+                    "    const result = pm.response.json().result;",
+                    "    pm.expect(result.records).to.be.an('array');",
+                    "});",
+                ],
+                query=[("limit", "5")],
+                auth=auth,
             )
-        elif op == "read":
-            items.append(
-                _request(f"Read {model}", "GET", f"{base}/{record_id}", auth=auth)
+        )
+    body = example_body(mspec["fields"])
+    if "create" not in ops or not body:
+        # Without a record of its own, the collection changes nothing.
+        return items
+    items.append(
+        _request(
+            f"Create {model}",
+            "POST",
+            base,
+            [
+                "pm.test('the record is created', function () {",
+                "    pm.response.to.have.status(201);",
+                "    const record = pm.response.json().result;",
+                "    pm.expect(record).to.have.property('id');",
+                f"    pm.collectionVariables.set('{var}', record.id);",
+                "});",
+            ],
+            body=body,
+            auth=auth,
+        )
+    )
+    if "read" in ops:
+        items.append(
+            _request(
+                f"Read {model}",
+                "GET",
+                record_path,
+                [
+                    "pm.test('the created record is read', function () {",
+                    "    pm.response.to.have.status(200);",
+                    "    pm.expect(String(pm.response.json().result.id))",
+                    f"        .to.eql(String(pm.collectionVariables.get('{var}')));",
+                    "});",
+                ],
+                auth=auth,
             )
-        elif op == "create":
-            items.append(
-                _request(f"Create {model}", "POST", base, body=body, auth=auth)
+        )
+    update = dict(list(body.items())[:1])
+    if "update" in ops and update:
+        items.append(
+            _request(
+                f"Update {model}",
+                "PATCH",
+                record_path,
+                [
+                    "pm.test('the record is updated', function () {",
+                    "    pm.response.to.have.status(200);",
+                    "    pm.expect(pm.response.json().result).to.have.property('id');",
+                    "});",
+                ],
+                body=update,
+                auth=auth,
             )
-        elif op == "update":
-            items.append(
-                _request(
-                    f"Update {model}",
-                    "PATCH",
-                    f"{base}/{record_id}",
-                    body=body,
-                    auth=auth,
-                )
+        )
+    if "delete" in ops:
+        items.append(
+            _request(
+                f"Delete {model}",
+                "DELETE",
+                record_path,
+                [
+                    "pm.test('the record is deleted', function () {",
+                    "    pm.response.to.have.status(200);",
+                    "    pm.expect(pm.response.json().result).to.have.lengthOf(1);",
+                    "});",
+                ],
+                auth=auth,
             )
-        elif op == "delete":
-            items.append(
-                _request(f"Delete {model}", "DELETE", f"{base}/{record_id}", auth=auth)
-            )
-        elif op == "rpc":
-            for method in sorted(mspec.get("methods", {})):
-                on_records = mspec["methods"][method]["on_records"]
-                path = (
-                    f"{base}/{record_id}/{method}"
-                    if on_records
-                    else f"{base}/call/{method}"
-                )
-                items.append(
-                    _request(
-                        f"Call {method}",
-                        "POST",
-                        path,
-                        body={"args": [], "kwargs": {}},
-                        auth=auth,
-                    )
-                )
+        )
     return items

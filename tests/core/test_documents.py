@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from core.openapi import build_openapi
@@ -197,9 +199,24 @@ def test_postman_collection_structure():
         i["request"]["method"] + " " + i["request"]["url"]["raw"]
         for i in folders["API partner/rest"]["item"]
     ]
-    assert "GET {{base_url}}/api/partner/rest?limit=10&domain=[]" in rest
-    assert "POST {{base_url}}/api/partner/rest/abc123/address_get" in rest
-    assert len(rest) == 5 + 2  # five CRUD endpoints and two RPC methods
+    var = "{{partner_rest_res_partner_id}}"
+    # One record's life, chained through a collection variable.
+    assert rest == [
+        "GET {{base_url}}/api/partner/rest?limit=5",
+        "POST {{base_url}}/api/partner/rest",
+        f"GET {{{{base_url}}}}/api/partner/rest/{var}",
+        f"PATCH {{{{base_url}}}}/api/partner/rest/{var}",
+        f"DELETE {{{{base_url}}}}/api/partner/rest/{var}",
+    ]
+    create = folders["API partner/rest"]["item"][1]
+    assert "pm.collectionVariables.set('partner_rest_res_partner_id', record.id);" in (
+        "\n".join(create["event"][0]["script"]["exec"])
+    )
+    body = json.loads(create["request"]["body"]["raw"])
+    assert all(not isinstance(v, list) for v in body.values())
+    for folder in collection["item"]:
+        for item in folder["item"]:
+            assert item["event"][0]["listen"] == "test", item["name"]
     plain = folders["API partner/plain"]["item"]
     assert all(i["request"]["auth"]["type"] == "noauth" for i in plain)
     assert not any(i["request"]["method"] == "DELETE" for i in plain)
@@ -208,4 +225,4 @@ def test_postman_collection_structure():
         for i in folders["API partner/rest"]["item"]
         if i["request"]["method"] == "POST"
     )
-    assert '"mail": "text"' in create["request"]["body"]["raw"]
+    assert '"mail": "postman@example.com"' in create["request"]["body"]["raw"]
