@@ -69,7 +69,9 @@ class SecretRedactingFilter(logging.Filter):
     """
 
     SECRET_RE = re.compile(
-        r"([?&](?:access_token|client_secret|token|refresh_token)=)[^&\s\"]*",
+        r"([?&;](?:access_token|client_secret|token|refresh_token|id_token|api_?key"
+        r"|password|passwd|secret|jwt|assertion|client_assertion)"
+        r"(?:%5B%5D|\[\])?=)[^&;\s\"]*",
         re.IGNORECASE,
     )
 

@@ -117,9 +117,12 @@ def render(answer):
             answer.html, headers=list(headers.items()), status=answer.status
         )
     if answer.body is None:
-        return request.make_response(
+        response = request.make_response(
             "", headers=list(headers.items()), status=answer.status
         )
+        # No body, so no media type (204, 304, redirects).
+        response.headers.pop("Content-Type", None)
+        return response
     headers.setdefault("Cache-Control", "no-store")
     headers["Content-Type"] = "application/json; charset=utf-8"
     return request.make_response(

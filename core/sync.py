@@ -42,10 +42,16 @@ def key_hash(key):
     return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
-def fingerprint(method, path, query, body, form=None):
+def fingerprint(method, path, query, body, form=None, headers=()):
     """What makes two requests "the same request" for an idempotency key."""
     digest = hashlib.sha256()
-    for part in (method, path, json.dumps(list(query)), json.dumps(list(form or ()))):
+    for part in (
+        method,
+        path,
+        json.dumps(list(query)),
+        json.dumps(list(form or ())),
+        json.dumps(list(headers)),
+    ):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\x00")
     digest.update(body or b"")
@@ -63,32 +69,38 @@ def lock_id(*parts):
 # ----------------------------------------------------------------------
 
 
-def etag(config_version, record_id, write_date):
+def etag(config_version, rendered):
     """A strong entity tag of one record as an API renders it.
 
-    It changes whenever the record is written (``write_date``) or the API's
-    field configuration changes (``config_version``).
+    A digest of the rendered record itself: it changes whenever anything the
+    client sees changes (related values included, and the field selection),
+    and with the API's configuration (``config_version``).
     """
-    text = f"{config_version}:{record_id}:{write_date}"
+    text = config_version + json.dumps(rendered, sort_keys=True, default=str)
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def etag_matches(header, current):
-    """RFC 9110 13.1.1/13.1.2 comparison of an ``If-Match`` or
-    ``If-None-Match`` list with the current tag (weak prefixes ignored)."""
+def etag_matches(header, current, strong=False):
+    """RFC 9110 13.1.1/13.1.2 comparison of an ``If-Match`` (``strong``:
+    weak tags never match) or ``If-None-Match`` list (weak comparison) with
+    the current tag, or ``None`` without the header."""
     if header is None:
         return None
     header = header.strip()
     if header == "*":
-        return True
+        return current is not None
     tags = [tag.strip() for tag in header.split(",")]
+    if strong:
+        return current is not None and current in tags
     return any((tag[2:] if tag.startswith("W/") else tag) == current for tag in tags)
 
 
 def prefers_minimal(header):
-    """Whether ``Prefer`` asks for ``return=minimal`` (RFC 7240)."""
+    """Whether ``Prefer`` asks for ``return=minimal`` (RFC 7240: a list of
+    preferences, each with optional parameters and a quoted value)."""
     for item in (header or "").split(","):
-        if item.strip().lower().replace(" ", "") == "return=minimal":
+        preference = item.split(";", 1)[0].replace(" ", "").lower()
+        if preference in ("return=minimal", 'return="minimal"'):
             return True
     return False
 

@@ -78,14 +78,8 @@ def destination_problem(url, addresses, allow_private=False):
         return None
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if (
-            ip.is_private
-            or ip.is_loopback
-            or ip.is_link_local
-            or ip.is_multicast
-            or ip.is_reserved
-            or ip.is_unspecified
-        ):
+        mapped = getattr(ip, "ipv4_mapped", None) or getattr(ip, "sixtofour", None)
+        if not ip.is_global or ip.is_multicast or (mapped and not mapped.is_global):
             return f"the host resolves to a non-public address ({ip})"
     return None
 

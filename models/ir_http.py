@@ -1,7 +1,14 @@
+import logging
+import uuid
+
 from odoo import models
 from odoo.http import request
 
-from ..controllers.main import prepare_body
+from ..controllers.main import prepare_body, render
+from ..core.exceptions import Conflict, is_retryable, render_error
+from ..core.request import Answer
+
+_logger = logging.getLogger(__name__)
 
 
 class IrHttp(models.AbstractModel):
@@ -16,3 +23,30 @@ class IrHttp(models.AbstractModel):
             limit = request.env["secure.api"].sudo()._get_settings()["max_body"]
             prepare_body(request.httprequest, limit)
         return result
+
+    @classmethod
+    def _handle_error(cls, exception):
+        """What escapes the pipeline under /api/ is still answered in JSON.
+
+        The pipeline answers every error itself except the concurrency
+        failures that Odoo retries; when Odoo gives up retrying, this answers
+        409 (retry later) instead of Odoo's HTML page.
+        """
+        httprequest = getattr(request, "httprequest", None)
+        path = httprequest.path if httprequest is not None else ""
+        if not (path == "/api" or path.startswith("/api/")):
+            return super()._handle_error(exception)
+        request_id = uuid.uuid4().hex[:16]
+        if is_retryable(exception):
+            exception = Conflict(
+                "Concurrent updates conflicted; retry the request",
+                name="concurrent_update",
+                headers={"Retry-After": "1"},
+            )
+        else:
+            _logger.error(
+                "secure_api: request %s failed", request_id, exc_info=exception
+            )
+        status, headers, body = render_error(exception, request_id)
+        headers["X-Request-Id"] = request_id
+        return render(Answer(status, headers, body))

@@ -16,6 +16,8 @@ from ..core.routing import check_route
 
 # Fields that decide what an API runs and as whom (see _check_privileged_edit).
 PRIVILEGED_FIELDS = frozenset({"domain", "default_ids", "run_as_user_id", "method_ids"})
+# What clients address: fixed while the API is published.
+SHAPE_FIELDS = frozenset({"route", "model_id", "multi_model", "allowed_model_ids"})
 
 
 @compat.sql_constraints(
@@ -321,10 +323,30 @@ class SecureApi(models.Model):
     def write(self, vals):
         if PRIVILEGED_FIELDS & vals.keys():
             self._check_privileged_edit()
+        if self._changes_shape(vals):
+            # Clients of a published API rely on its route and model.
+            raise UserError(
+                _(
+                    "Reset the API to draft before changing its route or "
+                    "models: its clients will break."
+                )
+            )
         result = super().write(vals)
         if any(key.startswith("allow_") for key in vals):
             self.filtered(lambda api_rec: api_rec.state == "active")._sync_endpoints()
         return result
+
+    def _changes_shape(self, vals):
+        """Whether ``vals`` change the route or models of a published API."""
+        for record in self.filtered(lambda a: a.state != "draft"):
+            for name in SHAPE_FIELDS & vals.keys():
+                value = vals[name]
+                current = record[name]
+                if name == "allowed_model_ids" or (
+                    (current.id if name == "model_id" else current) != value
+                ):
+                    return True
+        return False
 
     @api.model
     def _check_privileged_edit(self):

@@ -131,8 +131,9 @@ class SecureApiEngineRead(models.AbstractModel):
             order = core_params.parse_order(
                 params.get("order"),
                 {alias: f["name"] for alias, f in searchable.items()},
-                spec["default_order"]
-                or ("write_date asc, id asc" if changed_since else None),
+                # Changes come in the order they happened, whatever the
+                # API's default order.
+                "write_date asc, id asc" if changed_since else spec["default_order"],
             )
         selected = self._selected(call)
         count = core_params.parse_count(params.get("count"))
@@ -158,7 +159,9 @@ class SecureApiEngineRead(models.AbstractModel):
                 query = model._search(self._forced(call, client_domain))
                 offset = 0
             result.update(
-                self._search_length(model, query, count, offset, records, more)
+                self._search_length(
+                    model, query, count, offset, records, None if keyset else more
+                )
             )
         result["records"] = self._render(call, records, selected)
         if keyset is not None or self._orders_by_id(order, offset):
@@ -197,7 +200,7 @@ class SecureApiEngineRead(models.AbstractModel):
     def _search_length(self, model, query, mode, offset, records, more):
         """``length`` (and ``length_is``) of a search, as ``count`` asks."""
         exact = {"length_is": "exact"} if mode == "estimated" else {}
-        if not more and (records or not offset):
+        if more is False and (records or not offset):
             return {"length": offset + len(records), **exact}
         total = copy.copy(query)
         total.limit = total.offset = total.order = None
@@ -219,16 +222,17 @@ class SecureApiEngineRead(models.AbstractModel):
     def _op_read(self, call):
         selected = self._selected(call)
         model = self._model(call)
-        names = [*self._fetchable(model, selected), "write_date"]
-        record = self._find(call, call.record_id, names)
-        tag = self._etag(call, record)
+        record = self._find(call, call.record_id, self._fetchable(model, selected))
+        rendered = self._render(call, record, selected)[0]
+        tag = sync.etag(call.spec["config_version"], rendered)
         call.result_headers["ETag"] = tag
         if sync.etag_matches(call.request.headers.get("if-none-match"), tag):
             return 304, None
-        return 200, self._render(call, record, selected)[0]
+        return 200, rendered
 
     def _etag(self, call, record):
-        return sync.etag(call.spec["config_version"], record.id, record.write_date)
+        """The ETag of a record as a full read answers it."""
+        return sync.etag(call.spec["config_version"], self._render(call, record)[0])
 
     def _op_binary(self, call):
         """Stream one exposed binary field of a record the API may read.

@@ -48,12 +48,25 @@ class SecureApiEngineSync(models.AbstractModel):
         req = call.request
         sync.check_idempotency_key(key)
         app = call.app
+        if not app and not call.principal.get("session"):
+            # Anonymous callers of a public API share one identity: a key
+            # would let one replay or block another's requests.
+            raise BadRequest(
+                "Idempotency-Key needs an authenticated client",
+                name="idempotency_key_not_supported",
+            )
         scope = f"api:{call.spec['id']}|" + (
             f"app:{app['id']}" if app else f"user:{call.principal['uid']}"
         )
         key_hash = sync.key_hash(key)
         fingerprint = sync.fingerprint(
-            req.method, req.path, req.query, req.body, req.form
+            req.method,
+            req.path,
+            req.query,
+            req.body,
+            req.form,
+            # Preconditions and preferences change what the request does.
+            [req.headers.get("if-match"), req.headers.get("prefer")],
         )
         cr = self.env.cr
         cr.execute(
@@ -71,6 +84,13 @@ class SecureApiEngineSync(models.AbstractModel):
         )
         if not cr.fetchone()[0]:
             raise self._in_progress()
+        # An expired answer not yet forgotten by the cron frees its key.
+        cr.execute(
+            """DELETE FROM secure_api_idempotency
+                WHERE scope = %s AND key_hash = %s
+                  AND expires_at <= (now() AT TIME ZONE 'UTC')""",
+            [scope, key_hash],
+        )
         # One savepoint for the write and its stored answer: a twin found
         # when storing undoes the write too.
         with cr.savepoint():
@@ -141,12 +161,21 @@ class SecureApiEngineSync(models.AbstractModel):
     # ------------------------------------------------------------------
 
     def _check_if_match(self, call, record):
-        """412 unless ``If-Match`` (when sent) names the record's ETag."""
+        """412 unless ``If-Match`` (when sent) names the record's current
+        ETag, compared strongly; with no record, nothing matches."""
         header = call.request.headers.get("if-match")
-        if header is not None and not sync.etag_matches(
-            header, self._etag(call, record)
-        ):
+        if header is None:
+            return
+        current = self._etag(call, record) if record else None
+        if not sync.etag_matches(header, current, strong=True):
             raise PreconditionFailed()
+
+    def _refuse_if_match_on_many(self, call):
+        if call.request.headers.get("if-match") is not None:
+            raise BadRequest(
+                "If-Match applies to one record, not to a bulk request",
+                name="invalid_precondition",
+            )
 
     def _prefers_minimal(self, call):
         if sync.prefers_minimal(call.request.headers.get("prefer")):
@@ -222,8 +251,8 @@ class SecureApiEngineSync(models.AbstractModel):
             )
         payload = {k: v for k, v in body.items() if k != fspec["alias"]}
         vals = self._values(call, payload)
+        self._check_if_match(call, records)
         if records:
-            self._check_if_match(call, records)
             moved = self._check_relations(call, [vals], records)
             records.write(vals)
             self._check_in_domain(call, records | moved)
@@ -237,6 +266,11 @@ class SecureApiEngineSync(models.AbstractModel):
         return self._created(call, records, bulk=False)
 
     def _key_value(self, fspec, text):
+        if "\ufffd" in text:
+            # What the server made of bytes that were not UTF-8.
+            raise BadRequest(
+                f"'{fspec['alias']}' is not valid UTF-8 text", name="invalid_value"
+            )
         if fspec["type"] == "integer":
             try:
                 return serializer.SCALAR_CONVERTERS["integer"](fspec, int(text))

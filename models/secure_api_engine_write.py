@@ -207,6 +207,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             self._check_in_domain(call, record | moved)
             return self._updated(call, record, one=True)
         codec = call.codec_for(call.model)
+        self._refuse_if_match_on_many(call)
         if isinstance(body, dict):
             values = dict(body)
             ids = serializer.decode_ids(values.pop("ids", None), codec)
@@ -263,6 +264,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             records = self._find(call, call.record_id)
             self._check_if_match(call, records)
         else:
+            self._refuse_if_match_on_many(call)
             body = call.body
             if not isinstance(body, dict) or set(body) != {"ids"}:
                 raise BadRequest(

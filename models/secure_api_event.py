@@ -1,5 +1,7 @@
 from odoo import api, fields, models, tools
 
+from ..core import domain as core_domain
+
 
 class SecureApiEvent(models.Model):
     """The outbox: one row per change of a record that an API with webhook
@@ -33,11 +35,23 @@ class SecureApiEvent(models.Model):
 
     @api.model
     def _record(self, records, event):
-        """Add one outbox row per (subscribed API, record): one INSERT."""
+        """Add one outbox row per (subscribed API, record): one INSERT.
+
+        Deletions are recorded before the records go, and only for those
+        inside the API's forced domain: afterwards nothing tells where they
+        were. Creations and updates are filtered when delivered.
+        """
         api_ids = self._subscribed_apis(records._name, event)
         if not api_ids or not records:
             return
-        rows = [(api_id, rid) for api_id in api_ids for rid in records._ids]
+        rows = []
+        for api_id in api_ids:
+            ids = records._ids
+            if event == "delete":
+                ids = self._inside(api_id, records)
+            rows += [(api_id, rid) for rid in ids]
+        if not rows:
+            return
         values = ", ".join(
             ["(%s, %s, %s, %s, now() AT TIME ZONE 'UTC', false)"] * len(rows)
         )
@@ -50,6 +64,14 @@ class SecureApiEvent(models.Model):
             f" VALUES {values}",  # noqa: S608 - placeholders only
             params,
         )
+
+    @api.model
+    def _inside(self, api_id, records):
+        spec = self.env["secure.api"]._get_spec(api_id)
+        if not spec or not spec["domain"]:
+            return records._ids
+        domain = core_domain.and_domains(spec["domain"], [("id", "in", records.ids)])
+        return records.sudo().with_context(active_test=False).search(domain).ids
 
     @api.model
     @tools.ormcache("model_name", "event")

@@ -122,13 +122,18 @@ class SecureApiField(models.Model):
     @api.constrains("upsert_key", "searchable", "field_id")
     def _check_upsert_key(self):
         for line in self:
+            field = line._orm_field()
             if line.upsert_key and (
-                not line.searchable or line.field_id.ttype not in UPSERT_TYPES
+                not line.searchable
+                or line.field_id.ttype not in UPSERT_TYPES
+                or field is None
+                or not field.store
+                or field.translate
             ):
                 raise ValidationError(
                     _(
-                        "An upsert key must be searchable and of type text, "
-                        "integer or selection."
+                        "An upsert key must be a searchable, stored, untranslated "
+                        "field of type text, integer or selection."
                     )
                 )
 
@@ -204,7 +209,8 @@ class SecureApiField(models.Model):
             "upsert_key": self.upsert_key
             and self.searchable
             and field.type in UPSERT_TYPES
-            and bool(field.store),
+            and bool(field.store)
+            and not field.translate,
             "writable": self.writable
             and self._is_writable_field()
             and (field.type != "one2many" or self.write_lines),

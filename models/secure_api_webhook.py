@@ -8,7 +8,6 @@ import requests
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .. import compat
 from ..core import webhooks as core_webhooks
 
 _logger = logging.getLogger(__name__)
@@ -118,13 +117,15 @@ class SecureApiWebhook(models.Model):
         return hooks
 
     def write(self, vals):
-        if "user_id" in vals:
-            self.env["secure.api"]._check_privileged_edit()
+        # Where events go, what they show and how they are signed are the
+        # administrators' call; deliveries update their counters as sudo.
+        self.env["secure.api"]._check_privileged_edit()
         result = super().write(vals)
         self._update_registry()
         return result
 
     def unlink(self):
+        self.env["secure.api"]._check_privileged_edit()
         result = super().unlink()
         self._update_registry()
         return result
@@ -132,7 +133,7 @@ class SecureApiWebhook(models.Model):
     def action_show_secret(self):
         """Generate a new secret and show it once."""
         self.ensure_one()
-        compat.check_access(self, "write")
+        self.env["secure.api"]._check_privileged_edit()
         secret = core_webhooks.generate_secret()
         self.sudo().write({"secret": secret})
         return {
@@ -182,11 +183,12 @@ class SecureApiWebhook(models.Model):
 
     def _destination_problem(self):
         self.ensure_one()
-        allow = bool(
+        value = (
             self.env["ir.config_parameter"]
             .sudo()
-            .get_param("secure_api.webhook_allow_private")
+            .get_param("secure_api.webhook_allow_private", "")
         )
+        allow = str(value).strip().lower() in ("1", "true", "yes")
         hostname = requests.utils.urlparse(self.url or "").hostname
         return core_webhooks.destination_problem(
             self.url, resolve(hostname) if hostname else [], allow
@@ -286,10 +288,10 @@ def _patch_model(model_class):
         return result
 
     def unlink(self, **kwargs):
-        gone = self.browse(self._ids)
-        result = unlink.origin(self, **kwargs)
-        self.env["secure.api.event"].sudo()._record(gone, "delete")
-        return result
+        # Recorded first, while the records still tell whether the API
+        # exposes them; a failing unlink rolls the rows back with it.
+        self.env["secure.api.event"].sudo()._record(self, "delete")
+        return unlink.origin(self, **kwargs)
 
     for name, method in (("create", create), ("write", write), ("unlink", unlink)):
         method.origin = getattr(model_class, name)

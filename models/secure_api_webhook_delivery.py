@@ -30,6 +30,7 @@ SELECT w.id, e.id, md5(random()::text || clock_timestamp()::text || e.id || w.id
 CLAIM_SQL = """
 SELECT d.id FROM secure_api_webhook_delivery d
   JOIN secure_api_event e ON e.id = d.event_id
+  JOIN secure_api_webhook w ON w.id = d.webhook_id AND w.active AND w.state = 'active'
  WHERE d.state = 'pending'
    AND d.next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC'
    AND NOT EXISTS (
@@ -118,6 +119,12 @@ class SecureApiWebhookDelivery(models.Model):
             "first_attempt_at": self.first_attempt_at or now,
         }
         problem = hook._destination_problem()
+        user = self.env["res.users"]._secure_api_user_state(hook.user_id.id)
+        if not user["active"] or user["privileged"]:
+            # Never rendered as an administrator: stopped until fixed.
+            hook._pause("the payload user is archived or an administrator")
+            self.write(dict(values, error="payload user not allowed"))
+            return
         body = None if problem else self._payload()
         if body is None and not problem:
             # The record is outside the API or unreadable now: nothing to send.
@@ -148,6 +155,7 @@ class SecureApiWebhookDelivery(models.Model):
         self.write(values)
 
     def _post(self, hook, body):
+        started = time.monotonic()
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
@@ -165,8 +173,16 @@ class SecureApiWebhookDelivery(models.Model):
                 allow_redirects=False,
                 stream=True,
             ) as response:
-                # Read a bounded part of the answer only.
-                response.raw.read(core_webhooks.MAX_RESPONSE_BYTES)
+                # A bounded part of the answer, within the same 10 s in all:
+                # a receiver trickling its body must not hold the worker.
+                deadline = started + core_webhooks.TIMEOUT_SECONDS
+                received = 0
+                for chunk in response.iter_content(4096):
+                    received += len(chunk)
+                    if time.monotonic() > deadline:
+                        return 0, "timeout"
+                    if received >= core_webhooks.MAX_RESPONSE_BYTES:
+                        break
                 return response.status_code, (
                     None if response.ok else f"HTTP {response.status_code}"
                 )
@@ -181,10 +197,12 @@ class SecureApiWebhookDelivery(models.Model):
         spec = self.env["secure.api"]._get_spec(api_rec.id)
         if spec is None:
             return None
-        exists = self.env[event.model].sudo().browse(event.record_id).exists()
-        if event.event == "delete" or not exists:
-            # Gone since: its id is all there is to tell.
+        if event.event == "delete":
+            # Recorded only for records inside the API when deleted.
             record = {"id": self._encoded_id(spec, event)}
+        elif not self.env[event.model].sudo().browse(event.record_id).exists():
+            # Created or changed, then deleted: its delete event tells it.
+            return None
         else:
             record = self._render(spec, event)
             if record is None:

@@ -74,6 +74,25 @@ class SecureApiFixtures:
             Command.set([cls.client.id, cls.reader_client.id])
         ]
 
+    def manager(self):
+        """An internal user with Secure API Manager, not an administrator."""
+        groups = self.env.ref("base.group_user") | self.env.ref(
+            "secure_api.group_secure_api_manager"
+        )
+        user = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "API Manager",
+                    "login": "secure_api_manager_only",
+                    user_groups_field(self.env): [Command.set(groups.ids)],
+                }
+            )
+        )
+        self.assertFalse(user.has_group("base.group_system"))
+        return user
+
     @classmethod
     def field(cls, model, name):
         return cls.env["ir.model.fields"]._get(model, name)

@@ -8,6 +8,8 @@ builds (``self.call``) and checks one behaviour. What needs HTTP itself
 import logging
 from unittest.mock import patch
 
+from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..core.hashid import IdCodec
@@ -285,3 +287,50 @@ class TestPipeline(SecureApiTransactionCase):
                 hidden = self.call("GET", path)
                 self.assertEqual(hidden.status, unknown.status)
                 self.assertEqual(hidden.body, unknown.body)
+
+
+@tagged("post_install", "-at_install")
+class TestDocumentsForClients(SecureApiTransactionCase):
+    def test_a_client_gets_the_document_of_what_it_may_call(self):
+        token = self.issue(self.reader_client)
+        answer = self.call("GET", "/api/openapi.json", token=token)
+        document = self.answer_body(answer)
+        paths = document["paths"]
+        base = f"/api/{self.api_plain.route}"
+        self.assertIn("get", paths[base])
+        self.assertNotIn("post", paths[base], "the reader client may not create")
+        self.assertIn("/api/jwt/token", paths)
+        self.assertIn("/api/oauth2/introspect", paths)
+
+    def test_a_client_not_allowed_on_an_api_does_not_see_it(self):
+        self.api_obf.client_ids = [Command.unlink(self.reader_client.id)]
+        answer = self.call(
+            "GET", "/api/openapi.json", token=self.issue(self.reader_client)
+        )
+        self.assertNotIn(
+            f"/api/{self.api_obf.route}", self.answer_body(answer)["paths"]
+        )
+
+    def test_a_browser_without_a_session_is_sent_to_the_login_page(self):
+        answer = self.call("GET", "/api/docs", headers={"Accept": "text/html"})
+        self.assertEqual(answer.status, 302)
+        self.assertEqual(answer.headers["Location"], "/web/login?redirect=/api/docs")
+
+    def answer_body(self, answer):
+        self.assertEqual(answer.status, 200, answer.body)
+        return answer.body
+
+
+@tagged("post_install", "-at_install")
+class TestGuardRails(SecureApiTransactionCase):
+    def test_a_published_api_keeps_its_route_and_model(self):
+        for vals in (
+            {"route": "test/renamed"},
+            {"model_id": self.env["ir.model"]._get_id("res.country")},
+        ):
+            with self.subTest(vals=list(vals)), self.assertRaises(UserError):
+                self.api_plain.write(vals)
+        self.api_plain.write({"route": self.api_plain.route, "name": "Same route"})
+        self.api_plain.action_reset_to_draft()
+        self.api_plain.write({"route": "test/renamed"})
+        self.assertEqual(self.api_plain.route, "test/renamed")

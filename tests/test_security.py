@@ -20,25 +20,6 @@ TOKEN = "/api/oauth2/token"
 
 @tagged("post_install", "-at_install")
 class TestPrivilege(SecureApiTransactionCase):
-    def manager(self):
-        """An internal user with Secure API Manager, not an administrator."""
-        groups = self.env.ref("base.group_user") | self.env.ref(
-            "secure_api.group_secure_api_manager"
-        )
-        user = (
-            self.env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                {
-                    "name": "API Manager",
-                    "login": "secure_api_manager_only",
-                    user_groups_field(self.env): [Command.set(groups.ids)],
-                }
-            )
-        )
-        self.assertFalse(user.has_group("base.group_system"))
-        return user
-
     def test_default_expression_cannot_reach_the_environment(self):
         line = self.env["secure.api.default"]
         for expression in (
@@ -594,9 +575,6 @@ class TestInputHygiene(SecureApiTransactionCase):
 @tagged("post_install", "-at_install")
 class TestSecondAttackRun(SecureApiTransactionCase):
     """What an independent attack run over HTTP found in the first fix."""
-
-    def manager(self):
-        return TestPrivilege.manager(self)
 
     def test_a_token_row_can_only_be_revoked(self):
         self.issue()

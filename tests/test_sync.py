@@ -12,6 +12,7 @@ from unittest.mock import patch
 from psycopg2 import errorcodes
 
 from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 
 from ..compat import user_groups_field
@@ -74,6 +75,37 @@ class TestIdempotency(SecureApiTransactionCase):
         self.post("test-mode", {"name": "Rolled back"})
         self.assertFalse(self.env["secure.api.idempotency"].sudo().search_count([]))
 
+    def test_public_apis_take_no_key(self):
+        api = self.make_api(
+            "test/public-idem",
+            obfuscate=False,
+            auth_mode="public",
+            run_as_user_id=self.api_user.id,
+        )
+        answer = self.call(
+            "POST",
+            f"/api/{api.route}",
+            json={"name": "Anonymous"},
+            headers={"Idempotency-Key": "order-1001"},
+        )
+        self.answer_error(answer, 400, "idempotency_key_not_supported")
+
+    def test_an_expired_answer_frees_its_key(self):
+        self.post("expired", {"name": "First"})
+        self.env.cr.execute(
+            "UPDATE secure_api_idempotency"
+            " SET expires_at = expires_at - interval '2 days'"
+        )
+        answer = self.post("expired", {"name": "Second"})
+        self.assertEqual(answer.status, 201)
+        self.assertNotIn("Idempotent-Replayed", answer.headers)
+
+    def test_stored_answers_are_for_administrators_only(self):
+        self.post("private", {"name": "Private"})
+        manager = self.manager()
+        with self.assertRaises(AccessError):
+            self.env["secure.api.idempotency"].with_user(manager).search_read([])
+
     def test_a_malformed_key_is_400(self):
         for key in ("", "x" * 256, "with space", "é"):
             with self.subTest(key=key):
@@ -108,18 +140,42 @@ class TestConditionalRequests(SecureApiTransactionCase):
 
     def test_the_etag_changes_when_the_record_changes(self):
         tag = self.call("GET", self.url, token=self.bearer).headers["ETag"]
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE res_partner SET write_date = write_date + interval '1 second'"
-            " WHERE id = %s",
-            [self.partner.id],
-        )
-        self.partner.invalidate_recordset()
+        self.partner.phone = "changed"
         answer = self.call(
             "GET", self.url, token=self.bearer, headers={"If-None-Match": tag}
         )
         self.assertEqual(answer.status, 200)
         self.assertNotEqual(answer.headers["ETag"], tag)
+
+    def test_the_etag_changes_when_exposed_related_data_changes(self):
+        tag = self.call("GET", self.url, token=self.bearer).headers["ETag"]
+        self.belgium.name = "Belgium (renamed)"
+        answer = self.call(
+            "GET", self.url, token=self.bearer, headers={"If-None-Match": tag}
+        )
+        self.assertEqual(answer.status, 200)
+        self.assertNotEqual(answer.headers["ETag"], tag)
+
+    def test_a_weak_tag_never_satisfies_if_match(self):
+        tag = self.call("GET", self.url, token=self.bearer).headers["ETag"]
+        answer = self.call(
+            "PATCH",
+            self.url,
+            token=self.bearer,
+            json={"phone": "1"},
+            headers={"If-Match": f"W/{tag}"},
+        )
+        self.answer_error(answer, 412, "precondition_failed")
+
+    def test_if_match_on_a_bulk_request_is_400(self):
+        answer = self.call(
+            "PATCH",
+            f"/api/{self.api_plain.route}",
+            token=self.bearer,
+            json={"ids": [self.partner.id], "phone": "1"},
+            headers={"If-Match": '"x"'},
+        )
+        self.answer_error(answer, 400, "invalid_precondition")
 
     def test_a_stale_if_match_is_412_and_writes_nothing(self):
         for method, body in (("PATCH", {"phone": "9"}), ("PUT", {"phone": "9"})):
@@ -196,6 +252,18 @@ class TestMinimalAnswers(SecureApiTransactionCase):
         self.assertEqual(answer.headers["Preference-Applied"], "return=minimal")
         self.assertEqual(self.partner.phone, "1")
 
+    def test_prefer_with_parameters_is_understood(self):
+        for header in ("return=minimal; foo=bar", 'return="minimal"'):
+            with self.subTest(header=header):
+                answer = self.call(
+                    "PATCH",
+                    f"{self.base}/{self.partner.id}",
+                    token=self.bearer,
+                    json={"phone": "2"},
+                    headers={"Prefer": header},
+                )
+                self.assertEqual(answer.status, 204)
+
     def test_representation_is_the_default(self):
         answer = self.call(
             "POST",
@@ -250,6 +318,23 @@ class TestUpsert(SecureApiTransactionCase):
         self.assertEqual(
             self.env["res.partner"].search_count([("ref", "=", "HIDDEN")]), 1
         )
+
+    def test_if_match_without_a_record_is_412(self):
+        answer = self.call(
+            "PUT",
+            f"{self.base}/GONE-1",
+            token=self.bearer,
+            json={"name": "Recreated"},
+            headers={"If-Match": '"abc"'},
+        )
+        self.answer_error(answer, 412, "precondition_failed")
+        self.assertFalse(self.env["res.partner"].search([("ref", "=", "GONE-1")]))
+
+    def test_a_key_that_was_not_utf8_is_400(self):
+        answer = self.call(
+            "PUT", f"{self.base}/col\ufffd", token=self.bearer, json={"name": "x"}
+        )
+        self.answer_error(answer, 400, "invalid_value")
 
     def test_a_field_that_is_not_a_key_is_404(self):
         answer = self.call(
@@ -310,6 +395,29 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
         seen = self.walk(on_page=write)
         self.assertTrue(set(stable.ids) <= set(seen))
         self.assertEqual(len(seen), len(set(seen)))
+
+    def test_every_cursor_page_answers_the_total(self):
+        first = self.answer_result(self.page(domain=self.domain, limit=10, cursor=""))
+        last = first
+        while last["next_cursor"]:
+            last = self.answer_result(
+                self.page(domain=self.domain, limit=10, cursor=last["next_cursor"])
+            )
+        self.assertEqual(first["length"], 25)
+        self.assertEqual(last["length"], 25)
+
+    def test_changes_come_in_change_order_whatever_the_default_order(self):
+        self.api_plain.default_order = "name desc"
+        partners = self.env["res.partner"].search([("name", "=like", "Walk%")])
+        partners[0].phone = "last change"
+        since = (fields.Datetime.now() - timedelta(hours=1)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        answer = self.answer_result(
+            self.page(domain=self.domain, changed_since=since, limit=50)
+        )
+        ids = [r["id"] for r in answer["records"]]
+        self.assertEqual(ids, sorted(ids), "same write date: by id, not by name")
 
     def test_a_forged_or_foreign_cursor_is_400(self):
         first = self.answer_result(self.page(domain=self.domain, limit=5, cursor=""))

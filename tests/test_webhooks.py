@@ -6,9 +6,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from odoo.exceptions import ValidationError
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
+from ..compat import user_groups_field
 from ..core import webhooks as core_webhooks
 from .common import SecureApiTransactionCase
 
@@ -212,6 +214,53 @@ class TestWebhooks(SecureApiTransactionCase):
         )
         self.partners.create({"name": "Quiet"})
         self.assertFalse(self.env["secure.api.event"].search_count([]))
+
+    def test_only_administrators_edit_subscriptions(self):
+        manager = self.manager()
+        hook = self.hook.with_user(manager)
+        for action in (
+            lambda: hook.write({"url": "https://attacker.example/hook"}),
+            lambda: hook.write({"api_id": self.api_obf.id}),
+            hook.action_show_secret,
+            hook.unlink,
+        ):
+            with self.assertRaises(AccessError):
+                action()
+
+    def test_paused_and_archived_subscriptions_deliver_nothing(self):
+        self.partners.create({"name": "Held"})
+        self.env["secure.api.webhook.delivery"].sudo()._plan()
+        for vals in ({"state": "paused"}, {"active": False, "state": "active"}):
+            with self.subTest(vals=vals):
+                self.hook.write(vals)
+                self.assertEqual(self.deliver(), 0)
+        self.assertEqual(self.receiver.received, [])
+
+    def test_a_payload_user_made_administrator_pauses_the_subscription(self):
+        self.partners.create({"name": "Watched"})
+        self.api_user.write(
+            {
+                user_groups_field(self.env): [
+                    Command.link(self.env.ref("base.group_system").id)
+                ]
+            }
+        )
+        with self.assertLogs("odoo.addons.secure_api", "WARNING"):
+            self.deliver()
+        self.assertEqual(self.receiver.received, [])
+        self.assertEqual(self.hook.state, "paused")
+
+    def test_deleting_a_record_outside_the_api_is_not_announced(self):
+        hidden = self.partners.create({"name": "Hidden", "ref": "HIDDEN"})
+        self.env["secure.api.event"].sudo().search([]).unlink()
+        hidden.unlink()
+        self.assertFalse(self.env["secure.api.event"].sudo().search_count([]))
+
+    def test_a_record_created_then_deleted_is_told_by_its_delete_event(self):
+        gone = self.partners.create({"name": "Short-lived"})
+        gone.unlink()
+        self.deliver()
+        self.assertEqual([b["event"] for b in self.receiver.bodies()], ["delete"])
 
     def test_redeliver_sends_the_same_delivery_again(self):
         self.partners.create({"name": "Again"})

@@ -162,3 +162,13 @@ def test_only_concurrency_errors_are_retried():
 
     assert is_retryable(Serialization())
     assert not is_retryable(UniqueViolation())
+
+
+def test_if_match_compares_strongly_if_none_match_weakly():
+    from core.sync import etag_matches
+
+    assert etag_matches('W/"a"', '"a"') is True
+    assert etag_matches('W/"a"', '"a"', strong=True) is False
+    assert etag_matches('"b", "a"', '"a"', strong=True) is True
+    assert etag_matches("*", None, strong=True) is False
+    assert etag_matches(None, '"a"') is None

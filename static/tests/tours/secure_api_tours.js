@@ -34,6 +34,8 @@ tours.add("secure_api_tour_api", {
         {trigger: ".o_form_button_save", run: "click"},
         {trigger: ".o_form_saved", run: () => null},
         {trigger: "button[name=action_publish]", run: "click"},
+        // Publishing asks for a confirmation.
+        {trigger: ".modal-footer .btn-primary", run: "click"},
         {trigger: ".o_statusbar_status .o_arrow_button_current:contains(Active)", run: () => null},
     ],
 });
