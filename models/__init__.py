@@ -1,4 +1,5 @@
 from . import secure_api_cache_mixin
+from . import secure_api_privileged_mixin
 from . import secure_api_category
 from . import secure_api_tag
 from . import secure_api

@@ -22,7 +22,7 @@ PLAIN_TYPES = (
 
 class SecureApiDefault(models.Model):
     _name = "secure.api.default"
-    _inherit = ["secure.api.cache.mixin"]
+    _inherit = ["secure.api.cache.mixin", "secure.api.privileged.mixin"]
     _description = "API Default Value"
     _order = "api_id, id"
 
@@ -60,19 +60,6 @@ class SecureApiDefault(models.Model):
                 raise ValidationError(
                     _("The default's field must belong to a model of the API.")
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env["secure.api"]._check_privileged_edit()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env["secure.api"]._check_privileged_edit()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env["secure.api"]._check_privileged_edit()
-        return super().unlink()
 
     @api.model
     def _evaluate(self, expression, sample=False):

@@ -40,7 +40,7 @@ def is_exposable_method(model, name):
 )
 class SecureApiMethod(models.Model):
     _name = "secure.api.method"
-    _inherit = ["secure.api.cache.mixin"]
+    _inherit = ["secure.api.cache.mixin", "secure.api.privileged.mixin"]
     _description = "API RPC Method"
     _order = "api_id, name"
 
@@ -104,16 +104,3 @@ class SecureApiMethod(models.Model):
                             method=line.name,
                         )
                     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env["secure.api"]._check_privileged_edit()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env["secure.api"]._check_privileged_edit()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env["secure.api"]._check_privileged_edit()
-        return super().unlink()

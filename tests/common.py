@@ -9,6 +9,7 @@ from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from ..compat import user_groups_field
 from ..core import operations
+from ..core.hashid import IdCodec
 from ..core.request import ApiRequest
 
 
@@ -92,6 +93,14 @@ class SecureApiFixtures:
         )
         self.assertFalse(user.has_group("base.group_system"))
         return user
+
+    def ids(self, api, record):
+        """The client-facing id of ``record`` in ``api``."""
+        if not api.obfuscate_ids:
+            return record.id
+        return IdCodec(
+            True, api.hashid_salt, record._name, api.hashid_min_length
+        ).encode(record.id)
 
     @classmethod
     def field(cls, model, name):

@@ -12,7 +12,6 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..core.hashid import IdCodec
 from .common import SecureApiTransactionCase
 
 PNG = (
@@ -28,13 +27,6 @@ class TestOperations(SecureApiTransactionCase):
     def setUp(self):
         super().setUp()
         self.bearer = self.issue()
-
-    def ids(self, api, record):
-        if not api.obfuscate_ids:
-            return record.id
-        return IdCodec(
-            True, api.hashid_salt, record._name, api.hashid_min_length
-        ).encode(record.id)
 
     def apis(self):
         for api in (self.api_plain, self.api_obf):

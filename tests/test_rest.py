@@ -14,16 +14,6 @@ class TestRestOperations(SecureApiHttpCase):
         super().setUp()
         self.bearer = self.token()
 
-    def ids(self, api, record):
-        """The client-facing id of ``record`` in ``api``."""
-        if not api.obfuscate_ids:
-            return record.id
-        from ..core.hashid import IdCodec
-
-        return IdCodec(
-            True, api.hashid_salt, record._name, api.hashid_min_length
-        ).encode(record.id)
-
     def partner_count(self):
         self.env.invalidate_all()
         return self.env["res.partner"].with_context(active_test=False).search_count([])
