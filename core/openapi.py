@@ -221,6 +221,69 @@ def _errors(*statuses):
     return {code: {"$ref": f"#/components/responses/Error{code}"} for code in statuses}
 
 
+def _webhooks(apis):
+    """The events a subscription receives, per API with webhooks (OpenAPI
+    3.0 has no ``webhooks``: the ``x-webhooks`` extension, as 3.1 shapes
+    it)."""
+    events = {}
+    for api in sorted(apis, key=lambda a: a["route"]):
+        if not api.get("webhooks"):
+            continue
+        for model in sorted(api["models"]):
+            name = schema_name(api, model)
+            events[f"{api['route']} {model}"] = {
+                "post": {
+                    "summary": f"A {model} of {api['route']} was created, "
+                    "updated or deleted",
+                    "parameters": [
+                        {
+                            "name": header,
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                        for header in (
+                            "X-Secure-Api-Event",
+                            "X-Secure-Api-Delivery",
+                            "X-Secure-Api-Signature",
+                        )
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": [
+                                        "id",
+                                        "event",
+                                        "api",
+                                        "occurred_at",
+                                        "record",
+                                    ],
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "event": {
+                                            "type": "string",
+                                            "enum": ["create", "update", "delete"],
+                                        },
+                                        "api": {"type": "string"},
+                                        "occurred_at": {
+                                            "type": "string",
+                                            "format": "date-time",
+                                        },
+                                        "record": _ref(f"{name}Record"),
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"2XX": {"description": "Delivered"}},
+                }
+            }
+    return events
+
+
 def _add_upsert_paths(paths, base, model, name, fields, operation, ops):
     """``PUT <base>/by/<key>/{value}`` for each field marked as upsert key."""
     keys = [f for f in fields if f.get("upsert_key")] if "update" in ops else []
@@ -357,7 +420,9 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
             if verb != "parameters":
                 slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")
                 operation["operationId"] = f"{verb}_{slug}"
+    document_webhooks = _webhooks(apis)
     return {
+        **({"x-webhooks": document_webhooks} if document_webhooks else {}),
         "openapi": "3.0.3",
         "info": {
             "title": title,

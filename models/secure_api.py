@@ -473,6 +473,9 @@ class SecureApi(models.Model):
             spec = dict(self._get_spec(record.id))
             spec.pop("salt", None)
             spec["description"] = record.description or ""
+            spec["webhooks"] = bool(
+                record.webhook_ids.filtered(lambda hook: hook.state == "active")
+            )
             specs.append(spec)
         return specs
 

@@ -4,15 +4,17 @@ to a local receiver, retries, order per record and destination checks."""
 import json
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from ..compat import user_groups_field
 from ..core import webhooks as core_webhooks
 from .common import SecureApiTransactionCase
+from .test_sync import run_threads
 
 
 class Undo(Exception):
@@ -273,3 +275,114 @@ class TestWebhooks(SecureApiTransactionCase):
         ]
         self.assertEqual(len(ids), 2)
         self.assertEqual(ids[0], ids[1])
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentDeliveries(TransactionCase):
+    """4 writers x 25 creates, then two cron workers delivering at once, on
+    committed data as several workers and servers would: every event is
+    delivered exactly once."""
+
+    def setUp(self):
+        super().setUp()
+        self.receiver = Receiver()
+        self.addCleanup(self.receiver.close)
+        self.tag = uuid.uuid4().hex[:10]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            parameters = env["ir.config_parameter"]
+            self.previous = parameters.get_param("secure_api.webhook_allow_private")
+            parameters.set_param("secure_api.webhook_allow_private", "1")
+            user = (
+                env["res.users"]
+                .with_context(no_reset_password=True)
+                .create(
+                    {
+                        "name": f"Hooks {self.tag}",
+                        "login": f"secure_api_hooks_{self.tag}",
+                        user_groups_field(env): [
+                            Command.set(
+                                [
+                                    env.ref("base.group_user").id,
+                                    env.ref("base.group_partner_manager").id,
+                                ]
+                            )
+                        ],
+                    }
+                )
+            )
+            api_rec = env["secure.api"].create(
+                {
+                    "name": f"Hooks {self.tag}",
+                    "route": f"test/hooks-{self.tag}",
+                    "model_id": env["ir.model"]._get_id("res.partner"),
+                    "obfuscate_ids": False,
+                    "domain": f"[('ref', '=like', '{self.tag}%')]",
+                    "field_ids": [
+                        Command.create(
+                            {
+                                "field_id": env["ir.model.fields"]
+                                ._get("res.partner", "ref")
+                                .id
+                            }
+                        )
+                    ],
+                }
+            )
+            api_rec.action_publish()
+            hook = env["secure.api.webhook"].create(
+                {"api_id": api_rec.id, "url": self.receiver.url, "user_id": user.id}
+            )
+            self.ids = (api_rec.id, hook.id, user.id)
+        self.addCleanup(self.remove_committed)
+
+    def remove_committed(self):
+        api_id, hook_id, user_id = self.ids
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["secure.api.webhook"].browse(hook_id).unlink()
+            env["res.partner"].search([("ref", "=like", f"{self.tag}%")]).unlink()
+            env["secure.api"].browse(api_id).unlink()
+            user = env["res.users"].browse(user_id)
+            partner = user.partner_id
+            user.unlink()
+            partner.unlink()
+            env["ir.config_parameter"].set_param(
+                "secure_api.webhook_allow_private", self.previous or ""
+            )
+
+    def in_transaction(self, function):
+        with self.registry.cursor() as cr:
+            return function(api.Environment(cr, SUPERUSER_ID, {}))
+
+    def test_every_event_is_delivered_once_by_two_workers(self):
+        def write(index):
+            for item in range(25):
+                self.in_transaction(
+                    lambda env, item=item: env["res.partner"].create(
+                        {
+                            "name": f"Hooked {index}-{item}",
+                            "ref": f"{self.tag}-{index}-{item}",
+                        }
+                    )
+                )
+
+        run_threads(self.registry, 4, write)
+
+        def deliver(_index):
+            total = 0
+            for _round in range(20):
+                done = self.in_transaction(
+                    lambda env: env["secure.api.webhook"]._cron_deliver(limit=10)
+                )
+                total += done
+                if not done:
+                    break
+            return total
+
+        attempted = run_threads(self.registry, 2, deliver)
+        refs = [
+            json.loads(body)["record"]["ref"] for _h, body in self.receiver.received
+        ]
+        self.assertEqual(len(refs), 100, attempted)
+        self.assertEqual(len(set(refs)), 100)

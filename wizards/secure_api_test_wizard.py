@@ -50,6 +50,15 @@ class SecureApiTestWizard(models.TransientModel):
     method_name = fields.Char(string="RPC Method")
     query = fields.Char(string="Query Parameters", help="e.g. limit=5&order=name desc")
     body = fields.Text(string="JSON Body")
+    idempotency_key = fields.Char(
+        help="Sent as Idempotency-Key: a repeat with the same key replays the "
+        "first answer (not stored in test mode)."
+    )
+    if_match = fields.Char(
+        string="If-Match",
+        help="The ETag of the record as read: the write is refused (412) if the "
+        "record changed since.",
+    )
     test_mode = fields.Boolean(
         default=True,
         help="Roll back everything the request writes. Untick to write for real.",
@@ -91,6 +100,10 @@ class SecureApiTestWizard(models.TransientModel):
         headers = (
             {"Content-Type": "application/json"} if body or method != "GET" else {}
         )
+        if self.idempotency_key:
+            headers["Idempotency-Key"] = self.idempotency_key
+        if self.if_match:
+            headers["If-Match"] = self.if_match
         if self.auth_type == "app" and not self.app_id:
             raise UserError(_("Choose the client app to run as."))
         engine = self.env["secure.api.engine"].sudo()

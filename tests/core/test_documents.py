@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from openapi_spec_validator import validate
 
 from core.openapi import build_openapi
 from core.postman import build_postman
@@ -226,3 +227,15 @@ def test_postman_collection_structure():
         if i["request"]["method"] == "POST"
     )
     assert '"mail": "postman@example.com"' in create["request"]["body"]["raw"]
+
+
+def test_webhook_events_are_described_as_x_webhooks():
+    apis = [dict(api, webhooks=True) for api in APIS]
+    document = build_openapi(apis, "http://localhost:8069")
+    validate(document)
+    event = document["x-webhooks"]["partner/rest res.partner"]["post"]
+    body = event["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["record"] == {
+        "$ref": "#/components/schemas/PartnerRestResPartnerRecord"
+    }
+    assert "x-webhooks" not in build_openapi(APIS, "http://localhost:8069")
