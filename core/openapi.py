@@ -516,6 +516,13 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                                     "enum": ["exact", "estimated"],
                                     "description": "With count=estimated",
                                 },
+                                "changes_until": {
+                                    "type": "string",
+                                    "format": "date-time",
+                                    "description": "With changed_since: every "
+                                    "change before this moment is included; the "
+                                    "next changed_since of an incremental sync",
+                                },
                                 "next_cursor": {
                                     "type": "string",
                                     "nullable": True,

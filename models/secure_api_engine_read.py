@@ -173,7 +173,28 @@ class SecureApiEngineRead(models.AbstractModel):
                 if more
                 else None
             )
+        if changed_since not in (None, ""):
+            result["changes_until"] = self._changes_until()
         return 200, result
+
+    def _changes_until(self):
+        """The moment before which every change is committed and visible: the
+        next ``changed_since`` of an incremental sync.
+
+        A record's write date is its transaction's start, so a transaction
+        still running may yet commit changes dated before now; this is the
+        start of the oldest one (or the start of this one), minus a second.
+        """
+        self.env.cr.execute(
+            """SELECT LEAST(
+                          now(),
+                          (SELECT min(xact_start) FROM pg_stat_activity
+                            WHERE datname = current_database()
+                              AND xact_start IS NOT NULL
+                              AND pid <> pg_backend_pid()))
+                      AT TIME ZONE 'UTC' - interval '1 second'"""
+        )
+        return self.env.cr.fetchone()[0].strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _keyset(self, call, domain_text, changed_since):
         """The last id of a ``cursor`` (0 for an empty one, which starts a

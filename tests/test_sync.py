@@ -454,6 +454,18 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
         )
         self.assertEqual(sorted(r["id"] for r in answer["records"]), sorted(recent.ids))
 
+    def test_changes_until_is_the_next_changed_since(self):
+        since = (fields.Datetime.now() - timedelta(hours=1)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        answer = self.answer_result(self.page(domain=self.domain, changed_since=since))
+        until = answer["changes_until"]
+        self.assertRegex(until, r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+        self.assertGreater(until, since)
+        self.assertLessEqual(
+            until, fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+
     def test_a_bad_changed_since_is_400(self):
         for value in ("yesterday", "2024-02-30T00:00:00Z", "2024-01-01T25:00:00Z"):
             with self.subTest(value=value):
