@@ -5,6 +5,7 @@ admin, and runs bounded, threaded HTTP workloads that record latencies.
 """
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -313,6 +314,21 @@ def configure(admin, prefix="bench", seed=10000, user_password="bench-user-pw"):
     env_ids["login"] = login
     env_ids["password"] = user_password
     return env_ids
+
+
+@contextlib.contextmanager
+def system_param(admin, key, value):
+    """Set the system parameter ``key`` for the ``with`` block, then restore it.
+
+    Parameters feed the settings caches, which Odoo clears (in every worker)
+    when a parameter changes. An unset parameter is removed again afterwards.
+    """
+    previous = admin.call("ir.config_parameter", "get_param", key)
+    admin.call("ir.config_parameter", "set_param", key, value)
+    try:
+        yield previous
+    finally:
+        admin.call("ir.config_parameter", "set_param", key, previous)
 
 
 def token(base, client, secret, kind="opaque"):

@@ -68,6 +68,19 @@ case $rc in
 esac
 
 # 4. Odoo suite ---------------------------------------------------------
+check_pot() {  # odoo command and database options
+    local fresh="$WORK/secure_api.pot" strip='^"(POT-Creation-Date|PO-Revision-Date|Project-Id-Version):'
+    if ! "$@" --i18n-export="$fresh" --modules=secure_api --stop-after-init \
+            --log-level=warn >"$WORK/pot.log" 2>&1; then
+        record i18n-pot FAILED "exporting the .pot failed (see $WORK/pot.log)"
+    elif diff <(grep -Ev "$strip" "$fresh") <(grep -Ev "$strip" "$ROOT/i18n/secure_api.pot") >"$WORK/pot.diff"; then
+        record i18n-pot passed "i18n/secure_api.pot is current"
+    else
+        head -n 40 "$WORK/pot.diff"
+        record i18n-pot FAILED "i18n/secure_api.pot is stale: export it again (odoo-bin --i18n-export=i18n/secure_api.pot --modules=secure_api, on 18.0)"
+    fi
+}
+
 run_odoo() {  # one odoo-bin
     local bin=$1 real root version series db port log cmd addons rc
     real=$(readlink -f "$(command -v "$bin" || echo "$bin")")
@@ -113,6 +126,8 @@ run_odoo() {  # one odoo-bin
         --http-interface=127.0.0.1 --workers=0 --max-cron-threads=0 --log-level=info >"$log" 2>&1
     rc=$?
     if [ -n "${ODOO_LOG_DIR:-}" ]; then mkdir -p "$ODOO_LOG_DIR" && cp "$log" "$ODOO_LOG_DIR/"; fi
+    # The translation template is exported from 18.0 and must be current.
+    if [ "$series" = "18.0" ] && [ $rc -eq 0 ]; then check_pot "${cmd[@]}" "${dbopts[@]}" -d "$db"; fi
     dropdb --if-exists -h "${ODOO_DB_HOST:-127.0.0.1}" -p "${ODOO_DB_PORT:-5432}" \
         -U "${ODOO_DB_USER:-$(id -un)}" "$db" >/dev/null 2>&1 || true
     local problems result failed errors total
