@@ -97,6 +97,7 @@ class SecureApi(models.Model):
     run_as_user_id = fields.Many2one(
         "res.users",
         ondelete="restrict",
+        domain=lambda self: self.env["secure.api.client"]._execution_user_domain(),
         help="The user public requests run as. "
         "Never a superuser or a settings administrator.",
     )

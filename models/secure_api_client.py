@@ -71,8 +71,9 @@ class SecureApiClient(models.Model):
         string="Execution User",
         required=True,
         ondelete="restrict",
+        domain=lambda self: self._execution_user_domain(),
         help="Requests made with this app's tokens run as this user, "
-        "within its access rights.",
+        "within its access rights. Never a superuser or an administrator.",
     )
     test_mode = fields.Boolean(
         help="Every request of this app is rolled back; responses carry X-Test-Mode: 1."
@@ -130,6 +131,20 @@ class SecureApiClient(models.Model):
         for client in self:
             if not (client.allow_opaque or client.allow_jwt):
                 raise ValidationError(_("Allow at least one token type."))
+
+    @api.model
+    def _execution_user_domain(self):
+        """Internal users who may run requests: no superuser, no settings or
+        access-rights administrator (the pickers offer only these)."""
+        groups_field = compat.user_groups_field(self.env)
+        admins = self.env.ref("base.group_system") | self.env.ref(
+            "base.group_erp_manager"
+        )
+        return [
+            ("share", "=", False),
+            ("id", "!=", SUPERUSER_ID),
+            (groups_field, "not in", admins.ids),
+        ]
 
     @api.model
     def _check_execution_user(self, user):

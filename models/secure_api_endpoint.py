@@ -17,9 +17,10 @@ class SecureApiEndpoint(models.Model):
     _description = "API Endpoint"
     _order = "api_id, id"
     _rec_name = "path"
+    _rec_names_search = ["path", "operation"]
 
     api_id = fields.Many2one(
-        "secure.api", required=True, ondelete="cascade", index=True
+        "secure.api", string="API", required=True, ondelete="cascade", index=True
     )
     operation = fields.Selection(operations.selection(), required=True, readonly=True)
     http_method = fields.Char(string="HTTP Method", required=True, readonly=True)
@@ -28,6 +29,15 @@ class SecureApiEndpoint(models.Model):
     statistic_ids = fields.One2many(
         "secure.api.statistic", "endpoint_id", string="Statistics"
     )
+
+    @api.depends("operation", "http_method", "path")
+    def _compute_display_name(self):
+        labels = dict(operations.selection())
+        for endpoint in self:
+            endpoint.display_name = (
+                f"{labels.get(endpoint.operation, '')} · "
+                f"{endpoint.http_method or ''} {endpoint.path or ''}"
+            )
 
     @api.model
     def _prepare_values(self, api_record, operation):

@@ -58,7 +58,7 @@ class SecureApiWebhook(models.Model):
         string="Payload User",
         required=True,
         ondelete="restrict",
-        default=lambda self: self.env.user,
+        domain=lambda self: self.env["secure.api.client"]._execution_user_domain(),
         help="Payloads are rendered as this user, with the API's fields, "
         "aliases, ids and forced domain: a record this user may not read, or "
         "outside the API, is not sent. Never an administrator.",
@@ -85,7 +85,11 @@ class SecureApiWebhook(models.Model):
     @api.depends("api_id", "url")
     def _compute_name(self):
         for hook in self:
-            hook.name = f"{hook.api_id.name or ''} → {hook.url or ''}"
+            hook.name = (
+                f"{hook.api_id.name} → {hook.url}"
+                if hook.api_id and hook.url
+                else _("New Webhook")
+            )
 
     @api.constrains("events")
     def _check_events(self):
@@ -143,7 +147,7 @@ class SecureApiWebhook(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {
-                "default_client_id": self.url,
+                "default_webhook_url": self.url,
                 "default_client_secret": secret,
             },
         }
@@ -175,7 +179,7 @@ class SecureApiWebhook(models.Model):
         self.env["secure.api.webhook.delivery"].sudo().create(
             {"webhook_id": self.id, "event_id": event.id}
         )
-        return True
+        return _notification(_("A test event is queued for the next delivery run."))
 
     # ------------------------------------------------------------------
     # Destination checks
@@ -269,6 +273,14 @@ class SecureApiWebhook(models.Model):
             self.id,
             timedelta(seconds=core_webhooks.RETRY_WINDOW_SECONDS),
         )
+
+
+def _notification(message):
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {"message": message, "type": "success", "sticky": False},
+    }
 
 
 def _patch_model(model_class):

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import requests
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..core import webhooks as core_webhooks
 from ..core.hashid import codec as hashid_codec
+from .secure_api_webhook import _notification
 
 _logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class SecureApiWebhookDelivery(models.Model):
     def action_redeliver(self):
         """Send these deliveries again, at once, with their delivery ids."""
         self.write({"state": "pending", "next_attempt_at": fields.Datetime.now()})
-        return True
+        return _notification(_("Queued again for the next delivery run."))
 
     @api.model
     def _plan(self):

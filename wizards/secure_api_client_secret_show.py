@@ -10,4 +10,7 @@ class SecureApiClientSecretShow(models.AbstractModel):
     # ``id`` is needed by the form's onchange that returns the defaults.
     id = fields.Id()
     client_id = fields.Char(string="Client ID", readonly=True)
-    client_secret = fields.Char(readonly=True)
+    client_secret = fields.Char(string="Secret", readonly=True)
+    # Set for a webhook's signing secret, which the server keeps (it signs
+    # with it) but never shows again.
+    webhook_url = fields.Char(string="Webhook URL", readonly=True)
