@@ -66,9 +66,12 @@ class SecureApiToken(models.Model):
                 token.state = "active"
 
     def write(self, vals):
-        # A token's row is its whole truth (see _authenticate_bearer): the
-        # only change it admits is being revoked, by anyone, superuser too.
-        if set(vals) - {"revoked", "revoked_at"} or vals.get("revoked") is False:
+        # A token's row is its whole truth (see _authenticate_bearer): users,
+        # administrators included, may only revoke it; only code running as
+        # the superuser (maintenance scripts) may change it otherwise.
+        if not self.env.su and (
+            set(vals) - {"revoked", "revoked_at"} or vals.get("revoked") is False
+        ):
             raise UserError(_("Tokens cannot be changed, only revoked."))
         if self.filtered("revoked") and "revoked_at" in vals:
             vals = dict(vals)
