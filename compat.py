@@ -1,6 +1,7 @@
-"""What differs between the supported Odoo series (18.0, 19.0), in one place.
+"""What differs between the supported Odoo series (17.0, 18.0, 19.0), in one
+place, detected by feature rather than by version number.
 
-Everything else in the addon is written once for both.
+Everything else in the addon is written once for all three.
 """
 
 import re
