@@ -6,7 +6,7 @@ from psycopg2 import IntegrityError
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from ..compat import user_groups_field
@@ -327,3 +327,13 @@ class TestSecureApiModels(SecureApiTransactionCase):
             [("api_id", "=", self.api_plain.id), ("endpoint_id", "=", endpoint.id)]
         )
         self.assertEqual(sum(stats.mapped("calls")), 2 * per_thread + 1)
+
+    def test_live_test_wizard_starts_as_a_client_of_the_api(self):
+        wizard = Form(
+            self.env["secure.api.test.wizard"].with_context(
+                default_api_id=self.api_plain.id
+            )
+        )
+        self.assertEqual(wizard.auth_type, "app")
+        self.assertIn(wizard.app_id, self.api_plain.client_ids)
+        self.assertEqual(wizard.endpoint_id.api_id, self.api_plain)

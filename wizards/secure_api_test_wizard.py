@@ -32,6 +32,8 @@ class SecureApiTestWizard(models.TransientModel):
         ondelete="cascade",
         domain="[('api_id', '=', api_id)]",
     )
+    operation = fields.Selection(related="endpoint_id.operation")
+    multi_model = fields.Boolean(related="api_id.multi_model")
     model_name = fields.Char(
         string="Model", help="Multi-model APIs: the model in the path."
     )
@@ -72,6 +74,10 @@ class SecureApiTestWizard(models.TransientModel):
     @api.onchange("api_id")
     def _onchange_api_id(self):
         self.endpoint_id = self.api_id.endpoint_ids[:1]
+        # Test as a client of the API would call it, when it has one.
+        client = self.api_id.client_ids[:1]
+        if client:
+            self.auth_type, self.app_id = "app", client
 
     def _path(self):
         self.ensure_one()
