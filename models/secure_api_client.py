@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 
 from .. import compat
 from ..core import tokens as core_tokens
+from .res_users import PRIVILEGED_GROUPS
 
 
 @compat.sql_constraints(
@@ -137,8 +138,8 @@ class SecureApiClient(models.Model):
         """Internal users who may run requests: no superuser, no settings or
         access-rights administrator (the pickers offer only these)."""
         groups_field = compat.user_groups_field(self.env)
-        admins = self.env.ref("base.group_system") | self.env.ref(
-            "base.group_erp_manager"
+        admins = self.env["res.groups"].browse(
+            [self.env.ref(group).id for group in PRIVILEGED_GROUPS]
         )
         return [
             ("share", "=", False),
@@ -154,9 +155,7 @@ class SecureApiClient(models.Model):
         user = user.sudo()
         if user.id == SUPERUSER_ID or user._is_superuser():
             raise ValidationError(_("An API never runs as the superuser."))
-        if user.has_group("base.group_system") or user.has_group(
-            "base.group_erp_manager"
-        ):
+        if any(user.has_group(group) for group in PRIVILEGED_GROUPS):
             raise ValidationError(
                 _(
                     "%s is a settings or access-rights administrator: "
