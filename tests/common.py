@@ -1,9 +1,13 @@
 import contextlib
 import json
+import threading
 from json import dumps as json_dumps
+from unittest.mock import patch
 from urllib.parse import parse_qsl, urlsplit
 
-from odoo import Command
+from psycopg2 import errorcodes
+
+from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
@@ -13,6 +17,68 @@ from ..core.hashid import IdCodec
 from ..core.request import ApiRequest
 
 
+def internal_user(env, name, login, **values):
+    """An internal user who may manage contacts: an execution user."""
+    groups = env.ref("base.group_user") | env.ref("base.group_partner_manager")
+    return (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": name,
+                "login": login,
+                user_groups_field(env): [Command.set(groups.ids)],
+                **values,
+            }
+        )
+    )
+
+
+def serve_in_own_transaction(registry, request, tries=8):
+    """Serve ``request`` in a transaction of its own, replayed on
+    serialization failures as Odoo's request loop does."""
+    for _attempt in range(tries):
+        try:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                return env["secure.api.engine"]._serve(request)
+        except Exception as error:  # noqa: BLE001 - only concurrency is retried
+            if getattr(error, "pgcode", None) not in RETRIED:
+                raise
+    raise AssertionError("still conflicting after retries")
+
+
+RETRIED = (errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED)
+
+
+def run_threads(registry, count, function):
+    """Run ``function(index)`` in ``count`` threads started together.
+
+    The test runner holds the registry lock while tests run; the threads only
+    look the (already loaded) registry up, which needs no lock.
+    """
+    results = [None] * count
+    errors = []
+    barrier = threading.Barrier(count)
+
+    def work(index):
+        try:
+            barrier.wait(30)
+            results[index] = function(index)
+        except Exception as error:  # noqa: BLE001 - reported by the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    with patch.object(type(registry), "_lock", contextlib.nullcontext()):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    if errors:
+        raise errors[0]
+    return results
+
+
 class SecureApiFixtures:
     """Users, an API on res.partner (plain and obfuscated) and client apps."""
 
@@ -20,24 +86,8 @@ class SecureApiFixtures:
     def setup_fixtures(cls):
         env = cls.env
         GROUPS = user_groups_field(env)  # noqa: N806
-        cls.api_user = (
-            env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                {
-                    "name": "API Runner",
-                    "login": "secure_api_runner",
-                    "password": "secure_api_runner_pw",
-                    GROUPS: [
-                        Command.set(
-                            [
-                                env.ref("base.group_user").id,
-                                env.ref("base.group_partner_manager").id,
-                            ]
-                        )
-                    ],
-                }
-            )
+        cls.api_user = internal_user(
+            env, "API Runner", "secure_api_runner", password="secure_api_runner_pw"
         )
         cls.reader_user = (
             env["res.users"]

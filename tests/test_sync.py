@@ -2,22 +2,21 @@
 synchronisation"): idempotency keys, upserts, ETags, cursors, changes since,
 estimated totals, minimal answers."""
 
-import contextlib
 import json
-import threading
 import uuid
 from datetime import timedelta
-from unittest.mock import patch
-
-from psycopg2 import errorcodes
 
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 
-from ..compat import user_groups_field
 from ..core.request import ApiRequest
-from .common import SecureApiTransactionCase
+from .common import (
+    SecureApiTransactionCase,
+    internal_user,
+    run_threads,
+    serve_in_own_transaction,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -487,51 +486,6 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
         self.assertIsInstance(large["length"], int)
 
 
-def serve_in_own_transaction(registry, request, tries=8):
-    """Serve ``request`` in a transaction of its own, replayed on
-    serialization failures as Odoo's request loop does."""
-    for _attempt in range(tries):
-        try:
-            with registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                return env["secure.api.engine"]._serve(request)
-        except Exception as error:  # noqa: BLE001 - only concurrency is retried
-            if getattr(error, "pgcode", None) not in RETRIED:
-                raise
-    raise AssertionError("still conflicting after retries")
-
-
-RETRIED = (errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED)
-
-
-def run_threads(registry, count, function):
-    """Run ``function(index)`` in ``count`` threads started together.
-
-    The test runner holds the registry lock while tests run; the threads only
-    look the (already loaded) registry up, which needs no lock.
-    """
-    results = [None] * count
-    errors = []
-    barrier = threading.Barrier(count)
-
-    def work(index):
-        try:
-            barrier.wait(30)
-            results[index] = function(index)
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
-    with patch.object(type(registry), "_lock", contextlib.nullcontext()):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-    if errors:
-        raise errors[0]
-    return results
-
-
 @tagged("post_install", "-at_install")
 class TestConcurrentWrites(TransactionCase):
     """Real concurrent transactions on committed data, as several workers
@@ -546,23 +500,8 @@ class TestConcurrentWrites(TransactionCase):
         self.tag = uuid.uuid4().hex[:10]
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            user = (
-                env["res.users"]
-                .with_context(no_reset_password=True)
-                .create(
-                    {
-                        "name": f"Concurrency {self.tag}",
-                        "login": f"secure_api_concurrency_{self.tag}",
-                        user_groups_field(env): [
-                            Command.set(
-                                [
-                                    env.ref("base.group_user").id,
-                                    env.ref("base.group_partner_manager").id,
-                                ]
-                            )
-                        ],
-                    }
-                )
+            user = internal_user(
+                env, f"Concurrency {self.tag}", f"secure_api_concurrency_{self.tag}"
             )
             field = env["ir.model.fields"]._get
             api_rec = env["secure.api"].create(

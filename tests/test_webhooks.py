@@ -13,8 +13,7 @@ from odoo.tests import TransactionCase, tagged
 
 from ..compat import user_groups_field
 from ..core import webhooks as core_webhooks
-from .common import SecureApiTransactionCase
-from .test_sync import run_threads
+from .common import SecureApiTransactionCase, internal_user, run_threads
 
 
 class Undo(Exception):
@@ -293,23 +292,8 @@ class TestConcurrentDeliveries(TransactionCase):
             parameters = env["ir.config_parameter"]
             self.previous = parameters.get_param("secure_api.webhook_allow_private")
             parameters.set_param("secure_api.webhook_allow_private", "1")
-            user = (
-                env["res.users"]
-                .with_context(no_reset_password=True)
-                .create(
-                    {
-                        "name": f"Hooks {self.tag}",
-                        "login": f"secure_api_hooks_{self.tag}",
-                        user_groups_field(env): [
-                            Command.set(
-                                [
-                                    env.ref("base.group_user").id,
-                                    env.ref("base.group_partner_manager").id,
-                                ]
-                            )
-                        ],
-                    }
-                )
+            user = internal_user(
+                env, f"Hooks {self.tag}", f"secure_api_hooks_{self.tag}"
             )
             api_rec = env["secure.api"].create(
                 {
