@@ -98,3 +98,19 @@ def payload(event_id, event, api_route, occurred_at, record):
         separators=(",", ":"),
         default=str,
     ).encode()
+
+
+def pinned(url, address):
+    """``url`` rewritten to connect to ``address`` (one of the addresses the
+    destination check accepted) and the ``Host`` header naming the original
+    host, so that no second DNS lookup can move the delivery elsewhere (DNS
+    rebinding). TLS still verifies the certificate against the name."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    if "@" in parts.netloc:
+        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
+    host_header = parts.hostname if not parts.port else f"{parts.hostname}:{parts.port}"
+    if ":" in parts.hostname:
+        host_header = host_header.replace(parts.hostname, f"[{parts.hostname}]", 1)
+    return parts._replace(netloc=netloc).geturl(), host_header

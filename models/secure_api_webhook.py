@@ -81,6 +81,29 @@ class SecureApiWebhook(models.Model):
     delivery_ids = fields.One2many(
         "secure.api.webhook.delivery", "webhook_id", string="Deliveries"
     )
+    delivered_count = fields.Integer(
+        string="Delivered (24 h)",
+        compute="_compute_delivery_statistics",
+        help="Deliveries the receiver accepted (2xx) in the last 24 hours.",
+    )
+    failing_count = fields.Integer(
+        string="Failing",
+        compute="_compute_delivery_statistics",
+        help="Deliveries that failed at least once and are still retried, or "
+        "were given up after 24 hours.",
+    )
+    pending_count = fields.Integer(
+        string="Pending",
+        compute="_compute_delivery_statistics",
+        help="Deliveries waiting for their first or next attempt.",
+    )
+    average_duration_ms = fields.Float(
+        string="Average Duration (ms)",
+        compute="_compute_delivery_statistics",
+        digits=(16, 1),
+        help="Mean time the receiver took to answer, over the attempts of the "
+        "last 24 hours.",
+    )
 
     @api.depends("api_id", "url")
     def _compute_name(self):
@@ -90,6 +113,38 @@ class SecureApiWebhook(models.Model):
                 if hook.api_id and hook.url
                 else _("New Webhook")
             )
+
+    def _compute_delivery_statistics(self):
+        figures = dict.fromkeys(self.ids, (0, 0, 0, 0.0))
+        if self.ids:
+            # One query for the whole page of subscriptions.
+            self.env["secure.api.webhook.delivery"].flush_model()
+            self.env.cr.execute(
+                """
+                SELECT webhook_id,
+                       count(*) FILTER (WHERE state = 'delivered'
+                           AND write_date > %(since)s),
+                       count(*) FILTER (WHERE state = 'failed'
+                           OR (state = 'pending' AND attempt > 0)),
+                       count(*) FILTER (WHERE state = 'pending'),
+                       coalesce(avg(duration_ms) FILTER (WHERE attempt > 0
+                           AND write_date > %(since)s), 0)
+                  FROM secure_api_webhook_delivery
+                 WHERE webhook_id = ANY(%(ids)s)
+                 GROUP BY webhook_id
+                """,
+                {
+                    "ids": list(self.ids),
+                    "since": fields.Datetime.now() - timedelta(days=1),
+                },
+            )
+            figures.update({row[0]: row[1:] for row in self.env.cr.fetchall()})
+        for hook in self:
+            delivered, failing, pending, duration = figures.get(hook.id, (0, 0, 0, 0.0))
+            hook.delivered_count = delivered
+            hook.failing_count = failing
+            hook.pending_count = pending
+            hook.average_duration_ms = duration
 
     @api.constrains("events")
     def _check_events(self):
@@ -152,6 +207,18 @@ class SecureApiWebhook(models.Model):
             },
         }
 
+    def action_open_deliveries(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "secure_api.secure_api_webhook_delivery_action"
+        )
+        action.update(
+            domain=[("webhook_id", "=", self.id)],
+            context={"default_webhook_id": self.id},
+            display_name=self.name,
+        )
+        return action
+
     def action_resume(self):
         self.write({"state": "active", "failure_count": 0, "last_error": False})
         return True
@@ -186,6 +253,11 @@ class SecureApiWebhook(models.Model):
     # ------------------------------------------------------------------
 
     def _destination_problem(self):
+        return self._destination()[0]
+
+    def _destination(self):
+        """``(problem, addresses)``: why the URL is refused (or ``None``) and
+        the addresses it resolved to, which the delivery connects to."""
         self.ensure_one()
         value = (
             self.env["ir.config_parameter"]
@@ -194,9 +266,8 @@ class SecureApiWebhook(models.Model):
         )
         allow = str(value).strip().lower() in ("1", "true", "yes")
         hostname = requests.utils.urlparse(self.url or "").hostname
-        return core_webhooks.destination_problem(
-            self.url, resolve(hostname) if hostname else [], allow
-        )
+        addresses = resolve(hostname) if hostname else []
+        return core_webhooks.destination_problem(self.url, addresses, allow), addresses
 
     def _event_list(self):
         try:

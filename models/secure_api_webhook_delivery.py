@@ -2,11 +2,13 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 
 from odoo import _, api, fields, models
 
+from ..compat import aggregate
 from ..core import webhooks as core_webhooks
 from ..core.hashid import codec as hashid_codec
 from .secure_api_webhook import _notification
@@ -46,6 +48,19 @@ SELECT d.id FROM secure_api_webhook_delivery d
 """
 
 
+class PinnedHostAdapter(requests.adapters.HTTPAdapter):
+    """HTTPS to an address while TLS (SNI and the certificate check) uses
+    the host name the address was resolved from."""
+
+    def __init__(self, hostname):
+        self._hostname = hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs.update(server_hostname=self._hostname, assert_hostname=self._hostname)
+        super().init_poolmanager(*args, **kwargs)
+
+
 class SecureApiWebhookDelivery(models.Model):
     """One event sent to one subscription: its attempts and their outcome."""
 
@@ -69,7 +84,12 @@ class SecureApiWebhookDelivery(models.Model):
     )
     attempt = fields.Integer(readonly=True)
     status_code = fields.Integer(readonly=True)
-    duration_ms = fields.Float(string="Duration (ms)", readonly=True)
+    duration_ms = fields.Float(
+        string="Duration (ms)",
+        readonly=True,
+        help="Time the receiver took to answer the last attempt.",
+        **aggregate("avg"),
+    )
     error = fields.Char(readonly=True)
     next_attempt_at = fields.Datetime(readonly=True, index=True)
     first_attempt_at = fields.Datetime(readonly=True)
@@ -119,7 +139,7 @@ class SecureApiWebhookDelivery(models.Model):
             "attempt": self.attempt + 1,
             "first_attempt_at": self.first_attempt_at or now,
         }
-        problem = hook._destination_problem()
+        problem, addresses = hook._destination()
         user = self.env["res.users"]._secure_api_user_state(hook.user_id.id)
         if not user["active"] or user["privileged"]:
             # Never rendered as an administrator: stopped until fixed.
@@ -134,7 +154,7 @@ class SecureApiWebhookDelivery(models.Model):
         started = time.perf_counter()
         status, error = 0, problem
         if not problem:
-            status, error = self._post(hook, body)
+            status, error = self._post(hook, body, addresses[0])
         values.update(
             status_code=status,
             duration_ms=round((time.perf_counter() - started) * 1000.0, 1),
@@ -155,19 +175,26 @@ class SecureApiWebhookDelivery(models.Model):
             hook.write({"failure_count": hook.failure_count + 1})
         self.write(values)
 
-    def _post(self, hook, body):
+    def _post(self, hook, body, address):
+        """POST ``body`` to ``address``, the checked address of the hook's
+        host: the name is not resolved a second time."""
         started = time.monotonic()
         timestamp = int(time.time())
+        url, host = core_webhooks.pinned(hook.url, address)
         headers = {
+            "Host": host,
             "Content-Type": "application/json",
             "User-Agent": "secure_api-webhooks",
             "X-Secure-Api-Event": self.event_id.event,
             "X-Secure-Api-Delivery": self.delivery_uuid,
             "X-Secure-Api-Signature": core_webhooks.sign(hook.secret, timestamp, body),
         }
+        session = requests.Session()
+        session.trust_env = False  # no proxy: it would resolve the name again
+        session.mount("https://", PinnedHostAdapter(urlsplit(hook.url).hostname))
         try:
-            with requests.post(
-                hook.url,
+            with session.post(
+                url,
                 data=body,
                 headers=headers,
                 timeout=core_webhooks.TIMEOUT_SECONDS,
@@ -189,6 +216,8 @@ class SecureApiWebhookDelivery(models.Model):
                 )
         except requests.RequestException as error:
             return 0, type(error).__name__
+        finally:
+            session.close()
 
     def _payload(self):
         """The event's body, rendered by the API's own read path as the

@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, ValidationError
@@ -13,6 +14,7 @@ from odoo.tests import TransactionCase, tagged
 
 from ..compat import user_groups_field
 from ..core import webhooks as core_webhooks
+from ..models import secure_api_webhook as webhook_module
 from .common import SecureApiTransactionCase, internal_user, run_threads
 
 
@@ -274,6 +276,52 @@ class TestWebhooks(SecureApiTransactionCase):
         ]
         self.assertEqual(len(ids), 2)
         self.assertEqual(ids[0], ids[1])
+
+    def test_delivery_connects_to_the_address_that_was_checked(self):
+        # DNS rebinding: a name that resolves to a public address when
+        # checked and to a private one when connected. The delivery resolves
+        # once, checks, and connects to that very address.
+        lookups = []
+
+        def resolve(hostname):
+            lookups.append(hostname)
+            return ["127.0.0.1"]
+
+        port = self.receiver.server.server_address[1]
+        with patch.object(webhook_module, "resolve", resolve):
+            self.hook.url = f"http://rebind.invalid:{port}/hook"
+            lookups.clear()
+            self.partners.create({"name": "Pinned"})
+            self.assertEqual(self.deliver(), 1)
+        self.assertEqual(lookups, ["rebind.invalid"])
+        self.assertEqual(len(self.receiver.received), 1)
+        headers = self.receiver.received[0][0]
+        self.assertEqual(headers["Host"], f"rebind.invalid:{port}")
+        delivery = self.env["secure.api.webhook.delivery"].search([])
+        self.assertEqual(delivery.state, "delivered")
+
+    def test_subscription_shows_its_delivery_statistics(self):
+        self.receiver.statuses = [500]
+        self.partners.create({"name": "Fails once"})
+        self.partners.create({"name": "Goes through"})
+        self.deliver()
+        self.hook.invalidate_recordset()
+        self.assertEqual(self.hook.delivered_count, 1)
+        self.assertEqual(self.hook.failing_count, 1)
+        self.assertEqual(self.hook.pending_count, 1)
+        self.assertGreater(self.hook.average_duration_ms, 0)
+        action = self.hook.action_open_deliveries()
+        self.assertEqual(action["res_model"], "secure.api.webhook.delivery")
+        self.assertEqual(
+            self.env[action["res_model"]].search(action["domain"]),
+            self.hook.delivery_ids,
+        )
+        # The deliveries have graph and pivot views, grouped by day.
+        views = self.env["secure.api.webhook.delivery"].get_views(
+            [(False, "graph"), (False, "pivot")]
+        )["views"]
+        self.assertIn('interval="day"', views["graph"]["arch"])
+        self.assertIn('type="measure"', views["pivot"]["arch"])
 
 
 @tagged("post_install", "-at_install")
