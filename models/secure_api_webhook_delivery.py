@@ -58,7 +58,7 @@ class PinnedHostAdapter(requests.adapters.HTTPAdapter):
 
     def init_poolmanager(self, *args, **kwargs):
         kwargs.update(server_hostname=self._hostname, assert_hostname=self._hostname)
-        super().init_poolmanager(*args, **kwargs)
+        return super().init_poolmanager(*args, **kwargs)
 
 
 class SecureApiWebhookDelivery(models.Model):
