@@ -12,6 +12,7 @@ from odoo.tests import TransactionCase, tagged
 
 from ..core.request import ApiRequest
 from .common import (
+    SecureApiHttpCase,
     SecureApiTransactionCase,
     internal_user,
     run_threads,
@@ -611,3 +612,154 @@ class TestConcurrentWrites(TransactionCase):
         statuses = sorted(answer.status for answer in answers)
         self.assertEqual(self.count(ref), 1, statuses)
         self.assertEqual(statuses, [200] * 7 + [201], statuses)
+
+
+@tagged("post_install", "-at_install")
+class TestSyncOverHttp(SecureApiHttpCase):
+    """The same rules through real HTTP: headers, statuses and bodies as a
+    client on the wire sees them."""
+
+    def setUp(self):
+        super().setUp()
+        self.bearer = self.token()
+        self.base = f"/api/{self.api_plain.route}"
+
+    def post(self, key, body):
+        return self.request(
+            "POST",
+            self.base,
+            token=self.bearer,
+            json_body=body,
+            headers={"Idempotency-Key": key},
+        )
+
+    def test_a_retried_post_replays_its_answer_and_creates_one_record(self):
+        first = self.post("wire-1", {"name": "Wire Idem"})
+        second = self.post("wire-1", {"name": "Wire Idem"})
+        self.assertEqual(first.status_code, 201)
+        self.assertEqual(
+            (second.status_code, second.content), (first.status_code, first.content)
+        )
+        self.assertEqual(second.headers["Idempotent-Replayed"], "true")
+        self.assertEqual(
+            self.env["res.partner"].search_count([("name", "=", "Wire Idem")]), 1
+        )
+
+    def test_a_key_reused_for_another_request_is_422(self):
+        self.post("wire-2", {"name": "Wire First"})
+        self.assertError(
+            self.post("wire-2", {"name": "Wire Second"}), 422, "idempotency_key_reused"
+        )
+        self.assertFalse(
+            self.env["res.partner"].search_count([("name", "=", "Wire Second")])
+        )
+
+    def test_etags_answer_304_and_a_stale_if_match_412(self):
+        url = f"{self.base}/{self.partner.id}"
+        first = self.request("GET", url, token=self.bearer)
+        tag = first.headers["ETag"]
+        again = self.request(
+            "GET", url, token=self.bearer, headers={"If-None-Match": tag}
+        )
+        self.assertEqual((again.status_code, again.content), (304, b""))
+        changed = self.request(
+            "PATCH",
+            url,
+            token=self.bearer,
+            json_body={"phone": "+1 555"},
+            headers={"If-Match": tag},
+        )
+        self.result(changed)
+        stale = self.request(
+            "PATCH",
+            url,
+            token=self.bearer,
+            json_body={"phone": "+1 666"},
+            headers={"If-Match": tag},
+        )
+        self.assertError(stale, 412, "precondition_failed")
+        self.assertEqual(self.partner.phone, "+1 555")
+
+    def test_upsert_creates_updates_and_refuses_an_ambiguous_key(self):
+        self.api_plain.field_ids.filtered(
+            lambda line: line.field_id.name == "ref"
+        ).write({"searchable": True, "upsert_key": True, "writable": True})
+        url = f"{self.base}/by/ref"
+        created = self.request(
+            "PUT", f"{url}/WIRE-1", token=self.bearer, json_body={"name": "Up"}
+        )
+        record = self.result(created, 201)
+        updated = self.request(
+            "PUT", f"{url}/WIRE-1", token=self.bearer, json_body={"phone": "1"}
+        )
+        self.assertEqual(self.result(updated)["id"], record["id"])
+        self.env["res.partner"].create(
+            [{"name": "Twin A", "ref": "TWIN"}, {"name": "Twin B", "ref": "TWIN"}]
+        )
+        ambiguous = self.request(
+            "PUT", f"{url}/TWIN", token=self.bearer, json_body={"phone": "2"}
+        )
+        self.assertError(ambiguous, 409, "ambiguous_key")
+
+    def test_a_300_record_cursor_walk_sees_each_stable_record_once_under_writes(
+        self,
+    ):
+        partners = self.env["res.partner"]
+        stable = partners.create([{"name": f"Wire walk {i:03d}"} for i in range(300)])
+        domain = '[("name", "=like", "Wire walk%")]'
+        seen, cursor, page = [], "", 0
+        while cursor is not None:
+            answer = self.result(
+                self.request(
+                    "GET",
+                    f"{self.base}?domain={domain}&limit=50&cursor={cursor}",
+                    token=self.bearer,
+                )
+            )
+            seen += [record["id"] for record in answer["records"]]
+            cursor = answer["next_cursor"]
+            page += 1
+            # Another writer, between pages: inserts, updates and deletes.
+            partners.create({"name": f"Wire walk new {page}"})
+            stable[page * 7].phone = str(page)
+            partners.search([("name", "=", f"Wire walk new {page - 1}")]).unlink()
+        self.assertGreaterEqual(page, 6)
+        self.assertTrue(set(stable.ids) <= set(seen))
+        self.assertEqual(len(seen), len(set(seen)))
+
+    def test_changed_since_and_estimated_totals(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Wire change {i}"} for i in range(4)]
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET write_date = write_date - interval '2 days'"
+            " WHERE id IN %s",
+            [tuple(partners[:2].ids)],
+        )
+        since = (fields.Datetime.now() - timedelta(hours=1)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        domain = '[("name", "=like", "Wire change%")]'
+        answer = self.result(
+            self.request(
+                "GET",
+                f"{self.base}?domain={domain}&changed_since={since}",
+                token=self.bearer,
+            )
+        )
+        self.assertEqual(
+            sorted(r["id"] for r in answer["records"]), sorted(partners[2:].ids)
+        )
+        self.assertTrue(answer["changes_until"])
+        self.env["ir.config_parameter"].sudo().set_param(
+            "secure_api.estimate_threshold", "1"
+        )
+        self.env.cr.execute("ANALYZE res_partner")
+        estimated = self.result(
+            self.request(
+                "GET", f"{self.base}?count=estimated&limit=2", token=self.bearer
+            )
+        )
+        self.assertEqual(estimated["length_is"], "estimated")
+        self.assertIsInstance(estimated["length"], int)
