@@ -1,9 +1,11 @@
 """Postman collection v2.1 of a set of APIs, from their plain descriptions.
 
 The collection runs as a whole in Postman's runner and in ``newman``: it
-gets a token, then, per API and model, searches, creates a record, reads,
-updates and deletes that same record, passing the token and the new id
-through collection variables, with ``pm.test`` checks on every request.
+gets a token, then, per API and model, searches (by page and by cursor),
+creates a record with an ``Idempotency-Key`` and retries it (replayed), reads
+it, updates it with ``If-Match`` and deletes it, passing the token, the new id
+and the ETag through collection variables, with ``pm.test`` checks on every
+request.
 Only the client credentials need filling in (``client_id``,
 ``client_secret``).
 """
@@ -73,22 +75,54 @@ def _url(path, query=()):
     return url
 
 
-def _tests(lines):
-    return [{"listen": "test", "script": {"type": "text/javascript", "exec": lines}}]
+def _tests(lines, prerequest=()):
+    events = [{"listen": "test", "script": {"type": "text/javascript", "exec": lines}}]
+    if prerequest:
+        events.append(
+            {
+                "listen": "prerequest",
+                "script": {"type": "text/javascript", "exec": list(prerequest)},
+            }
+        )
+    return events
 
 
-def _request(name, method, path, tests, body=None, query=(), auth=True):
-    request = {"method": method, "header": [], "url": _url(path, query)}
+def _request(
+    name,
+    method,
+    path,
+    tests,
+    body=None,
+    query=(),
+    auth=True,
+    headers=(),
+    prerequest=(),
+):
+    request = {
+        "method": method,
+        "header": [{"key": key, "value": value} for key, value in headers],
+        "url": _url(path, query),
+    }
     if body is not None:
         request["header"].append({"key": "Content-Type", "value": "application/json"})
         request["body"] = {
             "mode": "raw",
-            "raw": json.dumps(body, indent=2),
+            "raw": body if isinstance(body, str) else json.dumps(body, indent=2),
             "options": {"raw": {"language": "json"}},
         }
     if not auth:
         request["auth"] = {"type": "noauth"}
-    return {"name": name, "event": _tests(tests), "request": request}
+    return {"name": name, "event": _tests(tests, prerequest), "request": request}
+
+
+def _relation_aliases(fields):
+    """Aliases of the writable many2one fields: their example value is a real
+    id, taken from the records the collection's search finds."""
+    return [
+        fspec["alias"]
+        for fspec in fields
+        if fspec.get("writable") and fspec["type"] == "many2one"
+    ]
 
 
 def build_postman(apis, base_url="http://localhost:8069", name="Secure API"):
@@ -150,15 +184,28 @@ def build_postman(apis, base_url="http://localhost:8069", name="Secure API"):
 
 
 def _model_items(api, model, mspec, public):
-    """Search, then create, read, update and delete one record, chained."""
+    """Search, then create, read, update and delete one record, chained; the
+    create is retried with the same ``Idempotency-Key`` (replayed) and the
+    update sends the read's ``ETag`` as ``If-Match``."""
     base = f"/api/{api['route']}" + (f"/{model}" if api["multi_model"] else "")
     active = {op for op, endpoint in api["endpoints"].items() if endpoint["active"]}
     ops = [op for op in api["operations"] if op in active]
     var = variable_name(api, model)
     record_path = f"{base}/{{{{{var}}}}}"
     auth = not public
+    relations = _relation_aliases(mspec["fields"])
     items = []
     if "search" in ops:
+        remember = [
+            line
+            for index, alias in enumerate(relations)
+            for line in (
+                f"    const found_{index} = result.records.find("
+                f"(r) => Array.isArray(r['{alias}']) && r['{alias}'].length);",
+                f"    if (found_{index}) pm.collectionVariables.set("
+                f"'{var}_{alias}', JSON.stringify(found_{index}['{alias}'][0]));",
+            )
+        ]
         items.append(
             _request(
                 f"Search {model}",
@@ -169,9 +216,28 @@ def _model_items(api, model, mspec, public):
                     "    pm.response.to.have.status(200);",
                     "    const result = pm.response.json().result;",
                     "    pm.expect(result.records).to.be.an('array');",
+                    *remember,
                     "});",
                 ],
                 query=[("limit", "5")],
+                auth=auth,
+            )
+        )
+        items.append(
+            _request(
+                f"Search {model} by cursor",
+                "GET",
+                base,
+                [
+                    "pm.test('a cursor page tells where the next one starts', "
+                    "function () {",
+                    "    pm.response.to.have.status(200);",
+                    "    const result = pm.response.json().result;",
+                    "    pm.expect(result).to.have.property('next_cursor');",
+                    "    pm.expect(result.records.length).to.be.at.most(2);",
+                    "});",
+                ],
+                query=[("limit", "2"), ("cursor", "")],
                 auth=auth,
             )
         )
@@ -179,6 +245,25 @@ def _model_items(api, model, mspec, public):
     if "create" not in ops or not body:
         # Without a record of its own, the collection changes nothing.
         return items
+    # The body is settled once (invented values, related ids the search
+    # found) so that the retry sends exactly the same request.
+    prepare = [
+        "const body = JSON.parse(pm.variables.replaceIn(pm.request.body.raw));",
+        *(
+            f"if (pm.collectionVariables.get('{var}_{alias}')) body['{alias}'] = "
+            f"JSON.parse(pm.collectionVariables.get('{var}_{alias}'));"
+            for alias in relations
+        ),
+        f"pm.collectionVariables.set('{var}_body', JSON.stringify(body));",
+        "pm.request.body.update(JSON.stringify(body));",
+    ]
+    key_header = ()
+    if auth:
+        prepare.append(
+            f"pm.collectionVariables.set('{var}_key', "
+            "pm.variables.replaceIn('{{$guid}}'));"
+        )
+        key_header = (("Idempotency-Key", f"{{{{{var}_key}}}}"),)
     items.append(
         _request(
             f"Create {model}",
@@ -194,8 +279,30 @@ def _model_items(api, model, mspec, public):
             ],
             body=body,
             auth=auth,
+            headers=key_header,
+            prerequest=prepare,
         )
     )
+    if auth:
+        items.append(
+            _request(
+                f"Retry create {model} (replayed)",
+                "POST",
+                base,
+                [
+                    "pm.test('the retry replays the first answer', function () {",
+                    "    pm.response.to.have.status(201);",
+                    "    pm.expect(pm.response.headers.get('Idempotent-Replayed'))"
+                    ".to.eql('true');",
+                    "    pm.expect(String(pm.response.json().result.id))",
+                    f"        .to.eql(String(pm.collectionVariables.get('{var}')));",
+                    "});",
+                ],
+                body=f"{{{{{var}_body}}}}",
+                auth=auth,
+                headers=key_header,
+            )
+        )
     if "read" in ops:
         items.append(
             _request(
@@ -207,6 +314,8 @@ def _model_items(api, model, mspec, public):
                     "    pm.response.to.have.status(200);",
                     "    pm.expect(String(pm.response.json().result.id))",
                     f"        .to.eql(String(pm.collectionVariables.get('{var}')));",
+                    f"    pm.collectionVariables.set('{var}_etag', "
+                    "pm.response.headers.get('ETag'));",
                     "});",
                 ],
                 auth=auth,
@@ -227,6 +336,7 @@ def _model_items(api, model, mspec, public):
                 ],
                 body=update,
                 auth=auth,
+                headers=(("If-Match", f"{{{{{var}_etag}}}}"),) if "read" in ops else (),
             )
         )
     if "delete" in ops:

@@ -204,12 +204,14 @@ def test_postman_collection_structure():
     # One record's life, chained through a collection variable.
     assert rest == [
         "GET {{base_url}}/api/partner/rest?limit=5",
+        "GET {{base_url}}/api/partner/rest?limit=2&cursor=",
+        "POST {{base_url}}/api/partner/rest",
         "POST {{base_url}}/api/partner/rest",
         f"GET {{{{base_url}}}}/api/partner/rest/{var}",
         f"PATCH {{{{base_url}}}}/api/partner/rest/{var}",
         f"DELETE {{{{base_url}}}}/api/partner/rest/{var}",
     ]
-    create = folders["API partner/rest"]["item"][1]
+    create = folders["API partner/rest"]["item"][2]
     assert "pm.collectionVariables.set('partner_rest_res_partner_id', record.id);" in (
         "\n".join(create["event"][0]["script"]["exec"])
     )
@@ -227,6 +229,54 @@ def test_postman_collection_structure():
         if i["request"]["method"] == "POST"
     )
     assert '"mail": "postman@example.com"' in create["request"]["body"]["raw"]
+
+
+def script(item, listen):
+    return "\n".join(
+        line
+        for event in item["event"]
+        if event["listen"] == listen
+        for line in event["script"]["exec"]
+    )
+
+
+def test_postman_retries_the_create_with_its_idempotency_key():
+    folders = {f["name"]: f for f in build_postman(APIS)["item"]}
+    items = {i["name"]: i for i in folders["API partner/rest"]["item"]}
+    create, retry = (
+        items["Create res.partner"],
+        items["Retry create res.partner (replayed)"],
+    )
+    key = {"key": "Idempotency-Key", "value": "{{partner_rest_res_partner_id_key}}"}
+    assert key in create["request"]["header"] and key in retry["request"]["header"]
+    # The retry sends the very body the create sent, settled before it ran.
+    assert "partner_rest_res_partner_id_body" in script(create, "prerequest")
+    assert retry["request"]["body"]["raw"] == "{{partner_rest_res_partner_id_body}}"
+    assert "Idempotent-Replayed" in script(retry, "test")
+    # Public APIs take no key: no header and no retry.
+    plain = [i["name"] for i in folders["API partner/plain"]["item"]]
+    assert not any(name.startswith("Retry") for name in plain)
+
+
+def test_postman_updates_with_the_etag_it_read():
+    folders = {f["name"]: f for f in build_postman(APIS)["item"]}
+    items = {i["name"]: i for i in folders["API partner/rest"]["item"]}
+    assert "'partner_rest_res_partner_id_etag'" in script(
+        items["Read res.partner"], "test"
+    )
+    assert {
+        "key": "If-Match",
+        "value": "{{partner_rest_res_partner_id_etag}}",
+    } in items["Update res.partner"]["request"]["header"]
+
+
+def test_postman_takes_related_ids_from_what_the_search_found():
+    folders = {f["name"]: f for f in build_postman(APIS)["item"]}
+    items = {i["name"]: i for i in folders["API partner/rest"]["item"]}
+    assert "'partner_rest_res_partner_id_country_id'" in script(
+        items["Search res.partner"], "test"
+    )
+    assert "body['country_id']" in script(items["Create res.partner"], "prerequest")
 
 
 def test_webhook_events_are_described_as_x_webhooks():
