@@ -53,7 +53,7 @@ class SecureApiEngineWrite(models.AbstractModel):
                     ) from None
         return vals
 
-    def _check_relations(self, call, vals_list, records=None):
+    def _check_relations(self, call, vals_list, records=None, targets=None):
         """Relational values may only name records the API lets the client
         reach, so that a write cannot link, reveal, move or detach others.
 
@@ -66,6 +66,11 @@ class SecureApiEngineWrite(models.AbstractModel):
         moves, for the caller to check they stay inside the API.
         """
         moved = self._model(call).browse()
+        # ``targets``: the record each of ``vals_list`` writes (bulk updates
+        # of several records with values of their own); else ``records`` all
+        # take every value. Either way one query per field, not per record.
+        if targets is not None:
+            records = self._model(call).browse(targets)
         for fspec in call.model_spec["fields"]:
             name, ftype = fspec["name"], fspec["type"]
             if ftype not in RELATIONAL or not any(name in v for v in vals_list):
@@ -89,8 +94,18 @@ class SecureApiEngineWrite(models.AbstractModel):
                 self._check_line_owners(call, fspec, lines, records)
                 if fspec["relation"] == call.model:
                     moved |= lines
-            kept = set(wanted[0]) if len(wanted) == 1 else ids
-            if records and set(records.mapped(name).ids) - kept:
+            if not records:
+                continue
+            if targets is not None:
+                current = {record.id: set(record[name].ids) for record in records}
+                removes = any(
+                    name in vals and current[rid] - set(item)
+                    for rid, vals, item in zip(targets, vals_list, wanted, strict=True)
+                )
+            else:
+                kept = set(wanted[0]) if len(wanted) == 1 else ids
+                removes = bool(set(records.mapped(name).ids) - kept)
+            if removes:
                 self._check_removal_allowed(call, fspec)
         return moved
 
@@ -241,9 +256,9 @@ class SecureApiEngineWrite(models.AbstractModel):
             if len(set(ids)) != len(ids):
                 raise BadRequest("The same id appears twice", name="invalid_body")
             records = self._find_many(call, ids)
-            moved = records.browse()
-            for rid, vals in pairs:
-                moved |= self._check_relations(call, [vals], records.browse(rid))
+            moved = self._check_relations(
+                call, [vals for _rid, vals in pairs], targets=ids
+            )
             model = self._model(call)
             self._batch(
                 call,

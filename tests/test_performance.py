@@ -1,3 +1,4 @@
+from unittest.mock import patch
 from urllib.parse import urlencode
 
 from odoo import Command, models
@@ -124,3 +125,41 @@ class TestQueryCounts(SecureApiTransactionCase):
         with self.assertQueryCount(7):  # the token's row, then as before
             answer = self.call("GET", f"/api/{request_path}", token=self.opaque)
         self.assertEqual(self.answer_result(answer)["id"], encoded)
+
+    def test_bulk_update_checks_relations_once_per_field_not_per_record(self):
+        # The relational checks of a bulk update cost the same for 5 and 50
+        # records; only the writes themselves grow.
+        partners = self.env["res.partner"].search([("name", "=like", "Perf%")])
+        countries = self.env["res.country"].search([], limit=2)
+        api = self.api_plain
+
+        def update(count):
+            body = [
+                {"id": partner.id, "country_id": countries[index % 2].id}
+                for index, partner in enumerate(partners[:count])
+            ]
+            answer = self.call(
+                "PATCH",
+                f"/api/{api.route}",
+                token=self.issue(),
+                json=body,
+                headers={"Prefer": "return=minimal"},
+            )
+            self.assertEqual(answer.status, 204, answer.body)
+
+        engine = type(self.env["secure.api.engine"])
+        checks = []
+        original = engine._check_relations
+
+        def counting(engine_self, call, vals_list, *args, **kwargs):
+            start = engine_self.env.cr.sql_log_count
+            result = original(engine_self, call, vals_list, *args, **kwargs)
+            checks.append(engine_self.env.cr.sql_log_count - start)
+            return result
+
+        update(5)  # warm caches
+        with patch.object(engine, "_check_relations", counting):
+            update(5)
+            update(50)
+        self.assertEqual(len(checks), 2)
+        self.assertEqual(checks[0], checks[1])
