@@ -59,8 +59,10 @@ def hash_token(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def token_prefix(token):
-    return token[:8]
+def token_prefix(token, jti=None):
+    """What the token list shows of a token: its start, or for a JWT (whose
+    start is the same encoded header for all) the start of its ``jti``."""
+    return f"jti:{jti[:8]}" if jti else token[:8]
 
 
 def hash_secret(secret):

@@ -161,7 +161,7 @@ class SecureApiToken(models.Model):
                 "app_id": state["id"],
                 "token_type": token_type,
                 "token_hash": core_tokens.hash_token(token),
-                "token_prefix": core_tokens.token_prefix(token),
+                "token_prefix": core_tokens.token_prefix(token, jti),
                 "jti": jti,
                 "scope": scope,
                 "issued_at": datetime.utcfromtimestamp(now),

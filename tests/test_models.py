@@ -246,6 +246,20 @@ class TestSecureApiModels(SecureApiTransactionCase):
                     }
                 )
 
+    def test_jwts_are_told_apart_in_the_token_list(self):
+        # Every JWT starts with the same encoded header: the list shows the
+        # start of its jti instead, which the token itself carries.
+        token_model = self.env["secure.api.token"].sudo()
+        state = self.client.sudo()._state_dict()
+        for _index in range(2):
+            token_model._issue(state, "jwt", "read")
+        tokens = token_model.search(
+            [("app_id", "=", self.client.id), ("token_type", "=", "jwt")]
+        )
+        self.assertEqual(len(set(tokens.mapped("token_prefix"))), 2)
+        for token in tokens:
+            self.assertEqual(token.token_prefix, f"jti:{token.jti[:8]}")
+
     def test_token_state_over_time(self):
         token_model = self.env["secure.api.token"].sudo()
         body = token_model._issue(self.client.sudo()._state_dict(), "opaque", "read")

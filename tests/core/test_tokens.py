@@ -38,6 +38,7 @@ def test_random_values():
     token = t.generate_opaque_token()
     assert t.hash_token(token) != token and len(t.hash_token(token)) == 64
     assert token.startswith(t.token_prefix(token))
+    assert t.token_prefix("eyJhbGciOi.x.y", "0123456789abcdef") == "jti:01234567"
 
 
 def test_secret_hash_and_verify():
