@@ -13,6 +13,7 @@ import re
 
 from .exceptions import BadRequest
 from .hygiene import value_problem
+from .messages import _lt
 
 MAX_DOMAIN_CHARS = 16384
 MAX_LEAVES = 100
@@ -49,10 +50,14 @@ def parse_literal(text, max_chars=MAX_DOMAIN_CHARS):
     if isinstance(text, list | tuple):
         return list(text)
     if not isinstance(text, str):
-        raise BadRequest("The domain must be a list", name="invalid_domain")
+        raise BadRequest(_lt("The domain must be a list"), name="invalid_domain")
     if len(text) > max_chars:
         raise BadRequest(
-            f"The domain is longer than {max_chars} characters", name="invalid_domain"
+            _lt(
+                "The domain is longer than %(max_chars)s characters",
+                max_chars=max_chars,
+            ),
+            name="invalid_domain",
         )
     text = text.strip()
     if not text:
@@ -64,10 +69,10 @@ def parse_literal(text, max_chars=MAX_DOMAIN_CHARS):
             value = ast.literal_eval(text)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise BadRequest(
-                "The domain is not a literal list of terms", name="invalid_domain"
+                _lt("The domain is not a literal list of terms"), name="invalid_domain"
             ) from None
     if not isinstance(value, list | tuple):
-        raise BadRequest("The domain must be a list", name="invalid_domain")
+        raise BadRequest(_lt("The domain must be a list"), name="invalid_domain")
     return list(value)
 
 
@@ -94,9 +99,11 @@ def normalize(domain):
         elif isinstance(token, str) and token == "!":
             result.append(token)
         else:
-            raise BadRequest("Unknown token in the domain", name="invalid_domain")
+            raise BadRequest(_lt("Unknown token in the domain"), name="invalid_domain")
     if expected != 0:
-        raise BadRequest("A domain operator lacks its operands", name="invalid_domain")
+        raise BadRequest(
+            _lt("A domain operator lacks its operands"), name="invalid_domain"
+        )
     return result
 
 
@@ -117,12 +124,14 @@ def and_domains(*domains):
 
 def _check_scalar(value):
     if not isinstance(value, SCALAR_TYPES):
-        raise BadRequest("Domain values must be literals", name="invalid_domain")
+        raise BadRequest(_lt("Domain values must be literals"), name="invalid_domain")
     if isinstance(value, str) and len(value) > 4096:
-        raise BadRequest("A domain value is too long", name="invalid_domain")
+        raise BadRequest(_lt("A domain value is too long"), name="invalid_domain")
     problem = value_problem(value)
     if problem:
-        raise BadRequest(f"A domain value {problem}", name="invalid_domain")
+        raise BadRequest(
+            _lt("A domain value %(problem)s", problem=problem), name="invalid_domain"
+        )
 
 
 def _decode_relation_value(value, operator, codec, label):
@@ -133,14 +142,16 @@ def _decode_relation_value(value, operator, codec, label):
         decoded = codec.decode(item)
         if decoded is None:
             raise BadRequest(
-                f"Invalid id in the domain for '{label}'", name="invalid_id"
+                _lt("Invalid id in the domain for '%(field)s'", field=label),
+                name="invalid_id",
             )
         return decoded
 
     if operator in ("in", "not in"):
         if not isinstance(value, list | tuple):
             raise BadRequest(
-                f"Operator '{operator}' needs a list", name="invalid_domain"
+                _lt("Operator '%(operator)s' needs a list", operator=operator),
+                name="invalid_domain",
             )
         return [one(item) for item in value]
     return one(value)
@@ -149,20 +160,24 @@ def _decode_relation_value(value, operator, codec, label):
 def _term(token, searchable, codec_for, model):
     """Check one ``[field, operator, value]`` term; return it in ORM terms."""
     if len(token) != 3:
-        raise BadRequest("Domain terms have three items", name="invalid_domain")
+        raise BadRequest(_lt("Domain terms have three items"), name="invalid_domain")
     label, operator, value = token
     if not isinstance(label, str) or not isinstance(operator, str):
-        raise BadRequest("Invalid domain term", name="invalid_domain")
+        raise BadRequest(_lt("Invalid domain term"), name="invalid_domain")
     operator = operator.lower()
     if operator not in TERM_OPERATORS:
-        raise BadRequest(f"Operator '{operator}' is not allowed", name="invalid_domain")
+        raise BadRequest(
+            _lt("Operator '%(operator)s' is not allowed", operator=operator),
+            name="invalid_domain",
+        )
     if label == "id":
         spec = {"name": "id", "type": "id", "relation": None}
     else:
         spec = searchable.get(label)
     if spec is None:
         raise BadRequest(
-            f"Field '{label}' is not searchable on this API", name="invalid_field"
+            _lt("Field '%(field)s' is not searchable on this API", field=label),
+            name="invalid_field",
         )
     value = _check_value(value, operator)
     _check_type(spec, operator, value, label)
@@ -175,7 +190,11 @@ def _term(token, searchable, codec_for, model):
     elif ftype == "id" or ftype in RELATIONAL_TYPES:
         if operator not in RELATION_OPERATORS:
             raise BadRequest(
-                f"Operator '{operator}' is not allowed on '{label}'",
+                _lt(
+                    "Operator '%(operator)s' is not allowed on '%(field)s'",
+                    operator=operator,
+                    field=label,
+                ),
                 name="invalid_domain",
             )
         value = _decode_relation_value(value, operator, codec, label)
@@ -198,34 +217,56 @@ def _check_type(spec, operator, value, label):
     ftype = spec["type"]
     items = value if isinstance(value, list) else [value]
 
-    def refuse(what):
-        raise BadRequest(f"Field '{label}' {what}", name="invalid_domain")
+    def refuse(message):
+        raise BadRequest(message, name="invalid_domain")
 
     if ftype in ("id", "many2one", "one2many", "many2many"):
         return
     for item in items:
         if item is False or item is None:
             if operator not in ("=", "!=", "in", "not in"):
-                refuse("compares with false only through = and !=")
+                refuse(
+                    _lt(
+                        "Field '%(field)s' compares with false only through = and !=",
+                        field=label,
+                    )
+                )
             continue
         if ftype in TEXT or ftype == "selection":
             if not isinstance(item, str):
-                refuse("takes text values")
+                refuse(_lt("Field '%(field)s' takes text values", field=label))
         elif ftype in NUMBER:
             if isinstance(item, bool) or not isinstance(item, int | float):
-                refuse("takes numbers")
+                refuse(_lt("Field '%(field)s' takes numbers", field=label))
         elif ftype == "boolean":
             if not isinstance(item, bool):
-                refuse("takes true or false")
+                refuse(_lt("Field '%(field)s' takes true or false", field=label))
         elif ftype in TEMPORAL:
             if not isinstance(item, str) or not _is_temporal(item):
-                refuse("takes real dates as YYYY-MM-DD[ HH:MM:SS]")
+                refuse(
+                    _lt(
+                        "Field '%(field)s' takes real dates as YYYY-MM-DD[ HH:MM:SS]",
+                        field=label,
+                    )
+                )
         else:
-            refuse("cannot be searched")
+            refuse(_lt("Field '%(field)s' cannot be searched", field=label))
     if operator in LIKE and ftype not in TEXT:
-        refuse(f"does not support '{operator}'")
+        refuse(
+            _lt(
+                "Field '%(field)s' does not support '%(operator)s'",
+                field=label,
+                operator=operator,
+            )
+        )
     if operator in ORDERED and ftype not in (*TEXT, *NUMBER, *TEMPORAL):
-        refuse(f"does not support '{operator}'")
+        refuse(
+            _lt(
+                "Field '%(field)s' does not support '%(operator)s'",
+                field=label,
+                operator=operator,
+            )
+        )
 
 
 def _is_temporal(text):
@@ -246,15 +287,21 @@ def _check_value(value, operator):
     if isinstance(value, list | tuple):
         if not many:
             raise BadRequest(
-                f"Operator '{operator}' takes a single value", name="invalid_domain"
+                _lt("Operator '%(operator)s' takes a single value", operator=operator),
+                name="invalid_domain",
             )
         if len(value) > MAX_IN_VALUES:
-            raise BadRequest("Too many values in the domain", name="invalid_domain")
+            raise BadRequest(
+                _lt("Too many values in the domain"), name="invalid_domain"
+            )
         for item in value:
             _check_scalar(item)
         return list(value)
     if many:
-        raise BadRequest(f"Operator '{operator}' needs a list", name="invalid_domain")
+        raise BadRequest(
+            _lt("Operator '%(operator)s' needs a list", operator=operator),
+            name="invalid_domain",
+        )
     _check_scalar(value)
     return value
 
@@ -272,7 +319,8 @@ def validate(domain, searchable, codec_for, model):
     leaves = sum(1 for token in domain if not isinstance(token, str))
     if leaves > MAX_LEAVES:
         raise BadRequest(
-            f"The domain has more than {MAX_LEAVES} terms", name="invalid_domain"
+            _lt("The domain has more than %(count)s terms", count=MAX_LEAVES),
+            name="invalid_domain",
         )
     return [
         token if isinstance(token, str) else _term(token, searchable, codec_for, model)
@@ -291,13 +339,16 @@ def check_forced_domain(text, field_names):
         if isinstance(token, str):
             continue
         if len(token) != 3 or not isinstance(token[0], str | int):
-            raise BadRequest("Domain terms have three items", name="invalid_domain")
+            raise BadRequest(
+                _lt("Domain terms have three items"), name="invalid_domain"
+            )
         if isinstance(token[0], int):
             # Odoo's TRUE_LEAF / FALSE_LEAF, e.g. (1, '=', 1)
             continue
         head = token[0].split(".", 1)[0]
         if head not in field_names:
             raise BadRequest(
-                f"Unknown field '{head}' in the domain", name="invalid_field"
+                _lt("Unknown field '%(field)s' in the domain", field=head),
+                name="invalid_field",
             )
     return domain

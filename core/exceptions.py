@@ -10,6 +10,8 @@ contract, or RFC 6749's error object on the token routes.
 
 import json
 
+from .messages import _lt
+
 # Serialization failures, deadlocks and lock timeouts: Odoo replays the
 # whole request, so they must reach its retry loop untouched.
 RETRYABLE_PGCODES = frozenset({"40001", "40P01", "55P03"})
@@ -36,7 +38,7 @@ class ApiError(Exception):
 
     status = 500
     name = "internal_error"
-    default_message = "Internal server error"
+    default_message = _lt("Internal server error")
     description = "Unexpected error; the message names the logged request id"
 
     def __init__(self, message=None, *, name=None, data=None, headers=None):
@@ -49,7 +51,9 @@ class ApiError(Exception):
 
     def at_index(self, index):
         """Name the failing item of a bulk request."""
-        self.message = f"Item {index}: {self.message}"
+        self.message = _lt(
+            "Item %(index)s: %(message)s", index=index, message=self.message
+        )
         self.data["index"] = index
         return self
 
@@ -57,7 +61,7 @@ class ApiError(Exception):
 class BadRequest(ApiError):
     status = 400
     name = "bad_request"
-    default_message = "Bad request"
+    default_message = _lt("Bad request")
     description = (
         "Malformed parameters, bad domain, unknown or non-writable field, bad JSON, "
         "values that cannot be compared or stored"
@@ -70,7 +74,7 @@ class Unauthorized(ApiError):
 
     status = 401
     name = "unauthorized"
-    default_message = "Authentication required"
+    default_message = _lt("Authentication required")
     description = "No or invalid credentials"
     CODES = ("invalid_token", "invalid_request")
 
@@ -86,7 +90,7 @@ class Unauthorized(ApiError):
 class Forbidden(ApiError):
     status = 403
     name = "forbidden"
-    default_message = "Access denied"
+    default_message = _lt("Access denied")
     description = "The scope or the user's access rights forbid it"
 
 
@@ -97,7 +101,8 @@ class InsufficientScope(Forbidden):
 
     def __init__(self, scope):
         super().__init__(
-            f"The token's scope does not include '{scope}'",
+            _lt("The token's scope does not include '%(scope)s'", scope=scope),
+            # RFC 6750 3: the header's description is ASCII, never translated.
             headers={
                 "WWW-Authenticate": www_authenticate(
                     "insufficient_scope", f"This call needs the '{scope}' scope", scope
@@ -109,7 +114,7 @@ class InsufficientScope(Forbidden):
 class NotFound(ApiError):
     status = 404
     name = "not_found"
-    default_message = "Record not found"
+    default_message = _lt("Record not found")
     description = (
         "Unknown route, inactive API or endpoint, or a record that does not exist "
         "or lies outside the API"
@@ -119,7 +124,7 @@ class NotFound(ApiError):
 class MethodNotAllowed(ApiError):
     status = 405
     name = "method_not_allowed"
-    default_message = "Operation not allowed on this API"
+    default_message = _lt("Operation not allowed on this API")
     description = "Operation not enabled on this API"
 
     def __init__(self, allow=(), message=None, **kwargs):
@@ -130,7 +135,7 @@ class MethodNotAllowed(ApiError):
 class Conflict(ApiError):
     status = 409
     name = "conflict"
-    default_message = "The operation conflicts with existing data"
+    default_message = _lt("The operation conflicts with existing data")
     description = (
         "Integrity conflict (unique constraint), an ambiguous upsert key, or an "
         "idempotency key still in progress"
@@ -140,21 +145,21 @@ class Conflict(ApiError):
 class PreconditionFailed(ApiError):
     status = 412
     name = "precondition_failed"
-    default_message = "The record changed since the ETag the request names"
+    default_message = _lt("The record changed since the ETag the request names")
     description = "If-Match does not match the record's current ETag"
 
 
 class PayloadTooLarge(ApiError):
     status = 413
     name = "payload_too_large"
-    default_message = "Request body too large"
+    default_message = _lt("Request body too large")
     description = "Body larger than the configured maximum"
 
 
 class Unprocessable(ApiError):
     status = 422
     name = "validation_error"
-    default_message = "The values were refused"
+    default_message = _lt("The values were refused")
     description = (
         "Odoo refused the values, a write would leave the API's domain, or an "
         "idempotency key was reused for another request"
@@ -164,7 +169,7 @@ class Unprocessable(ApiError):
 class TooManyRequests(ApiError):
     status = 429
     name = "too_many_requests"
-    default_message = "Too many requests"
+    default_message = _lt("Too many requests")
     description = "Rate limit hit; see Retry-After"
 
     def __init__(self, retry_after=60, message=None, **kwargs):
@@ -195,7 +200,7 @@ FOREIGN_ERRORS = {
     "odoo.exceptions.AccessError": (
         Forbidden,
         "access_denied",
-        "You are not allowed to do this",
+        _lt("You are not allowed to do this"),
     ),
     "odoo.exceptions.MissingError": (NotFound, None, None),
     "odoo.exceptions.ValidationError": (Unprocessable, None, ...),
@@ -203,14 +208,22 @@ FOREIGN_ERRORS = {
     "psycopg2.errors.NotNullViolation": (
         Unprocessable,
         "missing_value",
-        "A required value is missing",
+        _lt("A required value is missing"),
     ),
     "psycopg2.errors.CheckViolation": (Unprocessable, "check_violation", None),
     "psycopg2.IntegrityError": (Conflict, "integrity_error", None),
-    "psycopg2.DataError": (BadRequest, "invalid_value", "A value cannot be stored"),
+    "psycopg2.DataError": (
+        BadRequest,
+        "invalid_value",
+        _lt("A value cannot be stored"),
+    ),
     "werkzeug.exceptions.RequestEntityTooLarge": (PayloadTooLarge, None, None),
     # Numbers too large for Odoo's rounding: always a value the client sent.
-    "builtins.OverflowError": (BadRequest, "invalid_value", "A number is out of range"),
+    "builtins.OverflowError": (
+        BadRequest,
+        "invalid_value",
+        _lt("A number is out of range"),
+    ),
 }
 # Statuses the API can answer, for documents (OpenAPI) and tests.
 ERROR_CLASSES = (
@@ -281,7 +294,11 @@ def render_error(exc, request_id=None, style="envelope"):
     message = error.message
     internal = isinstance(error, InternalError)
     if internal and request_id:
-        message = f"{error.default_message} (request id {request_id})"
+        message = _lt(
+            "%(message)s (request id %(request_id)s)",
+            message=error.default_message,
+            request_id=request_id,
+        )
     headers = dict(error.headers)
     if style == "oauth":
         if isinstance(error, OAuthError | TooManyRequests):

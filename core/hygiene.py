@@ -9,6 +9,7 @@ instead of deep in the ORM as a 500.
 import math
 
 from .exceptions import BadRequest
+from .messages import _lt
 
 MAX_INTEGER = 2**63 - 1
 # Beyond this, Odoo's float rounding overflows and digits mean nothing.
@@ -18,23 +19,23 @@ MAX_FLOAT = 1e15
 def text_problem(text):
     """What makes ``text`` unstorable, or ``None``."""
     if "\x00" in text:
-        return "holds a NUL character"
+        return _lt("holds a NUL character")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "holds an invalid character (a lone surrogate)"
+        return _lt("holds an invalid character (a lone surrogate)")
     return None
 
 
 def number_problem(value):
     """What makes a number unstorable, or ``None``."""
     if isinstance(value, float) and not math.isfinite(value):
-        return "is not a finite number"
+        return _lt("is not a finite number")
     if isinstance(value, float) and abs(value) > MAX_FLOAT:
-        return "is out of range"
+        return _lt("is out of range")
     if isinstance(value, int) and not isinstance(value, bool):
         if not -MAX_INTEGER <= value <= MAX_INTEGER:
-            return "is out of range"
+            return _lt("is out of range")
     return None
 
 
@@ -47,9 +48,12 @@ def value_problem(value):
     return None
 
 
-def check_json(value, label="The body", name="invalid_value"):
+def check_json(value, label=None, name="invalid_value"):
     """Refuse a decoded JSON value holding an unstorable text or number
-    anywhere, keys included (iteratively: no recursion to exhaust)."""
+    anywhere, keys included (iteratively: no recursion to exhaust).
+
+    ``label`` names the value in the message (a :func:`_lt` message; by
+    default "The body")."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -61,5 +65,12 @@ def check_json(value, label="The body", name="invalid_value"):
         else:
             problem = value_problem(item)
             if problem:
-                raise BadRequest(f"{label} {problem}", name=name)
+                raise BadRequest(
+                    _lt(
+                        "%(subject)s %(problem)s",
+                        subject=label or _lt("The body"),
+                        problem=problem,
+                    ),
+                    name=name,
+                )
     return value

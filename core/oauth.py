@@ -5,6 +5,7 @@ import binascii
 from urllib.parse import unquote_plus
 
 from .exceptions import OAuthError
+from .messages import _lt
 
 
 def parse_basic(header_value):
@@ -21,9 +22,11 @@ def parse_basic(header_value):
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
-        raise OAuthError("invalid_request", "Malformed Basic credentials") from None
+        raise OAuthError(
+            "invalid_request", _lt("Malformed Basic credentials")
+        ) from None
     if ":" not in decoded:
-        raise OAuthError("invalid_request", "Malformed Basic credentials")
+        raise OAuthError("invalid_request", _lt("Malformed Basic credentials"))
     client_id, _sep, secret = decoded.partition(":")
     return unquote_plus(client_id), unquote_plus(secret)
 
@@ -38,25 +41,28 @@ def client_credentials(params, authorization, query):
         for key, _v in query
     ):
         raise OAuthError(
-            "invalid_request", "Credentials and tokens are never accepted in the URL"
+            "invalid_request",
+            _lt("Credentials and tokens are never accepted in the URL"),
         )
     basic = parse_basic(authorization)
     in_body = "client_id" in params or "client_secret" in params
     if basic and in_body:
         raise OAuthError(
-            "invalid_request", "Use one client authentication method, not two"
+            "invalid_request", _lt("Use one client authentication method, not two")
         )
     if basic:
         client_id, secret = basic
         if not is_credential(client_id) or not is_credential(secret):
             raise OAuthError(
-                "invalid_client", "Client authentication failed", status=401
+                "invalid_client", _lt("Client authentication failed"), status=401
             )
         return client_id, secret, True
     client_id = params.get("client_id")
     secret = params.get("client_secret")
     if not is_credential(client_id) or not is_credential(secret):
-        raise OAuthError("invalid_client", "Client authentication failed", status=401)
+        raise OAuthError(
+            "invalid_client", _lt("Client authentication failed"), status=401
+        )
     return client_id, secret, False
 
 
@@ -79,11 +85,13 @@ def requested_scope(text, allowed):
     if text is None or text == "":
         return allowed
     if not isinstance(text, str):
-        raise OAuthError("invalid_scope", "The scope must be text")
+        raise OAuthError("invalid_scope", _lt("The scope must be text"))
     try:
         scope = normalize_scope(text)
     except ValueError:
-        raise OAuthError("invalid_scope", "Unknown scope requested") from None
+        raise OAuthError("invalid_scope", _lt("Unknown scope requested")) from None
     if not set(scope.split()) <= set(allowed.split()):
-        raise OAuthError("invalid_scope", "The requested scope exceeds the client's")
+        raise OAuthError(
+            "invalid_scope", _lt("The requested scope exceeds the client's")
+        )
     return scope

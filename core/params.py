@@ -10,6 +10,7 @@ import re
 
 from .exceptions import BadRequest
 from .hygiene import check_json
+from .messages import _lt
 
 MAX_OFFSET = 10**9
 ORDER_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$", re.I)
@@ -18,21 +19,32 @@ COUNT_MODES = ("exact", "estimated", "none")
 
 def parse_int(value, label, minimum=0, maximum=None):
     if isinstance(value, bool):
-        raise BadRequest(f"'{label}' must be an integer", name="invalid_parameter")
+        raise BadRequest(
+            _lt("'%(name)s' must be an integer", name=label),
+            name="invalid_parameter",
+        )
     if isinstance(value, str):
         text = value.strip()
         if not re.fullmatch(r"[+-]?\d{1,18}", text):
-            raise BadRequest(f"'{label}' must be an integer", name="invalid_parameter")
+            raise BadRequest(
+                _lt("'%(name)s' must be an integer", name=label),
+                name="invalid_parameter",
+            )
         value = int(text)
     if not isinstance(value, int):
-        raise BadRequest(f"'{label}' must be an integer", name="invalid_parameter")
+        raise BadRequest(
+            _lt("'%(name)s' must be an integer", name=label),
+            name="invalid_parameter",
+        )
     if value < minimum:
         raise BadRequest(
-            f"'{label}' must be at least {minimum}", name="invalid_parameter"
+            _lt("'%(name)s' must be at least %(minimum)s", name=label, minimum=minimum),
+            name="invalid_parameter",
         )
     if maximum is not None and value > maximum:
         raise BadRequest(
-            f"'{label}' must be at most {maximum}", name="invalid_parameter"
+            _lt("'%(name)s' must be at most %(maximum)s", name=label, maximum=maximum),
+            name="invalid_parameter",
         )
     return value
 
@@ -58,14 +70,18 @@ def _as_name_list(value, label):
                 value = json.loads(text)
             except ValueError:
                 raise BadRequest(
-                    f"'{label}' must be a list of names", name="invalid_parameter"
+                    _lt("'%(name)s' must be a list of names", name=label),
+                    name="invalid_parameter",
                 ) from None
         else:
             value = [item.strip() for item in text.split(",") if item.strip()]
     if not isinstance(value, list | tuple) or not all(
         isinstance(item, str) for item in value
     ):
-        raise BadRequest(f"'{label}' must be a list of names", name="invalid_parameter")
+        raise BadRequest(
+            _lt("'%(name)s' must be a list of names", name=label),
+            name="invalid_parameter",
+        )
     return list(value)
 
 
@@ -80,7 +96,8 @@ def parse_fields(value, readable):
     unknown = [name for name in names if name not in readable and name != "id"]
     if unknown:
         raise BadRequest(
-            f"Unknown field '{unknown[0]}' in 'fields'", name="invalid_field"
+            _lt("Unknown field '%(field)s' in 'fields'", field=unknown[0]),
+            name="invalid_field",
         )
     return [name for name in dict.fromkeys(names) if name != "id"]
 
@@ -94,13 +111,14 @@ def parse_order(value, sortable, default_order=None):
     if value is None or value == "":
         return default_order or None
     if not isinstance(value, str) or len(value) > 512:
-        raise BadRequest("'order' must be text", name="invalid_parameter")
+        raise BadRequest(_lt("'order' must be text"), name="invalid_parameter")
     items = []
     for part in value.split(","):
         match = ORDER_ITEM.match(part)
         if not match:
             raise BadRequest(
-                f"Invalid order item '{part.strip()}'", name="invalid_parameter"
+                _lt("Invalid order item '%(item)s'", item=part.strip()),
+                name="invalid_parameter",
             )
         label, direction = match.group(1), (match.group(2) or "asc").lower()
         if label == "id":
@@ -109,7 +127,8 @@ def parse_order(value, sortable, default_order=None):
             real = sortable[label]
         else:
             raise BadRequest(
-                f"Field '{label}' cannot be used in 'order'", name="invalid_field"
+                _lt("Field '%(field)s' cannot be used in 'order'", field=label),
+                name="invalid_field",
             )
         items.append(f"{real} {direction}")
     return ", ".join(items)
@@ -120,7 +139,8 @@ def parse_count(value):
         return "exact"
     if value not in COUNT_MODES:
         raise BadRequest(
-            "'count' must be 'exact', 'estimated' or 'none'", name="invalid_parameter"
+            _lt("'count' must be 'exact', 'estimated' or 'none'"),
+            name="invalid_parameter",
         )
     return value
 
@@ -136,10 +156,11 @@ def collect_params(*sources):
     for source in sources:
         pairs = source.items() if isinstance(source, dict) else source
         for key, value in pairs:
-            check_json((key, value), "A parameter", name="invalid_parameter")
+            check_json((key, value), _lt("A parameter"), name="invalid_parameter")
             if key in merged:
                 raise BadRequest(
-                    f"Parameter '{key}' is repeated", name="invalid_parameter"
+                    _lt("Parameter '%(name)s' is repeated", name=key),
+                    name="invalid_parameter",
                 )
             merged[key] = value
     return merged

@@ -35,24 +35,26 @@ TOKEN_TESTS = [
 ]
 
 
-def example_value(fspec, obfuscated=False):
+def example_value(fspec, examples=None):
     """A value Odoo accepts for a field, or ``None`` when none is safe to
     invent (relations need real ids, binaries real files)."""
+    examples = examples or EXAMPLES
     ftype = fspec["type"]
     if ftype == "selection":
         return (fspec.get("selection") or [None])[0]
     if ftype in ("char", "text") and "mail" in fspec["name"]:
-        return "postman@example.com"
-    return EXAMPLES.get(ftype)
+        return examples.get("email", "postman@example.com")
+    return examples.get(ftype)
 
 
-def example_body(fields):
-    """A create body from the writable fields that take invented values."""
+def example_body(fields, examples=None):
+    """A create body from the writable fields that take invented values
+    (``examples``: values by field type, Postman's by default)."""
     body = {}
     for fspec in fields:
         if not fspec.get("writable"):
             continue
-        value = example_value(fspec)
+        value = example_value(fspec, examples)
         if value is not None:
             body[fspec["alias"]] = value
     return body

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from .exceptions import BadRequest, PayloadTooLarge
 from .hygiene import check_json
+from .messages import _lt
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -112,10 +113,12 @@ def parse_json(body):
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        raise BadRequest("The body is not valid JSON", name="invalid_json") from None
+        raise BadRequest(
+            _lt("The body is not valid JSON"), name="invalid_json"
+        ) from None
     if _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-        raise BadRequest("The JSON body is nested too deeply", name="invalid_json")
-    return check_json(value, "A value of the body")
+        raise BadRequest(_lt("The JSON body is nested too deeply"), name="invalid_json")
+    return check_json(value, _lt("A value of the body"))
 
 
 def parse_body(body, content_type, method):
@@ -132,7 +135,9 @@ def parse_body(body, content_type, method):
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadRequest("The body is not UTF-8 text", name="invalid_body") from None
+        raise BadRequest(
+            _lt("The body is not UTF-8 text"), name="invalid_body"
+        ) from None
     if media == "application/x-www-form-urlencoded":
         return "form", parse_form(text)
     looks_json = text.lstrip()[:1] in ("{", "[")
@@ -146,7 +151,7 @@ def parse_body(body, content_type, method):
             raise
     if form_like:
         return "form", parse_form(text)
-    raise BadRequest("Unsupported body: send JSON", name="unsupported_media_type")
+    raise BadRequest(_lt("Unsupported body: send JSON"), name="unsupported_media_type")
 
 
 def parse_form(text):
@@ -156,12 +161,14 @@ def parse_form(text):
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise BadRequest(
-                "The body is not UTF-8 text", name="invalid_body"
+                _lt("The body is not UTF-8 text"), name="invalid_body"
             ) from None
     try:
         pairs = parse_qsl(
             text, keep_blank_values=True, strict_parsing=True, max_num_fields=1000
         )
     except ValueError:
-        raise BadRequest("The form body is malformed", name="invalid_body") from None
-    return check_json(pairs, "A value of the form")
+        raise BadRequest(
+            _lt("The form body is malformed"), name="invalid_body"
+        ) from None
+    return check_json(pairs, _lt("A value of the form"))

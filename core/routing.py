@@ -4,6 +4,7 @@ import re
 
 from . import operations
 from .exceptions import MethodNotAllowed, NotFound
+from .messages import _lt
 
 ROUTE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*(/[a-z0-9][a-z0-9_\-]*)*$")
 RESERVED_PREFIXES = (
@@ -40,13 +41,13 @@ TOKEN_ROUTES = ("token", "jwt", "revoke", "introspect")
 def check_route(route):
     """Return an error message for an invalid route, or ``None``."""
     if not route or not ROUTE_RE.match(route):
-        return (
+        return _lt(
             "A route is one or more lowercase segments of letters, digits, "
             "'-' and '_', separated by '/', with no leading or trailing '/'"
         )
     head = route.split("/", 1)[0]
     if head in RESERVED_PREFIXES:
-        return f"The route prefix '{head}' is reserved"
+        return _lt("The route prefix '%(prefix)s' is reserved", prefix=head)
     return None
 
 
@@ -57,15 +58,15 @@ def split_route(path, routes):
     ``(value, remaining segments)`` or raises :class:`NotFound`.
     """
     if len(path) > MAX_PATH:
-        raise NotFound("Unknown route", name="unknown_route")
+        raise NotFound(_lt("Unknown route"), name="unknown_route")
     segments = [segment for segment in path.strip("/").split("/")]
     if not segments or any(not segment for segment in segments):
-        raise NotFound("Unknown route", name="unknown_route")
+        raise NotFound(_lt("Unknown route"), name="unknown_route")
     for size in range(len(segments), 0, -1):
         value = routes.get("/".join(segments[:size]))
         if value is not None:
             return value, segments[size:]
-    raise NotFound("Unknown route", name="unknown_route")
+    raise NotFound(_lt("Unknown route"), name="unknown_route")
 
 
 def fixed_route(path):
@@ -93,7 +94,7 @@ def binary_parts(path):
         or not METHOD_RE.match(parts[4])
         or not parts[3]
     ):
-        raise NotFound("Unknown route", name="unknown_route")
+        raise NotFound(_lt("Unknown route"), name="unknown_route")
     return int(parts[1]), parts[2], parts[3], parts[4]
 
 
@@ -102,7 +103,7 @@ def shape_of(rest):
     if len(rest) == 3 and rest[0] == "by":
         return "key"
     if len(rest) > 2:
-        raise NotFound("Unknown route", name="unknown_route")
+        raise NotFound(_lt("Unknown route"), name="unknown_route")
     return ("collection", "record", "rpc")[len(rest)]
 
 
@@ -122,7 +123,7 @@ def operation_for(http_method, rest):
         method, record_id = rest[1], rest[2]
     elif shape == "rpc":
         if not METHOD_RE.match(rest[1]):
-            raise NotFound("Unknown route", name="unknown_route")
+            raise NotFound(_lt("Unknown route"), name="unknown_route")
         record_id = None if rest[0] == "call" else rest[0]
         method = rest[1]
     operation = operations.for_route(shape, http_method)

@@ -15,6 +15,7 @@ without a known comodel are encoded with the API's model.
 """
 
 from .exceptions import BadRequest
+from .messages import _lt
 
 MAX_ARGS = 32
 
@@ -25,22 +26,26 @@ def check_call(body):
         return [], {}
     if not isinstance(body, dict):
         raise BadRequest(
-            'The body is {"args": [...], "kwargs": {...}}', name="invalid_body"
+            _lt('The body is {"args": [...], "kwargs": {...}}'), name="invalid_body"
         )
     unknown = set(body) - {"args", "kwargs"}
     if unknown:
         raise BadRequest(
-            f"Unknown key '{sorted(unknown)[0]}' in the body", name="invalid_body"
+            _lt("Unknown key '%(key)s' in the body", key=sorted(unknown)[0]),
+            name="invalid_body",
         )
     args = body.get("args", [])
     kwargs = body.get("kwargs", {})
     if not isinstance(args, list) or len(args) > MAX_ARGS:
-        raise BadRequest("'args' must be a list", name="invalid_body")
+        raise BadRequest(_lt("'args' must be a list"), name="invalid_body")
     if not isinstance(kwargs, dict) or len(kwargs) > MAX_ARGS:
-        raise BadRequest("'kwargs' must be an object", name="invalid_body")
+        raise BadRequest(_lt("'kwargs' must be an object"), name="invalid_body")
     for key in kwargs:
         if not key.isidentifier() or key.startswith("_") or key == "context":
-            raise BadRequest(f"Keyword '{key}' is not accepted", name="invalid_body")
+            raise BadRequest(
+                _lt("Keyword '%(key)s' is not accepted", key=key),
+                name="invalid_body",
+            )
     return args, kwargs
 
 

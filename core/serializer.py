@@ -18,6 +18,7 @@ import re
 
 from .exceptions import BadRequest
 from .hygiene import MAX_FLOAT
+from .messages import _lt
 
 RELATIONAL = ("many2one", "one2many", "many2many")
 TEXT_TYPES = ("char", "text", "html")
@@ -133,12 +134,14 @@ class RecordWriter:
 def _decode_id(codec, value, label):
     decoded = codec.decode(value)
     if decoded is None:
-        raise BadRequest(f"Invalid id for field '{label}'", name="invalid_id")
+        raise BadRequest(
+            _lt("Invalid id for field '%(field)s'", field=label), name="invalid_id"
+        )
     return decoded
 
 
-def _invalid(fspec, what):
-    return BadRequest(f"Field '{fspec['alias']}' {what}", name="invalid_value")
+def _invalid(message):
+    return BadRequest(message, name="invalid_value")
 
 
 def _many2one_in(fspec, value, codec_for):
@@ -151,44 +154,57 @@ def _x2many_in(fspec, value, codec_for):
     if value is None or value is False:
         value = []
     if not isinstance(value, list):
-        raise _invalid(fspec, "takes a list of ids")
+        raise _invalid(
+            _lt("Field '%(field)s' takes a list of ids", field=fspec["alias"])
+        )
     if any(isinstance(item, list | tuple | dict) for item in value):
         # x2many commands could create, edit or unlink records of the
         # comodel behind the API's back: only plain id lists are taken.
-        raise _invalid(fspec, "takes a list of ids, not commands")
+        raise _invalid(
+            _lt(
+                "Field '%(field)s' takes a list of ids, not commands",
+                field=fspec["alias"],
+            )
+        )
     codec = codec_for(fspec["relation"])
     return [(6, 0, [_decode_id(codec, item, fspec["alias"]) for item in value])]
 
 
 def _boolean_in(fspec, value):
     if not isinstance(value, bool):
-        raise _invalid(fspec, "takes true or false")
+        raise _invalid(
+            _lt("Field '%(field)s' takes true or false", field=fspec["alias"])
+        )
     return value
 
 
 def _integer_in(fspec, value):
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(fspec, "takes an integer")
+        raise _invalid(_lt("Field '%(field)s' takes an integer", field=fspec["alias"]))
     if not -(2**31) <= value < 2**31:
-        raise _invalid(fspec, "is out of range")
+        raise _invalid(_lt("Field '%(field)s' is out of range", field=fspec["alias"]))
     return value
 
 
 def _float_in(fspec, value):
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _invalid(fspec, "takes a number")
+        raise _invalid(_lt("Field '%(field)s' takes a number", field=fspec["alias"]))
     if value != value or value in (float("inf"), float("-inf")):
-        raise _invalid(fspec, "takes a finite number")
+        raise _invalid(
+            _lt("Field '%(field)s' takes a finite number", field=fspec["alias"])
+        )
     if abs(value) > MAX_FLOAT:
-        raise _invalid(fspec, "is out of range")
+        raise _invalid(_lt("Field '%(field)s' is out of range", field=fspec["alias"]))
     return value
 
 
 def _text_in(fspec, value):
     if not isinstance(value, str):
-        raise _invalid(fspec, "takes text")
+        raise _invalid(_lt("Field '%(field)s' takes text", field=fspec["alias"]))
     if "\x00" in value:
-        raise _invalid(fspec, "holds a NUL character")
+        raise _invalid(
+            _lt("Field '%(field)s' holds a NUL character", field=fspec["alias"])
+        )
     return value
 
 
@@ -197,29 +213,46 @@ def _selection_in(fspec, value):
     if value is False or value == "":
         return False
     if value not in allowed:
-        raise _invalid(fspec, f"takes one of: {', '.join(map(str, allowed))}")
+        raise _invalid(
+            _lt(
+                "Field '%(field)s' takes one of: %(values)s",
+                field=fspec["alias"],
+                values=", ".join(map(str, allowed)),
+            )
+        )
     return value
 
 
 def _date_in(fspec, value):
     if not isinstance(value, str) or not DATE_RE.match(value):
-        raise _invalid(fspec, "takes a date YYYY-MM-DD")
+        raise _invalid(
+            _lt("Field '%(field)s' takes a date YYYY-MM-DD", field=fspec["alias"])
+        )
     try:
         datetime.date.fromisoformat(value)
     except ValueError:
-        raise _invalid(fspec, "is not a valid date") from None
+        raise _invalid(
+            _lt("Field '%(field)s' is not a valid date", field=fspec["alias"])
+        ) from None
     return value
 
 
 def _datetime_in(fspec, value):
     match = isinstance(value, str) and DATETIME_RE.match(value)
     if not match:
-        raise _invalid(fspec, "takes a datetime YYYY-MM-DD HH:MM:SS (UTC)")
+        raise _invalid(
+            _lt(
+                "Field '%(field)s' takes a datetime YYYY-MM-DD HH:MM:SS (UTC)",
+                field=fspec["alias"],
+            )
+        )
     text = f"{match.group(1)} {match.group(2)}"
     try:
         datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
     except ValueError:
-        raise _invalid(fspec, "is not a valid datetime") from None
+        raise _invalid(
+            _lt("Field '%(field)s' is not a valid datetime", field=fspec["alias"])
+        ) from None
     return text
 
 
@@ -227,11 +260,13 @@ def _binary_in(fspec, value):
     if value in ("", False):
         return False
     if not isinstance(value, str):
-        raise _invalid(fspec, "takes base64 text")
+        raise _invalid(_lt("Field '%(field)s' takes base64 text", field=fspec["alias"]))
     try:
         base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise _invalid(fspec, "is not valid base64") from None
+        raise _invalid(
+            _lt("Field '%(field)s' is not valid base64", field=fspec["alias"])
+        ) from None
     return value
 
 
@@ -259,13 +294,16 @@ def _value_in(fspec, value, codec_for):
     converter = SCALAR_CONVERTERS.get(ftype)
     if converter is None:
         raise BadRequest(
-            f"Field '{fspec['alias']}' cannot be written through this API",
+            _lt(
+                "Field '%(field)s' cannot be written through this API",
+                field=fspec["alias"],
+            ),
             name="invalid_field",
         )
     if value is None or (value is False and ftype != "boolean"):
         # null, and Odoo's own false, both mean "empty".
         if fspec.get("required"):
-            raise _invalid(fspec, "is required")
+            raise _invalid(_lt("Field '%(field)s' is required", field=fspec["alias"]))
         return False
     return converter(fspec, value)
 
@@ -278,15 +316,20 @@ def values_in(payload, spec, codec_for):
     :class:`BadRequest`: nothing a client sends is silently dropped.
     """
     if not isinstance(payload, dict):
-        raise BadRequest("Each record must be a JSON object", name="invalid_body")
+        raise BadRequest(_lt("Each record must be a JSON object"), name="invalid_body")
     by_alias = {f["alias"]: f for f in spec["fields"]}
     vals = {}
     for key, value in payload.items():
         fspec = by_alias.get(key)
         if fspec is None:
-            raise BadRequest(f"Unknown field '{key}'", name="invalid_field")
+            raise BadRequest(
+                _lt("Unknown field '%(field)s'", field=key), name="invalid_field"
+            )
         if not fspec.get("writable"):
-            raise BadRequest(f"Field '{key}' is not writable", name="readonly_field")
+            raise BadRequest(
+                _lt("Field '%(field)s' is not writable", field=key),
+                name="readonly_field",
+            )
         vals[fspec["name"]] = _value_in(fspec, value, codec_for)
     return vals
 
@@ -295,18 +338,27 @@ def decode_ids(values, codec, label="ids"):
     """Decode a client list of record ids; refuse duplicates and bad ids."""
     if not isinstance(values, list) or not values:
         raise BadRequest(
-            f"'{label}' must be a non-empty list of ids", name="invalid_body"
+            _lt("'%(name)s' must be a non-empty list of ids", name=label),
+            name="invalid_body",
         )
     if len(values) > MAX_BULK:
-        raise BadRequest(f"At most {MAX_BULK} ids per request", name="invalid_body")
+        raise BadRequest(
+            _lt("At most %(count)s ids per request", count=MAX_BULK),
+            name="invalid_body",
+        )
     ids = []
     for index, value in enumerate(values):
         decoded = codec.decode(value)
         if decoded is None:
             raise BadRequest(
-                f"Invalid id at index {index}", name="invalid_id", data={"index": index}
+                _lt("Invalid id at index %(index)s", index=index),
+                name="invalid_id",
+                data={"index": index},
             )
         ids.append(decoded)
     if len(set(ids)) != len(ids):
-        raise BadRequest(f"'{label}' holds the same id twice", name="invalid_body")
+        raise BadRequest(
+            _lt("'%(name)s' holds the same id twice", name=label),
+            name="invalid_body",
+        )
     return ids

@@ -13,6 +13,7 @@ import json
 import re
 
 from .exceptions import BadRequest
+from .messages import _lt
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -32,7 +33,7 @@ def check_idempotency_key(value):
     """The key of an ``Idempotency-Key`` header, or 400 when malformed."""
     if not IDEMPOTENCY_KEY_RE.match(value or ""):
         raise BadRequest(
-            "Idempotency-Key takes 1 to 255 visible ASCII characters",
+            _lt("Idempotency-Key takes 1 to 255 visible ASCII characters"),
             name="invalid_idempotency_key",
         )
     return value
@@ -138,7 +139,7 @@ def decode_cursor(secret, binding, text):
 
     def refuse():
         return BadRequest(
-            "The cursor is not valid for this query", name="invalid_cursor"
+            _lt("The cursor is not valid for this query"), name="invalid_cursor"
         )
 
     if not isinstance(text, str) or not text or len(text) > MAX_CURSOR:
@@ -166,8 +167,10 @@ def parse_changed_since(value):
     match = isinstance(value, str) and _ISO_RE.match(value.strip())
     if not match:
         raise BadRequest(
-            "'changed_since' takes an ISO 8601 UTC timestamp, "
-            "e.g. 2026-01-31T12:00:00Z",
+            _lt(
+                "'changed_since' takes an ISO 8601 UTC timestamp, "
+                "e.g. 2026-01-31T12:00:00Z"
+            ),
             name="invalid_parameter",
         )
     try:
@@ -176,7 +179,8 @@ def parse_changed_since(value):
         )
     except ValueError:
         raise BadRequest(
-            "'changed_since' is not a real date and time", name="invalid_parameter"
+            _lt("'changed_since' is not a real date and time"),
+            name="invalid_parameter",
         ) from None
     if match.group(3):
         moment = moment.replace(microsecond=int(match.group(3)[1:].ljust(6, "0")))

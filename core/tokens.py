@@ -17,6 +17,7 @@ from passlib.context import CryptContext
 
 from .exceptions import Unauthorized
 from .hygiene import text_problem
+from .messages import _lt
 from .operations import SCOPES
 
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
@@ -125,13 +126,13 @@ def jwt_unverified_subject(token):
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        raise Unauthorized("Malformed token", name="invalid_token") from None
+        raise Unauthorized(_lt("Malformed token"), name="invalid_token") from None
     if any(key in header for key in ("jku", "x5u", "jwk", "x5c", "kid", "crit")):
         # Key-locating headers are never followed: refuse them outright.
-        raise Unauthorized("Unsupported token header", name="invalid_token")
+        raise Unauthorized(_lt("Unsupported token header"), name="invalid_token")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub or len(sub) > 128 or text_problem(sub):
-        raise Unauthorized("Token has no valid subject", name="invalid_token")
+        raise Unauthorized(_lt("Token has no valid subject"), name="invalid_token")
     return header, sub
 
 
@@ -152,20 +153,20 @@ def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
             options={"require": list(JWT_REQUIRED_CLAIMS), "verify_iat": True},
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("The token expired", name="invalid_token") from None
+        raise Unauthorized(_lt("The token expired"), name="invalid_token") from None
     except jwt.PyJWTError:
-        raise Unauthorized("Invalid token", name="invalid_token") from None
+        raise Unauthorized(_lt("Invalid token"), name="invalid_token") from None
     # PyJWT accepts numeric strings for time claims; RFC 7519 says NumericDate.
     for claim in ("exp", "iat", "nbf"):
         value = claims.get(claim, 0)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise Unauthorized("Invalid token", name="invalid_token")
+            raise Unauthorized(_lt("Invalid token"), name="invalid_token")
     if claims["iat"] > time.time() + leeway:
-        raise Unauthorized("Invalid token", name="invalid_token")
+        raise Unauthorized(_lt("Invalid token"), name="invalid_token")
     if not isinstance(claims.get("scope"), str) or not isinstance(
         claims.get("jti"), str
     ):
-        raise Unauthorized("Invalid token", name="invalid_token")
+        raise Unauthorized(_lt("Invalid token"), name="invalid_token")
     return claims
 
 
@@ -182,5 +183,5 @@ def parse_bearer(header_value):
     if parts[0].lower() != "bearer":
         return None
     if len(parts) != 2 or not parts[1] or len(parts[1]) > 4096:
-        raise Unauthorized("Malformed Bearer header", name="invalid_request")
+        raise Unauthorized(_lt("Malformed Bearer header"), name="invalid_request")
     return parts[1]

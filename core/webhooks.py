@@ -15,6 +15,8 @@ import random
 import secrets
 from urllib.parse import urlsplit
 
+from .messages import _lt
+
 EVENTS = ("create", "update", "delete")
 TIMEOUT_SECONDS = 10
 # Retried with exponential backoff for at least this long, then paused.
@@ -69,18 +71,21 @@ def destination_problem(url, addresses, allow_private=False):
     allowed (development and tests)."""
     parts = urlsplit(url or "")
     if parts.scheme not in (("https", "http") if allow_private else ("https",)):
-        return "the URL must use https"
+        return _lt("the URL must use https")
     if not parts.hostname:
-        return "the URL has no host"
+        return _lt("the URL has no host")
     if not addresses:
-        return "the host does not resolve"
+        return _lt("the host does not resolve")
     if allow_private:
         return None
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         mapped = getattr(ip, "ipv4_mapped", None) or getattr(ip, "sixtofour", None)
         if not ip.is_global or ip.is_multicast or (mapped and not mapped.is_global):
-            return f"the host resolves to a non-public address ({ip})"
+            return _lt(
+                "the host resolves to a non-public address (%(address)s)",
+                address=str(ip),
+            )
     return None
 
 

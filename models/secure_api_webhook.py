@@ -8,6 +8,7 @@ import requests
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .. import i18n_messages
 from ..core import webhooks as core_webhooks
 
 _logger = logging.getLogger(__name__)
@@ -161,7 +162,12 @@ class SecureApiWebhook(models.Model):
         for hook in self:
             problem = hook._destination_problem()
             if problem:
-                raise ValidationError(_("Webhook URL refused: %s", problem))
+                raise ValidationError(
+                    _(
+                        "Webhook URL refused: %s",
+                        i18n_messages.translate(self.env, problem),
+                    )
+                )
 
     @api.constrains("user_id")
     def _check_user_id(self):
