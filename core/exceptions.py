@@ -10,7 +10,7 @@ contract, or RFC 6749's error object on the token routes.
 
 import json
 
-from .messages import _lt
+from .messages import _lt, translate
 
 # Serialization failures, deadlocks and lock timeouts: Odoo replays the
 # whole request, so they must reach its retry loop untouched.
@@ -284,11 +284,13 @@ def envelope(result=None, error=None):
 OAUTH_CODES = {401: "invalid_client", 500: "server_error"}
 
 
-def render_error(exc, request_id=None, style="envelope"):
+def render_error(exc, request_id=None, style="envelope", gettext=None):
     """Map any exception to ``(status, headers, body dict)``.
 
     ``style`` is ``envelope`` (the contract's) or ``oauth`` (RFC 6749 5.2's
-    ``{"error", "error_description"}``, for the token routes).
+    ``{"error", "error_description"}``, for the token routes). ``gettext``
+    translates the envelope's message (the client's ``Accept-Language``);
+    RFC 6749's descriptions stay in English, as that RFC wants them ASCII.
     """
     error = to_api_error(exc)
     message = error.message
@@ -307,6 +309,8 @@ def render_error(exc, request_id=None, style="envelope"):
             code = OAUTH_CODES.get(error.status, "invalid_request")
             headers.pop("WWW-Authenticate", None)
         return error.status, headers, {"error": code, "error_description": message}
+    if gettext is not None:
+        message = translate(message, gettext)
     data = {"name": error.name}
     data.update(error.data)
     body = envelope(error={"code": error.status, "message": message, "data": data})

@@ -69,3 +69,35 @@ def translate(text, gettext):
     """``text`` translated through ``gettext`` when it is a :class:`Message`;
     any other text is returned as it is."""
     return text.translate(gettext) if isinstance(text, Message) else text
+
+
+def negotiate_language(header, installed):
+    """The code (``fr_BE``) among ``installed`` that an ``Accept-Language``
+    header prefers, or ``None``: an exact language-region match first, else
+    the first installed language of the same language. ``q=0`` refuses."""
+    if not header or len(header) > 512:
+        return None
+    by_language = {}
+    for code in installed:
+        by_language.setdefault(code.split("_")[0].lower(), code)
+    exact = {code.lower().replace("_", "-"): code for code in installed}
+    ranges = []
+    for position, part in enumerate(header.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params:
+            name, _sep, value = params.strip().partition("=")
+            if name.strip() != "q":
+                return None
+            try:
+                quality = float(value)
+            except ValueError:
+                return None
+        if tag and quality > 0:
+            ranges.append((-quality, position, tag.strip().lower()))
+    for _quality, _position, tag in sorted(ranges):
+        if tag in exact:
+            return exact[tag]
+        if tag.split("-")[0] in by_language:
+            return by_language[tag.split("-")[0]]
+    return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from odoo import api, models
 
-from .. import hooks
+from .. import hooks, i18n_messages
 from ..core import cors as core_cors
 from ..core import operations, routing
 from ..core import tokens as core_tokens
@@ -36,6 +36,7 @@ from ..core.exceptions import (
     to_api_error,
 )
 from ..core.hashid import codec as hashid_codec
+from ..core.messages import negotiate_language
 from ..core.params import collect_params
 from ..core.request import Answer
 
@@ -124,7 +125,7 @@ class SecureApiEngine(models.AbstractModel):
                 # Odoo replays the request: only the replay is counted.
                 call.spec = None
                 raise
-            answer = self._error_answer(error, request_id, style)
+            answer = self._error_answer(error, request_id, style, req)
         finally:
             hooks.SERVING.active = False
             self._count(call, started, answer)
@@ -134,12 +135,22 @@ class SecureApiEngine(models.AbstractModel):
             answer.headers.update(NO_STORE)
         return answer
 
-    def _error_answer(self, error, request_id, style):
+    def _error_answer(self, error, request_id, style, req=None):
         api_error = to_api_error(error)
         if isinstance(api_error, InternalError):
             # The client sees the request id only; the details stay here.
             _logger.error("secure_api: request %s failed", request_id, exc_info=error)
-        status, headers, body = render_error(api_error, request_id, style)
+        lang = None
+        if req is not None and style == "envelope":
+            lang = negotiate_language(
+                req.headers.get("accept-language"),
+                [code for code, _name in self.env["res.lang"].get_installed()],
+            )
+        status, headers, body = render_error(
+            api_error, request_id, style, gettext=i18n_messages.gettext(lang)
+        )
+        if lang:
+            headers["Content-Language"] = lang.replace("_", "-")
         return Answer(status, headers, body)
 
     def _count(self, call, started, answer):

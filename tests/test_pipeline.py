@@ -11,6 +11,7 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools.translate import code_translations
 
 from .common import SecureApiTransactionCase
 
@@ -326,3 +327,41 @@ class TestGuardRails(SecureApiTransactionCase):
         self.api_plain.action_reset_to_draft()
         self.api_plain.write({"route": "test/renamed"})
         self.assertEqual(self.api_plain.route, "test/renamed")
+
+
+@tagged("post_install", "-at_install")
+class TestErrorLanguage(SecureApiTransactionCase):
+    """Error messages in the language the client asks for, among those the
+    database has installed (contract: errors)."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["res.lang"]._activate_lang("fr_FR")
+        catalogue = code_translations.python_translations
+        key = ("secure_api", "fr_FR")
+        saved = catalogue.get(key)
+        catalogue[key] = {"Record not found": "Enregistrement introuvable"}
+        self.addCleanup(
+            lambda: (
+                catalogue.pop(key)
+                if saved is None
+                else catalogue.__setitem__(key, saved)
+            )
+        )
+        self.url = f"/api/{self.api_plain.route}/999999999"
+
+    def test_accept_language_translates_the_error_message(self):
+        answer = self.call(
+            "GET", self.url, token=self.issue(), headers={"Accept-Language": "fr-CA,fr"}
+        )
+        error = self.answer_error(answer, 404, "not_found")
+        self.assertEqual(error["message"], "Enregistrement introuvable")
+        self.assertEqual(answer.headers["Content-Language"], "fr-FR")
+
+    def test_without_a_known_language_errors_stay_english(self):
+        for header in ({}, {"Accept-Language": "nl-BE"}):
+            with self.subTest(header=header):
+                answer = self.call("GET", self.url, token=self.issue(), headers=header)
+                error = self.answer_error(answer, 404, "not_found")
+                self.assertEqual(error["message"], "Record not found")
+                self.assertNotIn("Content-Language", answer.headers)
