@@ -352,3 +352,12 @@ def check_forced_domain(text, field_names):
                 name="invalid_field",
             )
     return domain
+
+
+def field_heads(domain):
+    """The first segments of the field paths a (normalized) domain tests."""
+    return {
+        token[0].split(".", 1)[0]
+        for token in domain
+        if not isinstance(token, str) and isinstance(token[0], str)
+    }

@@ -70,19 +70,22 @@ class SecureApiDefault(models.Model):
         environment: an expression cannot reach anything the execution user
         could not send itself.
         """
-        user = self.env.user
-        today = fields.Date.context_today(self)
+        context = self.env.context
+        # The API's environment holds the execution user's language and time
+        # zone (None when unset): reading them from the user costs a query.
+        lang, tz = context.get("lang"), context.get("tz")
+        if not sample and ("lang" not in context or "tz" not in context):
+            lang, tz = self.env.user.lang or lang, self.env.user.tz or tz
+        lang, tz = lang or "en_US", tz or "UTC"
+        today = fields.Date.context_today(self.with_context(tz=tz))
         now = fields.Datetime.now()
         company_id = self.env.company.id
         values = {
             "id": self.env.uid,
             "company_id": SimpleNamespace(id=company_id),
-            "lang": self.env.context.get("lang") or "en_US",
-            "tz": self.env.context.get("tz") or "UTC",
+            "lang": lang,
+            "tz": tz,
         }
-        if not sample:
-            values["lang"] = user.lang or values["lang"]
-            values["tz"] = user.tz or values["tz"]
         namespace = {
             "today": today,
             "now": now,

@@ -8,6 +8,7 @@ from odoo import models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
 from .. import compat
+from ..core import domain as core_domain
 from ..core import serializer
 from ..core.exceptions import BadRequest, Forbidden, Unprocessable, to_api_error
 
@@ -82,7 +83,7 @@ class SecureApiEngineWrite(models.AbstractModel):
                 domain = [("id", "in", list(ids))]
                 if fspec["relation"] == call.model:
                     domain = self._forced(call, domain)
-                found = set(comodel.search(domain).ids)
+                found = set(comodel.search(domain, order="id").ids)
                 for index, item in enumerate(wanted):
                     if not set(item) <= found:
                         raise self._invalid_id(fspec, index, len(wanted))
@@ -121,6 +122,19 @@ class SecureApiEngineWrite(models.AbstractModel):
         ) != len(owners):
             raise self._invalid_id(fspec, 0, 1)
 
+    def _row_fields(self, call):
+        """The columns Odoo reads of a record before writing it (its
+        prefetched stored fields), less those restricted to groups."""
+        return [
+            name
+            for name, field in self._model(call)._fields.items()
+            if field.store
+            and field.column_type
+            and field.prefetch is True
+            and not field.groups
+            and field.type != "binary"
+        ]
+
     def _invalid_id(self, fspec, index, count):
         error = BadRequest(
             f"Invalid id for field '{fspec['alias']}'", name="invalid_id"
@@ -144,13 +158,28 @@ class SecureApiEngineWrite(models.AbstractModel):
                 name="delete_not_allowed",
             )
 
-    def _check_in_domain(self, call, records):
-        """Writes may not move records outside what the API exposes."""
+    def _check_in_domain(self, call, records, written=None):
+        """Writes may not move records outside what the API exposes.
+
+        ``written``: the field names an update wrote to ``records``. When
+        none of them is a field the forced domain tests, and those are all
+        plain stored fields (no computed or related value that the write
+        could change), the records stay where they were: no query.
+        """
         if not call.spec["domain"] or not records:
             return
+        if written is not None:
+            fields = self._model(call)._fields
+            heads = core_domain.field_heads(call.spec["domain"])
+            plain = all(
+                name in fields and fields[name].store and not fields[name].compute
+                for name in heads
+            )
+            if plain and not heads & set(written):
+                return
         inside = set(
             self._model(call)
-            .search(self._forced(call, [("id", "in", records.ids)]))
+            .search(self._forced(call, [("id", "in", records.ids)]), order="id")
             .ids
         )
         outside = [index for index, rid in enumerate(records.ids) if rid not in inside]
@@ -168,14 +197,17 @@ class SecureApiEngineWrite(models.AbstractModel):
         replayed in its own savepoint to find which one the ORM refused; the
         caller's savepoint then rolls everything back.
         """
+        if len(items) == 1:
+            # Nothing to tell apart: the operation's own savepoint rolls back.
+            result = action(items)
+            call.env.flush_all()
+            return result
         try:
             with self.env.cr.savepoint():
                 result = action(items)
                 call.env.flush_all()
                 return result
         except ORM_REFUSALS as error:
-            if len(items) == 1:
-                raise
             first_error = error
         for index, item in enumerate(items):
             try:
@@ -214,12 +246,16 @@ class SecureApiEngineWrite(models.AbstractModel):
     def _op_update(self, call):
         body = call.body
         if call.record_id is not None:
-            record = self._find(call, call.record_id)
+            # The row the write itself would read first comes with the search.
+            record = self._find(call, call.record_id, self._row_fields(call))
             self._check_if_match(call, record)
             vals = self._values(call, body)
             moved = self._check_relations(call, [vals], record)
+            # Named before writing: the ORM's write may consume the dict.
+            written = set(vals)
             record.write(vals)
-            self._check_in_domain(call, record | moved)
+            self._check_in_domain(call, record, written=written)
+            self._check_in_domain(call, moved)
             return self._updated(call, record, one=True)
         codec = call.codec_for(call.model)
         self._refuse_if_match_on_many(call)
@@ -229,6 +265,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             vals = self._values(call, values)
             records = self._find_many(call, ids)
             moved = self._check_relations(call, [vals], records)
+            written = set(vals)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
@@ -259,6 +296,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             moved = self._check_relations(
                 call, [vals for _rid, vals in pairs], targets=ids
             )
+            written = {name for _rid, vals in pairs for name in vals}
             model = self._model(call)
             self._batch(
                 call,
@@ -270,7 +308,8 @@ class SecureApiEngineWrite(models.AbstractModel):
                 'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]',
                 name="invalid_body",
             )
-        self._check_in_domain(call, records | moved)
+        self._check_in_domain(call, records, written=written)
+        self._check_in_domain(call, moved)
         return self._updated(call, records, one=False)
 
     def _op_delete(self, call):

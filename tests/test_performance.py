@@ -163,3 +163,35 @@ class TestQueryCounts(SecureApiTransactionCase):
             update(50)
         self.assertEqual(len(checks), 2)
         self.assertEqual(checks[0], checks[1])
+
+    def write_queries(self, method, path, body):
+        """Queries of one warm write, with a minimal answer."""
+
+        def send():
+            answer = self.call(
+                method,
+                f"/api/{self.api_plain.route}{path}",
+                token=self.opaque,
+                json=body,
+                headers={"Prefer": "return=minimal"},
+            )
+            self.assertIn(answer.status, (201, 204), answer.body)
+
+        send()  # warm caches
+        self.env.flush_all()
+        start = self.env.cr.sql_log_count
+        send()
+        return self.env.cr.sql_log_count - start
+
+    def test_create_with_a_forced_domain_and_a_relation(self):
+        country = self.env["res.country"].search([], limit=1)
+        body = {"name": "Pin create", "country_id": country.id}
+        # Was 9: the single-item savepoint and the sorted relation search are gone.
+        self.assertEqual(self.write_queries("POST", "", body), 7)
+
+    def test_update_outside_the_domain_fields_skips_the_domain_check(self):
+        # Only phone changes: the forced domain tests ref, which stays.
+        partner = self.env["res.partner"].search([("name", "=", "Perf 007")])
+        count = self.write_queries("PATCH", f"/{partner.id}", {"phone": "+32 1"})
+        # Was 6: the row comes with the lookup, the domain re-check is skipped.
+        self.assertEqual(count, 5)

@@ -313,6 +313,29 @@ class TestRestOperations(SecureApiHttpCase):
         self.env.invalidate_all()
         self.assertFalse(self.partner.parent_id)
 
+    def test_writes_stay_inside_a_forced_domain_over_computed_fields(self):
+        # complete_name is computed from name: writing name alone moves the
+        # record out of this domain, and must be caught like a direct write.
+        api = self.make_api(
+            "test/unsealed",
+            obfuscate=False,
+            domain="[('complete_name', 'not like', 'SEALED%')]",
+        )
+        api.client_ids = [Command.set([self.client.id])]
+        url = f"/api/{api.route}/{self.partner.id}"
+        self.result(
+            self.request("PATCH", url, token=self.bearer, json_body={"phone": "1"})
+        )
+        self.assertError(
+            self.request(
+                "PATCH", url, token=self.bearer, json_body={"name": "SEALED now"}
+            ),
+            422,
+            "outside_domain",
+        )
+        self.env.invalidate_all()
+        self.assertNotEqual(self.partner.name, "SEALED now")
+
     def test_writes_stay_inside_the_forced_domain(self):
         api = self.make_api(
             "test/persons", obfuscate=False, domain="[('is_company', '=', False)]"
