@@ -6,6 +6,8 @@
     "website": "https://github.com/secure-api/secure_api",
     "author": "Secure API contributors",
     "license": "LGPL-3",
+    "maintainers": ["secure-api"],
+    "development_status": "Beta",
     "application": True,
     "installable": True,
     "depends": ["base", "web"],
