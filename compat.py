@@ -6,6 +6,8 @@ Everything else in the addon is written once for all three.
 
 import re
 
+from lxml import etree
+
 from odoo import fields, models
 from odoo.tools import sql
 
@@ -119,6 +121,28 @@ def tree_arch(arch):
     if isinstance(arch, str) and "<list" in arch:
         return LIST_TAG_RE.sub(r"<\1tree", arch)
     return arch
+
+
+def kanban_box_arch(arch):
+    """A kanban architecture written with the ``card`` template of 18.0 and
+    19.0 in 17.0's ``kanban-box``.
+
+    17.0 knows no ``card`` (and 19.0 no ``kanban-box``): the card's content
+    goes into the single root ``div`` a ``kanban-box`` needs, which opens the
+    record on click (``oe_kanban_global_click``) as a card does.
+    """
+    if not isinstance(arch, str) or 't-name="card"' not in arch:
+        return arch
+    root = etree.fromstring(arch.encode("utf-8") if arch.startswith("<?") else arch)
+    for card in root.iterfind(".//templates/t[@t-name='card']"):
+        card.set("t-name", "kanban-box")
+        box = etree.Element(
+            "div", {"class": "oe_kanban_global_click d-flex flex-column"}
+        )
+        box.text, card.text = card.text, None
+        box.extend(list(card))
+        card.append(box)
+    return etree.tostring(root, encoding="unicode")
 
 
 def tree_view_mode(view_mode):

@@ -27,4 +27,5 @@ from . import res_users
 from . import res_groups
 from . import ir_http
 from . import ir_ui_view
+from . import ir_model_fields
 from . import ir_actions_act_window

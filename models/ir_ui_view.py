@@ -5,7 +5,8 @@ from .. import compat
 
 class IrUiView(models.Model):
     """17.0 only: read the views this addon writes with ``<list>`` as
-    ``<tree>``.
+    ``<tree>``, and its kanban ``card`` templates as ``kanban-box``
+    (``compat.kanban_box_arch``).
 
     The views are written once, in the ``<list>`` of 18.0 and 19.0. On a
     series without that view type, every architecture is translated when it
@@ -32,7 +33,7 @@ class IrUiView(models.Model):
         vals = dict(vals)
         for key in ("arch", "arch_db", "arch_base"):
             if key in vals:
-                vals[key] = compat.tree_arch(vals[key])
+                vals[key] = compat.kanban_box_arch(compat.tree_arch(vals[key]))
         if vals.get("type") == "list":
             vals["type"] = "tree"
         return vals

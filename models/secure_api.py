@@ -5,7 +5,8 @@ from datetime import timedelta
 from odoo import SUPERUSER_ID, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .. import compat
+from .. import compat, i18n_messages
+from ..core import docs as core_docs
 from ..core import domain as core_domain
 from ..core import operations
 from ..core.cors import parse_origins
@@ -49,24 +50,47 @@ class SecureApi(models.Model):
     _description = "Secure API"
     _order = "sequence, name"
 
-    name = fields.Char(required=True, translate=True)
-    sequence = fields.Integer(default=10)
-    active = fields.Boolean(default=True)
+    name = fields.Char(
+        required=True,
+        translate=True,
+        help="The API's name for people: shown on the dashboard, in the "
+        "OpenAPI document and on /api/docs. Clients address it by its route.",
+    )
+    sequence = fields.Integer(
+        default=10,
+        help="Order of the APIs on the dashboard, in lists and in the "
+        "documentation: lower first.",
+    )
+    active = fields.Boolean(
+        default=True,
+        help="An archived API disappears from the dashboard and answers "
+        "nothing, like an inactive one.",
+    )
     route = fields.Char(
         required=True,
         index=True,
         help="Path after /api/, e.g. partner/rest: "
-        "lowercase segments separated by '/'.",
+        "lowercase segments separated by '/'. Clients call "
+        "/api/<route>; it cannot change while the API is published.",
     )
     model_id = fields.Many2one(
         "ir.model",
         ondelete="cascade",
         domain="[('transient', '=', False)]",
-        help="The exposed model of a single-model API.",
+        help="The Odoo model whose records this API serves (single-model "
+        "API). Deleting the model deletes the API.",
     )
-    model_name = fields.Char(related="model_id.model", string="Model Name", store=True)
+    model_name = fields.Char(
+        related="model_id.model",
+        string="Technical Model Name",
+        store=True,
+        help="The technical name of the exposed model, e.g. res.partner.",
+    )
     multi_model = fields.Boolean(
-        help="Serve /api/<route>/<model>/... for each allowed model.",
+        string="Several Models",
+        help="Serve several models under one route: clients call "
+        "/api/<route>/<model>/... for each allowed model, and the exposed "
+        "fields, defaults and methods say which model they belong to.",
     )
     allowed_model_ids = fields.Many2many(
         "ir.model",
@@ -75,20 +99,40 @@ class SecureApi(models.Model):
         "model_id",
         string="Allowed Models",
         domain="[('transient', '=', False)]",
+        help="Several-models APIs: the models clients may name in the path. "
+        "Any other model answers 404.",
     )
     state = fields.Selection(
         [("draft", "Draft"), ("active", "Active"), ("inactive", "Inactive")],
+        string="Status",
         default="draft",
         required=True,
         readonly=True,
         copy=False,
         index=True,
+        help="Draft: being configured, answers 404. Active: published, its "
+        "endpoints answer. Inactive: switched off, answers 404 until "
+        "published again.",
     )
-    category_id = fields.Many2one("secure.api.category", ondelete="set null")
-    tag_ids = fields.Many2many("secure.api.tag", string="Tags")
-    description = fields.Text(translate=True)
+    category_id = fields.Many2one(
+        "secure.api.category",
+        ondelete="set null",
+        help="Groups APIs on the dashboard (quick filters on the left); no "
+        "effect on what clients may do.",
+    )
+    tag_ids = fields.Many2many(
+        "secure.api.tag",
+        string="Tags",
+        help="Free labels to filter the dashboard; no effect on clients.",
+    )
+    description = fields.Text(
+        translate=True,
+        help="What the API is for and who calls it: shown on the "
+        "documentation page (/api/docs).",
+    )
     auth_mode = fields.Selection(
         [("public", "Public"), ("user", "User")],
+        string="Authentication",
         default="user",
         required=True,
         help="Public: no credentials, runs as the run-as user. "
@@ -98,61 +142,152 @@ class SecureApi(models.Model):
         "res.users",
         ondelete="restrict",
         domain=lambda self: self.env["secure.api.client"]._execution_user_domain(),
-        help="The user public requests run as. "
+        help="The user public requests run as: they see and change what this "
+        "user may, within the API's limits. "
         "Never a superuser or a settings administrator.",
     )
     field_ids = fields.One2many(
-        "secure.api.field", "api_id", string="Exposed Fields", copy=True
+        "secure.api.field",
+        "api_id",
+        string="Exposed Fields",
+        copy=True,
+        help="The only fields clients read and write, with their names in "
+        "the API. Any other field is unknown to them.",
     )
     domain = fields.Char(
         string="Forced Domain",
         default="[]",
-        help="ANDed with every client domain and applied to every record access.",
+        help="ANDed with every client domain and applied to every record "
+        "access: records outside it look missing (404) to clients.",
     )
     default_ids = fields.One2many(
-        "secure.api.default", "api_id", string="Default Values", copy=True
+        "secure.api.default",
+        "api_id",
+        string="Default Values",
+        copy=True,
+        help="Values given to every record created through the API when the "
+        "client does not send the field.",
     )
-    allow_search = fields.Boolean(string="Search", default=True)
-    allow_read = fields.Boolean(string="Read", default=True)
-    allow_create = fields.Boolean(string="Create")
-    allow_update = fields.Boolean(string="Update")
-    allow_delete = fields.Boolean(string="Delete")
-    allow_rpc = fields.Boolean(string="RPC")
+    allow_search = fields.Boolean(
+        string="Search",
+        default=True,
+        help="GET /api/<route>: clients list records, with a domain, an "
+        "order and pages.",
+    )
+    allow_read = fields.Boolean(
+        string="Read",
+        default=True,
+        help="GET /api/<route>/<id>: clients read one record.",
+    )
+    allow_create = fields.Boolean(
+        string="Create",
+        help="POST /api/<route>: clients create records (an array creates "
+        "several at once).",
+    )
+    allow_update = fields.Boolean(
+        string="Update",
+        help="PATCH or PUT /api/<route>/<id>: clients change the writable "
+        "fields of records.",
+    )
+    allow_delete = fields.Boolean(
+        string="Delete",
+        help="DELETE /api/<route>/<id>: clients delete records.",
+    )
+    allow_rpc = fields.Boolean(
+        string="RPC",
+        help="POST /api/<route>/<id>/<method>: clients call the methods "
+        "listed under RPC methods, and no other.",
+    )
     method_ids = fields.One2many(
-        "secure.api.method", "api_id", string="RPC Methods", copy=True
+        "secure.api.method",
+        "api_id",
+        string="RPC Methods",
+        copy=True,
+        help="The only model methods clients may call when RPC is enabled.",
     )
-    obfuscate_ids = fields.Boolean(string="Obfuscate IDs", default=True)
+    obfuscate_ids = fields.Boolean(
+        string="Obfuscate IDs",
+        default=True,
+        help="Show record ids to clients as short strings (Hashids) instead "
+        "of database integers, so they cannot guess other records' ids or "
+        "count them. Changing it changes every id clients hold.",
+    )
     hashid_salt = fields.Char(
-        string="Hashids Salt",
+        string="Obfuscation Salt",
         default=lambda self: secrets.token_hex(16),
         copy=False,
         groups="secure_api.group_secure_api_manager",
+        help="The secret that makes this API's obfuscated ids unique to it. "
+        "Generated once; changing it changes every id clients hold.",
     )
-    hashid_min_length = fields.Integer(string="Hashids Minimum Length", default=6)
+    hashid_min_length = fields.Integer(
+        string="Minimum ID Length",
+        default=6,
+        help="Obfuscated ids are padded to at least this many characters (0 to 32).",
+    )
     binary_mode = fields.Selection(
-        [("url", "URL"), ("base64", "Base64")], default="url", required=True
+        [("url", "URL"), ("base64", "Base64")],
+        string="Binary Fields As",
+        default="url",
+        required=True,
+        help="URL: files and images are answered as a link to download them "
+        "with the same token (small answers). Base64: their content is "
+        "inside the answer.",
     )
-    default_limit = fields.Integer(default=80, required=True)
-    max_limit = fields.Integer(default=500, required=True)
+    default_limit = fields.Integer(
+        string="Default Page Size",
+        default=80,
+        required=True,
+        help="Records per page of a search when the client sends no limit.",
+    )
+    max_limit = fields.Integer(
+        string="Maximum Page Size",
+        default=500,
+        required=True,
+        help="The largest limit a client may ask for: a larger one is cut to it.",
+    )
     default_order = fields.Char(
-        help="ORM order used when the client sends none, e.g. 'name asc'."
+        help="ORM order of search results when the client sends none, e.g. "
+        "'name asc'; by id when empty."
     )
-    cors_enabled = fields.Boolean(string="CORS")
+    cors_enabled = fields.Boolean(
+        string="CORS",
+        help="Let web pages of the allowed origins call this API from a "
+        "browser (Cross-Origin Resource Sharing). Off: browsers block such "
+        "calls; servers are not affected.",
+    )
     cors_origins = fields.Text(
-        string="Allowed Origins", help="One origin per line, or * for any."
+        string="Allowed Origins",
+        help="One origin per line (https://app.example.com), or * for any. "
+        "Only these web sites may call the API from a browser.",
     )
     cors_methods = fields.Char(
-        string="Allowed Methods", default="GET, POST, PUT, PATCH, DELETE, OPTIONS"
+        string="Allowed Methods",
+        default="GET, POST, PUT, PATCH, DELETE, OPTIONS",
+        help="HTTP methods announced to browsers for cross-origin calls, "
+        "comma-separated.",
     )
     cors_headers = fields.Char(
         string="Allowed Headers",
         default="Authorization, Content-Type, X-Requested-With",
+        help="Request headers browsers may send on cross-origin calls, "
+        "comma-separated.",
     )
-    cors_max_age = fields.Integer(string="Max Age (s)", default=600)
-    statistics_enabled = fields.Boolean(string="Usage Statistics", default=True)
+    cors_max_age = fields.Integer(
+        string="CORS Max Age (s)",
+        default=600,
+        help="How long browsers may remember the CORS answer before asking "
+        "again, in seconds.",
+    )
+    statistics_enabled = fields.Boolean(
+        string="Usage Statistics",
+        default=True,
+        help="Count the calls, errors and durations of this API per hour, "
+        "endpoint and client app (Statistics menu and dashboard).",
+    )
     test_mode = fields.Boolean(
-        help="Run every request, then roll back what it wrote. "
-        "Responses carry X-Test-Mode: 1."
+        help="Run every request, then roll back what it wrote: clients get "
+        "real answers but nothing is saved. Responses carry X-Test-Mode: 1."
     )
     client_ids = fields.Many2many(
         "secure.api.client",
@@ -160,36 +295,73 @@ class SecureApi(models.Model):
         "api_id",
         "client_id",
         string="Client Apps",
-        help="The client apps whose tokens may call this API.",
+        help="The client apps whose tokens may call this API. Other apps' "
+        "tokens get 403.",
     )
     endpoint_ids = fields.One2many(
         "secure.api.endpoint",
         "api_id",
         string="Endpoints",
         context={"active_test": False},
+        help="One endpoint per enabled operation, generated on publishing; "
+        "each can be switched off.",
     )
     statistic_ids = fields.One2many(
-        "secure.api.statistic", "api_id", string="Statistics"
+        "secure.api.statistic",
+        "api_id",
+        string="Statistics",
+        help="The hourly usage counters of this API.",
     )
     webhook_ids = fields.One2many(
         "secure.api.webhook",
         "api_id",
         string="Webhooks",
         context={"active_test": False},
+        help="Addresses notified of every create, update and delete of the "
+        "records this API exposes.",
     )
-    endpoint_count = fields.Integer(compute="_compute_endpoint_count")
+    endpoint_count = fields.Integer(
+        compute="_compute_endpoint_count",
+        string="Endpoints Count",
+        help="How many endpoints this API has, switched off ones included.",
+    )
     can_edit_privileged = fields.Boolean(
         compute="_compute_can_edit_privileged",
         help="Forced domains, default values, run-as users and RPC methods are "
         "edited by administrators (Settings) only.",
     )
-    url = fields.Char(compute="_compute_url", string="URL")
-    calls_24h = fields.Integer(compute="_compute_usage_24h", string="Calls (24 h)")
+    url = fields.Char(
+        compute="_compute_url",
+        string="URL",
+        help="The address clients call, from the web.base.url parameter.",
+    )
+    calls_24h = fields.Integer(
+        compute="_compute_usage_24h",
+        string="Calls (24 h)",
+        help="Calls of this API over the last 24 hours (usage statistics).",
+    )
     error_rate_24h = fields.Float(
-        compute="_compute_usage_24h", string="Error Rate (24 h, %)"
+        compute="_compute_usage_24h",
+        string="Error Rate (24 h, %)",
+        help="Share of the calls of the last 24 hours answered with an error.",
     )
     avg_ms_24h = fields.Float(
-        compute="_compute_usage_24h", string="Average Time (24 h, ms)"
+        compute="_compute_usage_24h",
+        string="Average Time (24 h, ms)",
+        help="Average time the server took to answer a call of this API over "
+        "the last 24 hours.",
+    )
+    errors_24h = fields.Integer(
+        compute="_compute_usage_24h",
+        string="Errors (24 h)",
+        help="Calls of the last 24 hours answered with an error (4xx or 5xx).",
+    )
+    sparkline_24h = fields.Char(
+        compute="_compute_usage_24h",
+        string="Calls per Hour (24 h)",
+        help="The calls of each of the last 24 hours, oldest first, as "
+        "percentages of the busiest hour (comma-separated): the dashboard "
+        "draws them as bars.",
     )
 
     @api.depends("endpoint_ids")
@@ -203,21 +375,44 @@ class SecureApi(models.Model):
             record.can_edit_privileged = allowed
 
     def _compute_usage_24h(self):
-        since = fields.Datetime.now() - timedelta(hours=24)
-        groups = self.env["secure.api.statistic"]._read_group(
-            [("api_id", "in", self.ids), ("bucket", ">=", since)],
-            ["api_id"],
-            ["calls:sum", "errors:sum", "duration_total_ms:sum"],
+        """The usage of the last 24 hourly buckets (the current hour
+        included), for all the records at once: one grouped query per page
+        of the dashboard or list."""
+        hour = timedelta(hours=1)
+        since = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+        since -= 23 * hour
+        # Hourly buckets are UTC: group them in UTC whatever the user's zone.
+        groups = (
+            self.env["secure.api.statistic"]
+            .with_context(tz="UTC")
+            ._read_group(
+                [("api_id", "in", self.ids), ("bucket", ">=", since)],
+                ["api_id", "bucket:hour"],
+                ["calls:sum", "errors:sum", "duration_total_ms:sum"],
+            )
         )
-        usage = {
-            api_rec.id: (calls, errors, total)
-            for api_rec, calls, errors, total in groups
-        }
+        usage = {}
+        for api_rec, bucket, calls, errors, total in groups:
+            hours = usage.setdefault(api_rec.id, [[0, 0, 0.0] for _i in range(24)])
+            index = min(max(int((bucket - since) / hour), 0), 23)
+            hours[index][0] += calls
+            hours[index][1] += errors
+            hours[index][2] += total
         for record in self:
-            calls, errors, total = usage.get(record.id, (0, 0, 0.0))
+            hours = usage.get(record.id) or [[0, 0, 0.0]]
+            calls = sum(row[0] for row in hours)
+            errors = sum(row[1] for row in hours)
+            total = sum(row[2] for row in hours)
             record.calls_24h = calls
+            record.errors_24h = errors
             record.error_rate_24h = 100.0 * errors / calls if calls else 0.0
             record.avg_ms_24h = total / calls if calls else 0.0
+            busiest = max(row[0] for row in hours)
+            record.sparkline_24h = (
+                ",".join(str(round(100 * row[0] / busiest)) for row in hours)
+                if busiest
+                else False
+            )
 
     @api.depends("route")
     def _compute_url(self):
@@ -234,7 +429,7 @@ class SecureApi(models.Model):
                     _(
                         "Invalid route '%(route)s': %(reason)s",
                         route=record.route,
-                        reason=message,
+                        reason=i18n_messages.translate(self.env, message),
                     )
                 )
 
@@ -282,7 +477,7 @@ class SecureApi(models.Model):
                         _(
                             "Invalid forced domain for %(model)s: %(error)s",
                             model=model_name,
-                            error=error,
+                            error=i18n_messages.translate(self.env, error),
                         )
                     ) from None
 
@@ -516,18 +711,6 @@ class SecureApi(models.Model):
                 base = f"/api/{spec['route']}" + (
                     f"/{model}" if spec["multi_model"] else ""
                 )
-                endpoints = []
-                active = [
-                    op
-                    for op in spec["operations"]
-                    if spec["endpoints"].get(op, {}).get("active")
-                ]
-                for operation in active:
-                    endpoints.extend(
-                        self._docs_endpoints(
-                            spec, base, base_url, operation, model_spec
-                        )
-                    )
                 pages.append(
                     {
                         "name": spec["name"],
@@ -536,57 +719,19 @@ class SecureApi(models.Model):
                         "auth_mode": spec["auth_mode"],
                         "obfuscate": spec["obfuscate"],
                         "fields": model_spec["fields"],
-                        "endpoints": endpoints,
+                        "endpoints": core_docs.endpoints(
+                            spec, model_spec, base, base_url
+                        ),
+                        "sync": [
+                            (name, i18n_messages.translate(self.env, text))
+                            for name, text in core_docs.sync_notes(spec)
+                        ],
                         "anchor": f"{spec['route']}-{model}".replace("/", "-").replace(
                             ".", "-"
                         ),
                     }
                 )
         return {"pages": pages, "base_url": base_url}
-
-    @api.model
-    def _docs_endpoints(self, spec, base, base_url, operation, model_spec):
-        auth = (
-            ""
-            if spec["auth_mode"] == "public"
-            else ' -H "Authorization: Bearer $TOKEN"'
-        )
-        sample_id = "{id}"
-        shapes = {
-            "search": [("GET", base, "?limit=10")],
-            "read": [("GET", f"{base}/{sample_id}", "")],
-            "create": [("POST", base, "")],
-            "update": [("PATCH", f"{base}/{sample_id}", "")],
-            "delete": [("DELETE", f"{base}/{sample_id}", "")],
-            "rpc": [
-                (
-                    "POST",
-                    f"{base}/{sample_id}/{m}"
-                    if v["on_records"]
-                    else f"{base}/call/{m}",
-                    "",
-                )
-                for m, v in sorted(model_spec["methods"].items())
-            ],
-        }
-        result = []
-        for method, path, query in shapes[operation]:
-            body = ""
-            if method in ("POST", "PATCH"):
-                body = " -H \"Content-Type: application/json\" -d '{}'"
-            result.append(
-                {
-                    "operation": operation,
-                    "method": method,
-                    "path": path,
-                    "scope": operation,
-                    "curl": f'curl -X {method}{auth}{body} "{base_url}{path}{query}"',
-                    "try_path": (path + query)
-                    if method == "GET" and "{" not in path
-                    else "",
-                }
-            )
-        return result
 
     def _get_model_names(self):
         self.ensure_one()

@@ -20,7 +20,11 @@ class SecureApiClient(models.Model):
     _description = "API Client App"
     _order = "name"
 
-    name = fields.Char(required=True)
+    name = fields.Char(
+        required=True,
+        help="Who calls the APIs with this app's credentials, e.g. Mobile "
+        "app or Web shop; for people only.",
+    )
     active = fields.Boolean(
         default=True, help="A disabled app gets no tokens and its tokens stop working."
     )
@@ -31,6 +35,8 @@ class SecureApiClient(models.Model):
         copy=False,
         index=True,
         default=lambda self: core_tokens.generate_client_id(),
+        help="The public identifier the app sends with its secret to get a "
+        "token (client_id of OAuth 2.0). Generated; not a secret.",
     )
     client_secret_hash = fields.Char(copy=False, groups=fields.NO_ACCESS)
     jwt_key = fields.Char(
@@ -39,33 +45,82 @@ class SecureApiClient(models.Model):
         groups=fields.NO_ACCESS,
         default=lambda self: core_tokens.generate_jwt_key(),
     )
-    has_secret = fields.Boolean(compute="_compute_has_secret")
+    has_secret = fields.Boolean(
+        compute="_compute_has_secret",
+        help="Whether a secret was generated: without one the app gets no token.",
+    )
     secret_date = fields.Datetime(
-        string="Secret Generated On", readonly=True, copy=False
+        string="Secret Generated On",
+        readonly=True,
+        copy=False,
+        help="When the current secret was generated; the previous one "
+        "stopped working then.",
     )
     jwt_key_date = fields.Datetime(
         string="JWT Key Rotated On",
         readonly=True,
         copy=False,
         default=fields.Datetime.now,
+        help="When the key that signs this app's JWTs last changed; JWTs "
+        "issued before stopped working then.",
     )
-    scope_search = fields.Boolean(string="Search", default=True)
-    scope_read = fields.Boolean(string="Read", default=True)
-    scope_create = fields.Boolean(string="Create")
-    scope_update = fields.Boolean(string="Update")
-    scope_delete = fields.Boolean(string="Delete")
-    scope_rpc = fields.Boolean(string="RPC")
-    scope = fields.Char(compute="_compute_scope", store=True)
+    scope_search = fields.Boolean(
+        string="Search",
+        default=True,
+        help="The app's tokens may list records of the APIs it may call.",
+    )
+    scope_read = fields.Boolean(
+        string="Read",
+        default=True,
+        help="The app's tokens may read one record by its id.",
+    )
+    scope_create = fields.Boolean(
+        string="Create", help="The app's tokens may create records."
+    )
+    scope_update = fields.Boolean(
+        string="Update", help="The app's tokens may change records."
+    )
+    scope_delete = fields.Boolean(
+        string="Delete", help="The app's tokens may delete records."
+    )
+    scope_rpc = fields.Boolean(
+        string="RPC",
+        help="The app's tokens may call the RPC methods the APIs allow.",
+    )
+    scope = fields.Char(
+        compute="_compute_scope",
+        store=True,
+        help="The OAuth 2.0 scope granted to the app's tokens, from the "
+        "boxes above. An API answers 403 to a call outside it, even when "
+        "the API enables the operation.",
+    )
     token_lifetime = fields.Integer(
-        string="Token Lifetime (s)", default=1800, required=True
+        string="Token Lifetime (s)",
+        default=1800,
+        required=True,
+        help="How long a token of this app is valid, in seconds; then the "
+        "app asks for a new one with its secret.",
     )
-    allow_opaque = fields.Boolean(string="Opaque Tokens", default=True)
-    allow_jwt = fields.Boolean(string="JWT", default=True)
+    allow_opaque = fields.Boolean(
+        string="Opaque Tokens",
+        default=True,
+        help="The app may get random (opaque) tokens from /api/oauth2/token, "
+        "checked against the database on every call.",
+    )
+    allow_jwt = fields.Boolean(
+        string="JWT",
+        default=True,
+        help="The app may get signed JSON Web Tokens from /api/jwt/token, "
+        "which carry their own expiry and scope.",
+    )
     jwt_algorithm = fields.Selection(
         [("HS256", "HS256"), ("HS384", "HS384"), ("HS512", "HS512")],
         string="JWT Algorithm",
         default="HS256",
         required=True,
+        help="The HMAC algorithm that signs this app's JWTs with its key "
+        "(kept on the server). Changing it invalidates the JWTs issued "
+        "before.",
     )
     user_id = fields.Many2one(
         "res.users",
@@ -85,12 +140,22 @@ class SecureApiClient(models.Model):
         "client_id",
         "api_id",
         string="Allowed APIs",
+        help="The APIs this app's tokens may call; any other answers 403.",
     )
-    token_ids = fields.One2many("secure.api.token", "app_id", string="Tokens")
+    token_ids = fields.One2many(
+        "secure.api.token",
+        "app_id",
+        string="Tokens",
+        help="The tokens issued to this app.",
+    )
     active_token_count = fields.Integer(
-        compute="_compute_active_token_count", string="Active Tokens"
+        compute="_compute_active_token_count",
+        string="Active Tokens",
+        help="Tokens of this app neither expired nor revoked.",
     )
-    description = fields.Text()
+    description = fields.Text(
+        help="Notes for administrators: who runs the app, whom to contact."
+    )
 
     @api.depends("secret_date")
     def _compute_has_secret(self):

@@ -27,10 +27,22 @@ class SecureApiDefault(models.Model):
     _order = "api_id, id"
 
     api_id = fields.Many2one(
-        "secure.api", required=True, ondelete="cascade", index=True
+        "secure.api",
+        string="API",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The API whose creations receive this default value.",
     )
-    field_id = fields.Many2one("ir.model.fields", required=True, ondelete="cascade")
+    field_id = fields.Many2one(
+        "ir.model.fields",
+        required=True,
+        ondelete="cascade",
+        help="The field set on every record created through the API when "
+        "the client does not send it (its technical name in brackets).",
+    )
     expression = fields.Char(
+        string="Value",
         required=True,
         help="A Python expression evaluated at create time over plain values: "
         "today, now, uid, company_id, lang, tz, api_id, app_id, user.id, "

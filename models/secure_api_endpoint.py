@@ -20,14 +20,41 @@ class SecureApiEndpoint(models.Model):
     _rec_names_search = ["path", "operation"]
 
     api_id = fields.Many2one(
-        "secure.api", string="API", required=True, ondelete="cascade", index=True
+        "secure.api",
+        string="API",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The API this endpoint belongs to.",
     )
-    operation = fields.Selection(operations.selection(), required=True, readonly=True)
-    http_method = fields.Char(string="HTTP Method", required=True, readonly=True)
-    path = fields.Char(required=True, readonly=True)
-    active = fields.Boolean(default=True, help="Switched-off endpoints answer 404.")
+    operation = fields.Selection(
+        operations.selection(),
+        required=True,
+        readonly=True,
+        help="What the endpoint does, generated from the operations the API enables.",
+    )
+    http_method = fields.Char(
+        string="HTTP Method",
+        required=True,
+        readonly=True,
+        help="The HTTP method clients use to call the endpoint.",
+    )
+    path = fields.Char(
+        required=True,
+        readonly=True,
+        help="The path clients call, after the server's address.",
+    )
+    active = fields.Boolean(
+        string="Enabled",
+        default=True,
+        help="Switched-off endpoints answer 404 (unknown route); the API's "
+        "other endpoints keep answering.",
+    )
     statistic_ids = fields.One2many(
-        "secure.api.statistic", "endpoint_id", string="Statistics"
+        "secure.api.statistic",
+        "endpoint_id",
+        string="Statistics",
+        help="The hourly usage counters of this endpoint.",
     )
 
     @api.depends("operation", "http_method", "path")

@@ -38,26 +38,63 @@ class SecureApiField(models.Model):
     _order = "api_id, sequence, id"
 
     api_id = fields.Many2one(
-        "secure.api", required=True, ondelete="cascade", index=True
+        "secure.api",
+        string="API",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The API that exposes this field.",
     )
-    sequence = fields.Integer(default=10)
+    sequence = fields.Integer(
+        default=10,
+        help="Order of the fields in answers and in the documentation.",
+    )
     field_id = fields.Many2one(
         "ir.model.fields",
         required=True,
         ondelete="cascade",
         domain="[('ttype', 'in', %s)]" % (list(SUPPORTED_TYPES),),
+        help="The Odoo field exposed (its technical name in brackets). "
+        "Clients read it; they write it only if it is writable.",
     )
-    model_name = fields.Char(related="field_id.model", store=True, string="Model")
-    field_name = fields.Char(related="field_id.name", string="Technical Name")
-    field_type = fields.Selection(related="field_id.ttype", string="Type")
-    relation = fields.Char(related="field_id.relation")
-    alias = fields.Char(help="Client-facing name; the technical name when empty.")
-    searchable = fields.Boolean(help="Usable in the client's domain and order.")
+    model_name = fields.Char(
+        related="field_id.model",
+        store=True,
+        string="Model",
+        help="The technical name of the field's model: several-models APIs "
+        "expose fields of each allowed model.",
+    )
+    field_name = fields.Char(
+        related="field_id.name",
+        string="Technical Name",
+        help="The field's technical name, used in the API when no alias is given.",
+    )
+    field_type = fields.Selection(
+        related="field_id.ttype",
+        string="Type",
+        help="The field's Odoo type: it decides the JSON type clients get.",
+    )
+    relation = fields.Char(
+        related="field_id.relation",
+        string="Related Model",
+        help="For relational fields, the technical name of the model they point to.",
+    )
+    alias = fields.Char(
+        help="Client-facing name; the technical name when empty. Changing "
+        "it breaks the clients that use the previous name."
+    )
+    searchable = fields.Boolean(
+        help="Usable in the client's domain and order. Other fields in a "
+        "domain or order are refused (400)."
+    )
     upsert_key = fields.Boolean(
         help="Clients may create or update a record by this field's value: "
         "PUT /api/<route>/by/<name>/<value>. The field must be searchable.",
     )
-    writable = fields.Boolean(help="Accepted in create and update bodies.")
+    writable = fields.Boolean(
+        help="Accepted in create and update bodies; other fields sent are "
+        "refused (400)."
+    )
     write_lines = fields.Boolean(
         string="Allow Writing Lines",
         help="One2many fields only: let clients set which records are linked. "

@@ -45,17 +45,30 @@ class SecureApiMethod(models.Model):
     _order = "api_id, name"
 
     api_id = fields.Many2one(
-        "secure.api", required=True, ondelete="cascade", index=True
+        "secure.api",
+        string="API",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The API whose clients may call this method.",
     )
     model_id = fields.Many2one(
         "ir.model",
         ondelete="cascade",
-        help="Multi-model APIs: the model of the method.",
+        help="Several-models APIs: the model of the method.",
     )
-    name = fields.Char(string="Method Name", required=True)
+    name = fields.Char(
+        string="Method Name",
+        required=True,
+        help="The Python method clients may call, e.g. action_confirm: a "
+        "public method defined by the model itself (not a generic ORM "
+        "method). It runs as the execution user.",
+    )
     on_records = fields.Boolean(
         default=True,
-        help="Called on the record of the URL (POST /api/<route>/<id>/<method>).",
+        help="Called on the record of the URL (POST /api/<route>/<id>/<method>). "
+        "Off: called on the model, without records "
+        "(POST /api/<route>/call/<method>).",
     )
     response_encoding = fields.Selection(
         [
@@ -64,6 +77,7 @@ class SecureApiMethod(models.Model):
             ("suffix", "By suffix (_id, _ids)"),
             ("model", "By model definition"),
         ],
+        string="IDs in the Answer",
         default="model",
         required=True,
         help="How ids in the result are obfuscated when the API obfuscates ids. "
@@ -77,11 +91,15 @@ class SecureApiMethod(models.Model):
         "shown raw.",
     )
     encoded_keys = fields.Char(
+        string="Keys Holding IDs",
         help="Manual encoding: comma-separated keys holding ids of the API's "
         "model, or * for every key (when the client chooses the keys, as with "
-        "address_get)."
+        "address_get).",
     )
-    description = fields.Text()
+    description = fields.Text(
+        help="Notes for administrators: what the method does and why clients "
+        "may call it."
+    )
 
     @api.constrains("name", "api_id", "model_id")
     def _check_name(self):

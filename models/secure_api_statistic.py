@@ -56,28 +56,66 @@ class SecureApiStatistic(models.Model):
     _rec_name = "bucket"
 
     api_id = fields.Many2one(
-        "secure.api", string="API", required=True, ondelete="cascade", index=True
+        "secure.api",
+        string="API",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        help="The API that was called.",
     )
-    endpoint_id = fields.Many2one("secure.api.endpoint", ondelete="cascade", index=True)
+    endpoint_id = fields.Many2one(
+        "secure.api.endpoint",
+        ondelete="cascade",
+        index=True,
+        help="The endpoint that was called; empty when the operation called "
+        "has none (not enabled on the API).",
+    )
     app_id = fields.Many2one(
-        "secure.api.client", string="Client App", ondelete="cascade", index=True
+        "secure.api.client",
+        string="Client App",
+        ondelete="cascade",
+        index=True,
+        help="The client app whose token made the calls; empty for public "
+        "calls and Odoo sessions.",
     )
-    operation = fields.Selection(related="endpoint_id.operation", store=True)
-    bucket = fields.Datetime(string="Hour", required=True, index=True)
-    calls = fields.Integer(**compat.aggregate("sum"))
-    errors = fields.Integer(**compat.aggregate("sum"))
+    operation = fields.Selection(
+        related="endpoint_id.operation",
+        store=True,
+        help="The operation of the endpoint that was called.",
+    )
+    bucket = fields.Datetime(
+        string="Hour",
+        required=True,
+        index=True,
+        help="The hour the calls were served in (its first minute).",
+    )
+    calls = fields.Integer(
+        help="Calls served in this hour by this endpoint for this app.",
+        **compat.aggregate("sum"),
+    )
+    errors = fields.Integer(
+        help="Those of the calls answered with an error status (4xx, 5xx).",
+        **compat.aggregate("sum"),
+    )
     duration_total_ms = fields.Float(
-        string="Total Duration (ms)", **compat.aggregate("sum")
+        string="Total Duration (ms)",
+        help="Time spent answering these calls, added up, in milliseconds.",
+        **compat.aggregate("sum"),
     )
     duration_avg_ms = fields.Float(
         string="Average Duration (ms)",
         compute="_compute_duration_avg_ms",
         store=True,
+        help="Average time to answer one of these calls, in milliseconds.",
         # An average of averages is wrong: group totals divide the sums.
         **compat.aggregate(None),
     )
     error_rate = fields.Float(
-        compute="_compute_duration_avg_ms", store=True, **compat.aggregate(None)
+        string="Error Rate (%)",
+        compute="_compute_duration_avg_ms",
+        store=True,
+        help="Share of these calls answered with an error.",
+        **compat.aggregate(None),
     )
 
     @api.depends("calls", "errors", "duration_total_ms")

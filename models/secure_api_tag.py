@@ -11,5 +11,9 @@ class SecureApiTag(models.Model):
     _description = "API Tag"
     _order = "name"
 
-    name = fields.Char(required=True, translate=True)
-    color = fields.Integer()
+    name = fields.Char(
+        required=True,
+        translate=True,
+        help="The tag's name, to label APIs and filter the dashboard.",
+    )
+    color = fields.Integer(help="Color of the tag on the APIs that carry it.")

@@ -29,29 +29,63 @@ class SecureApiToken(models.Model):
         required=True,
         ondelete="cascade",
         index=True,
+        help="The client app the token was issued to; the token calls as "
+        "its execution user.",
     )
     token_type = fields.Selection(
-        [("opaque", "Opaque"), ("jwt", "JWT")], required=True, default="opaque"
+        [("opaque", "Opaque"), ("jwt", "JWT")],
+        required=True,
+        default="opaque",
+        help="Opaque: a random string checked against the database. JWT: a "
+        "signed token carrying its own claims.",
     )
     token_hash = fields.Char(
         required=True, index=True, copy=False, groups=fields.NO_ACCESS
     )
-    token_prefix = fields.Char(string="Prefix", readonly=True)
-    jti = fields.Char(string="JWT ID", index=True, readonly=True)
-    scope = fields.Char(readonly=True)
-    issued_at = fields.Datetime(
-        required=True, default=fields.Datetime.now, readonly=True
+    token_prefix = fields.Char(
+        string="Token Start",
+        readonly=True,
+        help="The first characters of the token, to recognise it: the token "
+        "itself is stored only as a hash.",
     )
-    expires_at = fields.Datetime(required=True, readonly=True, index=True)
-    revoked = fields.Boolean(readonly=True, index=True)
-    revoked_at = fields.Datetime(readonly=True)
+    jti = fields.Char(
+        string="JWT ID",
+        index=True,
+        readonly=True,
+        help="The jti claim of a JWT, by which it is revoked.",
+    )
+    scope = fields.Char(
+        readonly=True,
+        help="What the token may do: its app's scope when issued, or the "
+        "part of it the app asked for.",
+    )
+    issued_at = fields.Datetime(
+        required=True,
+        default=fields.Datetime.now,
+        readonly=True,
+        help="When the token was issued.",
+    )
+    expires_at = fields.Datetime(
+        required=True,
+        readonly=True,
+        index=True,
+        help="After this moment the token is refused (401).",
+    )
+    revoked = fields.Boolean(
+        readonly=True,
+        index=True,
+        help="Revoked tokens are refused (401) at once.",
+    )
+    revoked_at = fields.Datetime(readonly=True, help="When the token was revoked.")
     state = fields.Selection(
         [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")],
+        string="Status",
         compute="_compute_state",
         store=True,
         index=True,
         readonly=True,
-        help="Stored for searching; kept current as time passes by a frequent cron.",
+        help="Active tokens call the APIs; expired and revoked ones get 401. "
+        "Kept current as time passes by a frequent scheduled job.",
     )
 
     @api.depends("revoked", "expires_at")

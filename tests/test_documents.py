@@ -104,7 +104,9 @@ class TestDeveloperExperience(SecureApiHttpCase):
         requests_ = folders[self.api_plain.name]["item"]
         self.assertEqual(
             [item["request"]["method"] for item in requests_],
-            ["GET", "POST", "GET", "PATCH", "DELETE"],
+            # search, search by cursor, create, its replayed retry, read,
+            # update, delete
+            ["GET", "GET", "POST", "POST", "GET", "PATCH", "DELETE"],
         )
 
     def test_export_wizard_downloads_a_file(self):
@@ -131,7 +133,10 @@ class TestDeveloperExperience(SecureApiHttpCase):
             "const curls = document.querySelectorAll("
             "'.o_secure_api_endpoint pre').length;"
             "const ok = names.some(n => n.includes('API test/obf')) && curls > 10"
-            " && document.querySelector('form.o_secure_api_try');"
+            " && document.querySelector('form.o_secure_api_try')"
+            " && document.querySelector('.o_secure_api_sync dt')"
+            " && document.querySelector('abbr.o_secure_api_required')"
+            " && document.compatMode === 'CSS1Compat';"
             "if (ok) { console.log('test successful'); }"
             "else { console.error('docs page incomplete: ' + names.join(', ')); }"
         )

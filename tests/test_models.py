@@ -6,7 +6,7 @@ from psycopg2 import IntegrityError
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from ..compat import user_groups_field
@@ -351,3 +351,28 @@ class TestSecureApiModels(SecureApiTransactionCase):
         self.assertEqual(wizard.auth_type, "app")
         self.assertIn(wizard.app_id, self.api_plain.client_ids)
         self.assertEqual(wizard.endpoint_id.api_id, self.api_plain)
+
+
+@tagged("post_install", "-at_install")
+class TestFieldPickers(TransactionCase):
+    def test_pickers_show_and_find_technical_names_only_in_the_app(self):
+        fields_model = self.env["ir.model.fields"]
+        picker = fields_model.with_context(secure_api_technical_names=True)
+        domain = [("model", "=", "res.partner")]
+        found = picker.name_search("commercial_company_name", domain, limit=5)
+        self.assertIn(
+            "Company Name Entity (commercial_company_name)",
+            [name for _id, name in found],
+        )
+        # Every other field picker of the database is left as Odoo has it.
+        field = fields_model._get("res.partner", "commercial_company_name")
+        self.assertNotIn("(commercial_company_name)", field.display_name)
+        self.assertNotIn(
+            field.id,
+            [
+                fid
+                for fid, _name in fields_model.name_search(
+                    "commercial_company_name", domain
+                )
+            ],
+        )

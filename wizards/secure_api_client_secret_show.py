@@ -9,8 +9,21 @@ class SecureApiClientSecretShow(models.AbstractModel):
 
     # ``id`` is needed by the form's onchange that returns the defaults.
     id = fields.Id()
-    client_id = fields.Char(string="Client ID", readonly=True)
-    client_secret = fields.Char(string="Secret", readonly=True)
+    client_id = fields.Char(
+        string="Client ID",
+        readonly=True,
+        help="The app's public identifier, sent with the secret to get a token.",
+    )
+    client_secret = fields.Char(
+        string="Secret",
+        readonly=True,
+        help="Shown only now: store it where the app keeps its credentials. "
+        "Lost, it can only be replaced by a new one.",
+    )
     # Set for a webhook's signing secret, which the server keeps (it signs
     # with it) but never shows again.
-    webhook_url = fields.Char(string="Webhook URL", readonly=True)
+    webhook_url = fields.Char(
+        string="Webhook URL",
+        readonly=True,
+        help="The receiver that checks each delivery's signature with this secret.",
+    )

@@ -15,21 +15,33 @@ class SecureApiExportWizard(models.TransientModel):
     _description = "Export APIs as Postman or OpenAPI"
 
     api_ids = fields.Many2many(
-        "secure.api", string="APIs", domain=[("state", "=", "active")]
+        "secure.api",
+        string="APIs",
+        domain=[("state", "=", "active")],
+        help="The published APIs to describe; every published API when empty.",
     )
     export_format = fields.Selection(
         [("openapi", "OpenAPI 3"), ("postman", "Postman collection v2.1")],
         string="Format",
         default="openapi",
         required=True,
+        help="OpenAPI 3: the standard description, for code generators and "
+        "API tools. Postman: a collection of ready-to-send requests, with "
+        "the token request first.",
     )
     file_type = fields.Selection(
         selection="_selection_file_type",
         default="json",
         required=True,
+        help="The file's syntax: JSON, or YAML where the server has PyYAML.",
     )
-    data = fields.Binary(string="File", readonly=True, attachment=False)
-    filename = fields.Char(readonly=True)
+    data = fields.Binary(
+        string="File",
+        readonly=True,
+        attachment=False,
+        help="The exported document, downloaded at once.",
+    )
+    filename = fields.Char(readonly=True, help="The name of the exported file.")
 
     @api.model
     def _selection_file_type(self):

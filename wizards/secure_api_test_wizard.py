@@ -24,34 +24,59 @@ class SecureApiTestWizard(models.TransientModel):
     _description = "Test an API live"
 
     api_id = fields.Many2one(
-        "secure.api", string="API", required=True, ondelete="cascade"
+        "secure.api",
+        string="API",
+        required=True,
+        ondelete="cascade",
+        help="The API to call.",
     )
     endpoint_id = fields.Many2one(
         "secure.api.endpoint",
         required=True,
         ondelete="cascade",
         domain="[('api_id', '=', api_id)]",
+        help="The operation to run: the form shows the inputs it takes.",
     )
     operation = fields.Selection(related="endpoint_id.operation")
     multi_model = fields.Boolean(related="api_id.multi_model")
     model_name = fields.Char(
-        string="Model", help="Multi-model APIs: the model in the path."
+        string="Model",
+        help="Several-models APIs: the technical name of the model in the "
+        "path, e.g. res.partner.",
     )
     auth_type = fields.Selection(
         [("user", "Current user (session)"), ("app", "Client app (Bearer token)")],
         string="Run As",
         default="user",
         required=True,
+        help="Current user: the request runs with your session, as the web "
+        "client's calls do. Client app: a short-lived token of the app is "
+        "used, so the request runs as its execution user, within its scope.",
     )
     app_id = fields.Many2one(
-        "secure.api.client", string="Client App", ondelete="cascade"
+        "secure.api.client",
+        string="Client App",
+        ondelete="cascade",
+        help="The app whose token the request carries; it must be allowed on the API.",
     )
     record_ref = fields.Char(
-        string="Record ID", help="The id in the path, as the API shows it."
+        string="Record ID",
+        help="The id in the path, as the API shows it (obfuscated when the "
+        "API obfuscates ids). Empty for an RPC method called on the model.",
     )
-    method_name = fields.Char(string="RPC Method")
-    query = fields.Char(string="Query Parameters", help="e.g. limit=5&order=name desc")
-    body = fields.Text(string="JSON Body")
+    method_name = fields.Char(
+        string="RPC Method",
+        help="The whitelisted method to call, e.g. action_archive.",
+    )
+    query = fields.Char(
+        string="Query Parameters",
+        help="The URL's query string, e.g. limit=5&order=name desc.",
+    )
+    body = fields.Text(
+        string="JSON Body",
+        help="The request's JSON body: an object of field values (an array "
+        "for several records), or the args and kwargs of a method.",
+    )
     idempotency_key = fields.Char(
         help="Sent as Idempotency-Key: a repeat with the same key replays the "
         "first answer (not stored in test mode)."
@@ -65,11 +90,28 @@ class SecureApiTestWizard(models.TransientModel):
         default=True,
         help="Roll back everything the request writes. Untick to write for real.",
     )
-    response_status = fields.Integer(readonly=True)
-    response_headers = fields.Text(readonly=True)
-    response_body = fields.Text(readonly=True)
-    duration_ms = fields.Float(string="Time (ms)", readonly=True)
-    curl = fields.Char(string="cURL", readonly=True)
+    response_status = fields.Integer(
+        string="HTTP Status",
+        readonly=True,
+        help="The HTTP status of the answer: 2xx success, 4xx refused "
+        "request, 5xx server error.",
+    )
+    response_headers = fields.Text(readonly=True, help="The answer's HTTP headers.")
+    response_body = fields.Text(
+        readonly=True,
+        help="The answer's JSON body, as the client would get it.",
+    )
+    duration_ms = fields.Float(
+        string="Time (ms)",
+        readonly=True,
+        help="How long the server took to answer, in milliseconds.",
+    )
+    curl = fields.Char(
+        string="cURL",
+        readonly=True,
+        help="The same request as a curl command line, to run from a "
+        "terminal with a real token in $TOKEN.",
+    )
 
     @api.onchange("api_id")
     def _onchange_api_id(self):
@@ -110,6 +152,8 @@ class SecureApiTestWizard(models.TransientModel):
             headers["Idempotency-Key"] = self.idempotency_key
         if self.if_match:
             headers["If-Match"] = self.if_match
+        # Errors in the admin's language, as a client asking for it gets them.
+        headers["Accept-Language"] = (self.env.lang or "en_US").replace("_", "-")
         if self.auth_type == "app" and not self.app_id:
             raise UserError(_("Choose the client app to run as."))
         engine = self.env["secure.api.engine"].sudo()

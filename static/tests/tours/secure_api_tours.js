@@ -1,7 +1,12 @@
 /** @odoo-module **/
 /* Tours that configure an API and a client app through the forms, as an
- * admin would. They use the standard web_tour step format; where web_tour is
- * not installed, secureApiRunTour() below replays the same steps. */
+ * admin would, and run its wizards. They use the standard web_tour step
+ * format; where web_tour is not installed, secureApiRunTour() below replays
+ * the same steps.
+ *
+ * secureApiCheckViews() and secureApiVisitTabs() serve the data-driven checks
+ * of tests/test_ui.py (every view of every menu's action, every tab of a
+ * form): they fail the browser test (console.error) on an error dialog. */
 import {registry} from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
@@ -21,7 +26,8 @@ function edit(value) {
 tours.add("secure_api_tour_api", {
     url: "/odoo/action-secure_api.secure_api_action",
     steps: () => [
-        {trigger: ".o_list_button_add", run: "click"},
+        // The action opens on the dashboard (kanban).
+        {trigger: ".o_kanban_view .o-kanban-button-new, .o_list_button_add", run: "click"},
         {trigger: ".o_field_widget[name=name] input", run: edit("Tour API")},
         {trigger: ".o_field_widget[name=route] input", run: edit("tour/partners")},
         {trigger: ".o_field_widget[name=model_id] input", run: edit("res.partner")},
@@ -56,13 +62,59 @@ tours.add("secure_api_tour_client", {
     ],
 });
 
+/* The live-test and export wizards, from the form of an active API. */
+tours.add("secure_api_tour_wizards", {
+    url: "/odoo/action-secure_api.secure_api_action",
+    steps: () => [
+        {trigger: ".o_form_view button[name=action_open_test]", run: "click"},
+        {trigger: ".modal .o_field_widget[name=endpoint_id] input", run: () => null},
+        {trigger: ".modal-footer button[name=action_run]", run: "click"},
+        // The answer of the real engine, shown in the same dialog.
+        {trigger: ".modal .o_field_widget[name=response_status]:contains(200)", run: () => null},
+        {trigger: ".modal .o_field_widget[name=response_body]:contains(result)", run: () => null},
+        {trigger: ".modal-footer button.btn-secondary", run: "click"},
+        {trigger: "body:not(:has(.modal))", run: () => null},
+        {trigger: ".o_form_view button[name=action_open_export]", run: "click"},
+        {trigger: ".modal .o_field_widget[name=export_format] input[data-value=postman]", run: "click"},
+        {trigger: ".modal .o_field_widget[name=file_type] input[data-value=json]", run: "click"},
+        // The browser test denies downloads: the file request is made, the
+        // page stays.
+        {trigger: ".modal-footer button[name=action_export]", run: "click"},
+        {trigger: ".modal-footer button.btn-secondary", run: "click"},
+        {trigger: "body:not(:has(.modal))", run: () => null},
+    ],
+});
+
+/** The text of an error dialog shown in ``doc``, or null. */
+function errorDialog(doc = document) {
+    const dialog = doc.querySelector(".o_error_dialog");
+    if (dialog) {
+        return dialog.textContent.trim();
+    }
+    for (const title of doc.querySelectorAll(".o_dialog .modal-title")) {
+        if (/Odoo (Server |Client |Network )?Error|Client Error/.test(title.textContent)) {
+            return title.closest(".modal-content").textContent.trim();
+        }
+    }
+    return null;
+}
+
+function failOnErrorDialog(where, doc = document) {
+    const error = errorDialog(doc);
+    if (error) {
+        throw new Error(`error dialog ${where}: ${error.slice(0, 500)}`);
+    }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Minimal replay of web_tour steps: waits for each trigger, then runs it. */
-function find(trigger) {
+function find(trigger, doc = document) {
     for (const alternative of trigger.split(/,\s*(?![^()]*\))/)) {
         const match = alternative.match(/^(.*):contains\((.*)\)$/);
         const selector = match ? match[1] : alternative;
         const text = match ? match[2] : null;
-        for (const el of document.querySelectorAll(selector)) {
+        for (const el of doc.querySelectorAll(selector)) {
             const visible = el.offsetParent !== null || el.tagName === "BODY";
             if (visible && (text === null || el.textContent.includes(text))) {
                 return el;
@@ -72,23 +124,120 @@ function find(trigger) {
     return null;
 }
 
-async function waitFor(trigger, timeout = 15000) {
+async function waitFor(trigger, {timeout = 15000, checkErrors = false, doc = document} = {}) {
     const start = Date.now();
     while (Date.now() - start < timeout) {
-        const el = find(trigger);
+        if (checkErrors) {
+            failOnErrorDialog(`while waiting for ${trigger}`, doc);
+        }
+        const el = find(trigger, doc);
         if (el) {
             return el;
         }
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
     }
-    throw new Error(`tour step not found: ${trigger}`);
+    throw new Error(`not found: ${trigger}`);
 }
+
+/* What a rendered view of each type shows, with data or without. */
+const RENDERED = {
+    list: ".o_list_renderer",
+    kanban: ".o_kanban_renderer",
+    form: ".o_form_renderer, .o_form_view .o_setting_container, .o_form_view .settings",
+    graph: ".o_graph_renderer canvas, .o_graph_view .o_view_nocontent",
+    pivot: ".o_pivot table, .o_pivot_view .o_view_nocontent",
+};
+
+/**
+ * Opens ``url`` in the running web client as the browser's back and forward
+ * buttons do: the web client loads the action of the URL, without reloading
+ * the page (one browser session for every URL: fast). 17.0's URLs differ by
+ * their hash (``/web#action=...``), later ones by their path (``/odoo/...``).
+ */
+function goTo(url) {
+    const target = new URL(url, window.location.href);
+    if (target.pathname === window.location.pathname && target.search === window.location.search) {
+        window.location.hash = target.hash; // hashchange: 17.0's router
+    } else {
+        window.history.pushState({}, "", target.href);
+        window.dispatchEvent(new PopStateEvent("popstate", {state: {}}));
+    }
+}
+
+/** Resolves once a new view of ``viewType`` is rendered in place of the
+ * ``previous`` controller; throws on an error dialog or when none comes. */
+async function checkView(viewType, previous) {
+    const type = viewType === "tree" ? "list" : viewType;
+    const options = {timeout: 20000, checkErrors: true};
+    const controller = await waitFor(
+        `.o_action_manager .o_view_controller.o_${type}_view:not([data-secure-api-seen])`,
+        options
+    );
+    if (controller === previous) {
+        throw new Error("the previous view is still shown");
+    }
+    await waitFor(RENDERED[type] || `.o_${type}_view`, options);
+    // Let late renderings (charts, lazy fields, the search panel) finish.
+    await sleep(500);
+    failOnErrorDialog(`in the ${type} view`);
+    return controller;
+}
+
+/**
+ * Opens each ``[url, viewType]`` in turn and checks its view. A console
+ * error fails the browser test at once (the log names the URL just opened);
+ * error dialogs and views that never render are reported with their URL.
+ */
+window.secureApiCheckViews = async function (targets) {
+    const failures = [];
+    let previous = document.querySelector(".o_action_manager .o_view_controller");
+    for (const [url, viewType] of targets) {
+        console.log(`secure_api: opening ${url}`);
+        if (previous) {
+            previous.dataset.secureApiSeen = "1";
+        }
+        try {
+            goTo(url);
+            previous = await checkView(viewType, previous);
+        } catch (error) {
+            failures.push(`${url}: ${error.message}`);
+            // Start the next one from a clean page.
+            for (const button of document.querySelectorAll(".o_error_dialog .btn-primary")) {
+                button.click();
+            }
+            previous = document.querySelector(".o_action_manager .o_view_controller");
+        }
+    }
+    if (failures.length) {
+        console.error(`views that failed:\n${failures.join("\n")}`);
+    } else {
+        console.log("test successful");
+    }
+};
+
+/** Opens each named tab of the form's notebook in turn. */
+window.secureApiVisitTabs = async function (names) {
+    try {
+        const options = {timeout: 20000, checkErrors: true};
+        await waitFor(".o_form_view .o_notebook", options);
+        for (const name of names) {
+            const link = await waitFor(`.o_notebook .nav-link[name=${name}]`, options);
+            link.click();
+            await waitFor(`.o_notebook .nav-link.active[name=${name}]`, options);
+            await sleep(300);
+            failOnErrorDialog(`on the ${name} tab`);
+        }
+        console.log("test successful");
+    } catch (error) {
+        console.error(`form tabs: ${error.message}`);
+    }
+};
 
 window.secureApiRunTour = async function (name) {
     const tour = tours.get(name);
     try {
         for (const step of tour.steps()) {
-            const el = await waitFor(step.trigger);
+            const el = await waitFor(step.trigger, {checkErrors: true});
             const type = (value) => {
                 el.focus();
                 el.value = value;
@@ -100,8 +249,9 @@ window.secureApiRunTour = async function (name) {
             } else if (typeof step.run === "function") {
                 await step.run({edit: type, text: type, click: () => el.click()});
             }
-            await new Promise((resolve) => setTimeout(resolve, 150));
+            await sleep(150);
         }
+        failOnErrorDialog("at the end");
         console.log("test successful");
     } catch (error) {
         console.error(`tour ${name} failed: ${error.message}`);
