@@ -46,7 +46,7 @@ def sign(secret, timestamp, body):
 
 def verify(secret, header, body, now, tolerance=300):
     """Check a signature header as a receiver would (used by the tests and
-    shown in the README)."""
+    shown in docs/contract.md)."""
     parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
     try:
         timestamp = int(parts["t"])
