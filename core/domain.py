@@ -38,7 +38,7 @@ TERM_OPERATORS = (
 )
 RELATIONAL_TYPES = ("many2one", "one2many", "many2many")
 SCALAR_TYPES = (str, int, float, bool, type(None))
-_TEMPORAL_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2})?$")
+_TEMPORAL_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2})?\Z")
 
 
 def parse_literal(text, max_chars=MAX_DOMAIN_CHARS):

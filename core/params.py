@@ -13,7 +13,7 @@ from .hygiene import check_json
 from .messages import _lt
 
 MAX_OFFSET = 10**9
-ORDER_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$", re.I)
+ORDER_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*\Z", re.I)
 COUNT_MODES = ("exact", "estimated", "none")
 
 

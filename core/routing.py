@@ -6,7 +6,7 @@ from . import operations
 from .exceptions import MethodNotAllowed, NotFound
 from .messages import _lt
 
-ROUTE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*(/[a-z0-9][a-z0-9_\-]*)*$")
+ROUTE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*(/[a-z0-9][a-z0-9_\-]*)*\Z")
 RESERVED_PREFIXES = (
     "web",
     "website",
@@ -23,8 +23,8 @@ RESERVED_PREFIXES = (
     "docs",
 )
 MAX_PATH = 16384
-METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-MODEL_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
+MODEL_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\Z")
 # The addon's own routes under /api/, served by the same pipeline.
 FIXED_ROUTES = {
     "oauth2/token": "token",

@@ -22,8 +22,8 @@ from .messages import _lt
 
 RELATIONAL = ("many2one", "one2many", "many2many")
 TEXT_TYPES = ("char", "text", "html")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?Z?$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?Z?\Z")
 MAX_BULK = 1000
 
 

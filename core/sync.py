@@ -15,12 +15,12 @@ import re
 from .exceptions import BadRequest
 from .messages import _lt
 
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}\Z")
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 CURSOR_VERSION = 1
 MAX_CURSOR = 512
 _ISO_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]00:?00)?$"
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]00:?00)?\Z"
 )
 
 

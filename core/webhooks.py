@@ -69,9 +69,18 @@ def destination_problem(url, addresses, allow_private=False):
     """Why a delivery may not go to ``url`` resolving to ``addresses``, or
     ``None``. Only ``https`` to public addresses, unless private ones are
     allowed (development and tests)."""
-    parts = urlsplit(url or "")
+    url = url or ""
+    if any(char in url for char in "\\ ") or any(
+        ord(c) < 33 or ord(c) == 127 for c in url
+    ):
+        # Parsers disagree on these (a backslash ends the host for HTTP
+        # clients, not for urlsplit): refused rather than interpreted.
+        return _lt("the URL holds spaces, control characters or backslashes")
+    parts = urlsplit(url)
     if parts.scheme not in (("https", "http") if allow_private else ("https",)):
         return _lt("the URL must use https")
+    if "@" in parts.netloc:
+        return _lt("the URL may not hold a user name or password")
     if not parts.hostname:
         return _lt("the URL has no host")
     if not addresses:
@@ -80,13 +89,36 @@ def destination_problem(url, addresses, allow_private=False):
         return None
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        mapped = getattr(ip, "ipv4_mapped", None) or getattr(ip, "sixtofour", None)
-        if not ip.is_global or ip.is_multicast or (mapped and not mapped.is_global):
+        if not _public(ip):
             return _lt(
                 "the host resolves to a non-public address (%(address)s)",
                 address=str(ip),
             )
     return None
+
+
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _public(ip):
+    """Whether ``ip`` and every IPv4 address it carries (mapped, 6to4,
+    IPv4-compatible, NAT64) are global unicast addresses."""
+    if (
+        not ip.is_global
+        or ip.is_multicast
+        or ip.is_reserved
+        or getattr(ip, "is_site_local", False)
+    ):
+        return False
+    if ip.version == 6:
+        embedded = [ip.ipv4_mapped, ip.sixtofour]
+        value = int(ip)
+        if value >> 32 == 0:  # ::a.b.c.d, IPv4-compatible
+            embedded.append(ipaddress.IPv4Address(value))
+        if ip in NAT64:
+            embedded.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+        return all(_public(v4) for v4 in embedded if v4 is not None)
+    return True
 
 
 def payload(event_id, event, api_route, occurred_at, record):
@@ -112,9 +144,8 @@ def pinned(url, address):
     rebinding). TLS still verifies the certificate against the name."""
     parts = urlsplit(url)
     host = f"[{address}]" if ":" in address else address
+    # No user info: destination_problem refuses it, and it is never copied.
     netloc = f"{host}:{parts.port}" if parts.port else host
-    if "@" in parts.netloc:
-        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
     host_header = parts.hostname if not parts.port else f"{parts.hostname}:{parts.port}"
     if ":" in parts.hostname:
         host_header = host_header.replace(parts.hostname, f"[{parts.hostname}]", 1)

@@ -49,6 +49,9 @@ class SecureApiEngineRpc(models.AbstractModel):
             raise BadRequest(
                 "The method refused its arguments", name="invalid_arguments"
             ) from None
+        if call.record_id is not None:
+            # The method may change its record: it must stay inside the API.
+            self._check_in_domain(call, target.exists())
         result = self._plain(call, result)
         model_fields = call.env[call.model]._fields
 

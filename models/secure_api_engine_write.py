@@ -8,7 +8,6 @@ from odoo import models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
 from .. import compat
-from ..core import domain as core_domain
 from ..core import serializer
 from ..core.exceptions import BadRequest, Forbidden, Unprocessable, to_api_error
 
@@ -87,6 +86,17 @@ class SecureApiEngineWrite(models.AbstractModel):
                 for index, item in enumerate(wanted):
                     if not set(item) <= found:
                         raise self._invalid_id(fspec, index, len(wanted))
+            if ftype == "many2one" and fspec["relation"] == call.model:
+                # The new and the former target change too (their children,
+                # their computed fields): they must stay inside the API.
+                moved |= comodel.browse(sorted(ids))
+                former = records.mapped(name) if records else comodel.browse()
+                if former:
+                    # Only those the API exposed before: others were never
+                    # inside, and may stay outside.
+                    moved |= comodel.search(
+                        self._forced(call, [("id", "in", former.ids)]), order="id"
+                    )
             if ftype != "one2many":
                 continue
             if ids:
@@ -158,25 +168,15 @@ class SecureApiEngineWrite(models.AbstractModel):
                 name="delete_not_allowed",
             )
 
-    def _check_in_domain(self, call, records, written=None):
+    def _check_in_domain(self, call, records):
         """Writes may not move records outside what the API exposes.
 
-        ``written``: the field names an update wrote to ``records``. When
-        none of them is a field the forced domain tests, and those are all
-        plain stored fields (no computed or related value that the write
-        could change), the records stay where they were: no query.
+        Always one query: which fields a write really changes cannot be told
+        from the fields it was given (inverse methods, ``write`` overrides
+        and synchronised fields change others).
         """
         if not call.spec["domain"] or not records:
             return
-        if written is not None:
-            fields = self._model(call)._fields
-            heads = core_domain.field_heads(call.spec["domain"])
-            plain = all(
-                name in fields and fields[name].store and not fields[name].compute
-                for name in heads
-            )
-            if plain and not heads & set(written):
-                return
         inside = set(
             self._model(call)
             .search(self._forced(call, [("id", "in", records.ids)]), order="id")
@@ -251,11 +251,8 @@ class SecureApiEngineWrite(models.AbstractModel):
             self._check_if_match(call, record)
             vals = self._values(call, body)
             moved = self._check_relations(call, [vals], record)
-            # Named before writing: the ORM's write may consume the dict.
-            written = set(vals)
             record.write(vals)
-            self._check_in_domain(call, record, written=written)
-            self._check_in_domain(call, moved)
+            self._check_in_domain(call, record | moved)
             return self._updated(call, record, one=True)
         codec = call.codec_for(call.model)
         self._refuse_if_match_on_many(call)
@@ -265,7 +262,6 @@ class SecureApiEngineWrite(models.AbstractModel):
             vals = self._values(call, values)
             records = self._find_many(call, ids)
             moved = self._check_relations(call, [vals], records)
-            written = set(vals)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
@@ -296,7 +292,6 @@ class SecureApiEngineWrite(models.AbstractModel):
             moved = self._check_relations(
                 call, [vals for _rid, vals in pairs], targets=ids
             )
-            written = {name for _rid, vals in pairs for name in vals}
             model = self._model(call)
             self._batch(
                 call,
@@ -308,8 +303,7 @@ class SecureApiEngineWrite(models.AbstractModel):
                 'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]',
                 name="invalid_body",
             )
-        self._check_in_domain(call, records, written=written)
-        self._check_in_domain(call, moved)
+        self._check_in_domain(call, records | moved)
         return self._updated(call, records, one=False)
 
     def _op_delete(self, call):

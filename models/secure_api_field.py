@@ -5,7 +5,7 @@ from odoo.exceptions import ValidationError
 
 from .. import compat
 
-ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 RELATIONAL = ("many2one", "one2many", "many2many")
 # Fields the engine renders and accepts; others (e.g. properties, reference)
 # have no stable JSON shape in the contract.

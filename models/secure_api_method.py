@@ -5,7 +5,7 @@ from odoo.exceptions import ValidationError
 
 from .. import compat
 
-METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 
 
 def is_exposable_method(model, name):

@@ -233,7 +233,10 @@ class SecureApiWebhook(models.Model):
         """Queue a delivery of the API's first record as an update."""
         self.ensure_one()
         model_name = self.api_id._get_model_names()[:1]
-        record = model_name and self.env[model_name[0]].sudo().search([], limit=1)
+        domain = self.env["secure.api"]._get_spec(self.api_id.id)
+        record = model_name and self.env[model_name[0]].sudo().search(
+            domain["domain"] if domain else [], limit=1
+        )
         if not record:
             raise UserError(_("The API's model has no record to send."))
         event = (
@@ -250,7 +253,11 @@ class SecureApiWebhook(models.Model):
             )
         )
         self.env["secure.api.webhook.delivery"].sudo().create(
-            {"webhook_id": self.id, "event_id": event.id}
+            {
+                "webhook_id": self.id,
+                "event_id": event.id,
+                "next_attempt_at": fields.Datetime.now(),
+            }
         )
         return _notification(_("A test event is queued for the next delivery run."))
 

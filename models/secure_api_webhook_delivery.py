@@ -5,6 +5,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from odoo import _, api, fields, models
 
@@ -181,6 +182,10 @@ class SecureApiWebhookDelivery(models.Model):
         started = time.monotonic()
         timestamp = int(time.time())
         url, host = core_webhooks.pinned(hook.url, address)
+        if urllib3.util.parse_url(url).host.strip("[]") != address:
+            # Whatever the URL holds, the connection goes to the checked
+            # address or nowhere.
+            return 0, "address mismatch"
         headers = {
             "Host": host,
             "Content-Type": "application/json",

@@ -246,6 +246,34 @@ class TestSecureApiModels(SecureApiTransactionCase):
                     }
                 )
 
+    def test_an_api_manager_picks_models_and_fields(self):
+        # A Secure API Manager who is no settings administrator configures
+        # an API through the pickers: models and fields must be readable.
+        manager = self.manager()
+        models_ = self.env["ir.model"].with_user(manager)
+        model = models_.name_search("Contact", [("model", "=", "res.partner")])
+        self.assertTrue(model)
+        picker = (
+            self.env["ir.model.fields"]
+            .with_user(manager)
+            .with_context(secure_api_technical_names=True)
+        )
+        found = picker.name_search("email", [("model", "=", "res.partner")])
+        self.assertIn("Email (email)", [name for _id, name in found])
+        api = (
+            self.env["secure.api"]
+            .with_user(manager)
+            .create(
+                {
+                    "name": "Manager's API",
+                    "route": "test/managers",
+                    "model_id": model[0][0],
+                    "field_ids": [Command.create({"field_id": found[0][0]})],
+                }
+            )
+        )
+        self.assertEqual(api.field_ids.field_id.name, "email")
+
     def test_jwts_are_told_apart_in_the_token_list(self):
         # Every JWT starts with the same encoded header: the list shows the
         # start of its jti instead, which the token itself carries.
@@ -376,3 +404,23 @@ class TestFieldPickers(TransactionCase):
                 )
             ],
         )
+
+    def test_aliases_are_plain_identifiers(self):
+        line = self.env["secure.api.field"].create(
+            {
+                "api_id": self.env["secure.api"]
+                .create(
+                    {
+                        "name": "Aliases",
+                        "route": "test/aliases",
+                        "model_id": self.env["ir.model"]._get_id("res.partner"),
+                    }
+                )
+                .id,
+                "field_id": self.env["ir.model.fields"]._get("res.partner", "email").id,
+            }
+        )
+        for alias in ("em\n", "1st", "e-mail", "mail'", "x" * 64):
+            with self.subTest(alias=alias), self.assertRaises(ValidationError):
+                line.alias = alias
+        line.alias = "mail_2"

@@ -336,6 +336,104 @@ class TestRestOperations(SecureApiHttpCase):
         self.env.invalidate_all()
         self.assertNotEqual(self.partner.name, "SEALED now")
 
+    def test_writes_through_inverses_and_overrides_stay_inside_the_domain(self):
+        # company_type writes is_company through its inverse: the domain
+        # field changes though it was not sent.
+        api = self.make_api(
+            "test/companies", obfuscate=False, domain="[('is_company', '=', True)]"
+        )
+        api.field_ids = [
+            Command.create(
+                {
+                    "field_id": self.field("res.partner", "company_type").id,
+                    "writable": True,
+                }
+            )
+        ]
+        api.client_ids = [Command.set([self.client.id])]
+        companies = self.env["res.partner"].create(
+            [{"name": f"Inverse Co {i}", "is_company": True} for i in range(3)]
+        )
+        base = f"/api/{api.route}"
+        for method, path, body in (
+            ("PATCH", f"/{companies[0].id}", {"company_type": "person"}),
+            ("PATCH", "", {"ids": [companies[1].id], "company_type": "person"}),
+            ("PATCH", "", [{"id": companies[2].id, "company_type": "person"}]),
+        ):
+            with self.subTest(method=method, path=path, body=body):
+                self.assertError(
+                    self.request(
+                        method, base + path, token=self.bearer, json_body=body
+                    ),
+                    422,
+                    "outside_domain",
+                )
+        self.env.invalidate_all()
+        self.assertTrue(all(companies.mapped("is_company")))
+
+    def test_linking_a_record_cannot_push_the_target_out_of_the_domain(self):
+        # Giving 'parent' a child takes it out of "has no children".
+        api = self.make_api(
+            "test/leaves", obfuscate=False, domain="[('child_ids', '=', False)]"
+        )
+        api.field_ids = [
+            Command.create(
+                {
+                    "field_id": self.field("res.partner", "parent_id").id,
+                    "writable": True,
+                }
+            )
+        ]
+        api.client_ids = [Command.set([self.client.id])]
+        parent, child = self.env["res.partner"].create(
+            [{"name": "Leaf parent"}, {"name": "Leaf child"}]
+        )
+        self.assertError(
+            self.request(
+                "PATCH",
+                f"/api/{api.route}/{child.id}",
+                token=self.bearer,
+                json_body={"parent_id": parent.id},
+            ),
+            422,
+            "outside_domain",
+        )
+        self.env.invalidate_all()
+        self.assertFalse(child.parent_id)
+
+    def test_record_rpc_cannot_move_its_record_out_of_the_domain(self):
+        api = self.make_api(
+            "test/named",
+            obfuscate=False,
+            domain="[('company_name', '!=', False)]",
+            method_ids=[
+                Command.create(
+                    {
+                        "name": "create_company",
+                        "on_records": True,
+                        "response_encoding": "manual",
+                    }
+                )
+            ],
+        )
+        api.client_ids = [Command.set([self.client.id])]
+        partner = self.env["res.partner"].create(
+            {"name": "Named person", "company_name": "Named Co"}
+        )
+        self.assertError(
+            self.request(
+                "POST",
+                f"/api/{api.route}/{partner.id}/create_company",
+                token=self.bearer,
+                json_body={},
+            ),
+            422,
+            "outside_domain",
+        )
+        self.env.invalidate_all()
+        self.assertEqual(partner.company_name, "Named Co")
+        self.assertFalse(partner.parent_id)
+
     def test_writes_stay_inside_the_forced_domain(self):
         api = self.make_api(
             "test/persons", obfuscate=False, domain="[('is_company', '=', False)]"

@@ -300,6 +300,23 @@ class TestWebhooks(SecureApiTransactionCase):
         delivery = self.env["secure.api.webhook.delivery"].search([])
         self.assertEqual(delivery.state, "delivered")
 
+    def test_send_test_event_delivers_at_the_next_run(self):
+        self.hook.action_send_test_event()
+        self.assertEqual(self.deliver(), 1)
+        self.assertEqual([b["event"] for b in self.receiver.bodies()], ["update"])
+        self.assertNotEqual(self.receiver.bodies()[0]["record"].get("ref"), "HIDDEN")
+
+    def test_urls_that_parsers_read_differently_are_refused(self):
+        # urlsplit reads the backslash as user info, HTTP clients as the end
+        # of the host: such a URL could reach what the check never saw.
+        port = self.receiver.server.server_address[1]
+        for url in (
+            f"http://127.0.0.1:{port}\\@example.com/hook",
+            f"http://user:pw@127.0.0.1:{port}/hook",
+        ):
+            with self.subTest(url=url), self.assertRaises(ValidationError):
+                self.hook.url = url
+
     def test_subscription_shows_its_delivery_statistics(self):
         self.receiver.statuses = [500]
         self.partners.create({"name": "Fails once"})
