@@ -2,6 +2,9 @@
 # The one test command of secure_api (see README, "Tests"). Runs, in order:
 #   1. ruff (OCA configuration)          2. pylint-odoo's mandatory checks
 #   3. the core unit tests under pytest  4. the Odoo suite, on each Odoo found
+#   5. after each Odoo suite, on its database: the live suite (tests/live,
+#      plain HTTP against that Odoo started on loopback: a client generated
+#      with openapi-python-client, and newman over the exported collection)
 # and prints which suites ran, which were skipped and why.
 #
 # Environment:
@@ -13,7 +16,8 @@
 #   ODOO_DB_HOST / ODOO_DB_PORT / ODOO_DB_USER / ODOO_DB_PASSWORD  PostgreSQL
 #   ODOO_TEST_TAGS  overrides the test tags (default /secure_api)
 #   ODOO_LOG_DIR    keep a copy of each Odoo log there (optional)
-#   SKIP_ODOO=1     skip the Odoo suite on purpose
+#   SKIP_ODOO=1     skip the Odoo suite on purpose (and so the live suite)
+#   SKIP_LIVE=1     skip the live suite on purpose
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +25,8 @@ PY=${PYTHON:-python3}
 # The suites cd around: make a relative interpreter path absolute.
 case $PY in */*) PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY") ;; esac
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/secure_api_test.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+LIVE_PID=
+trap 'stop_live; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/addons"
 ln -s "$ROOT" "$WORK/addons/secure_api"
 
@@ -81,6 +86,93 @@ check_pot() {  # odoo command and database options
     fi
 }
 
+stop_live() {  # the live stage's Odoo server, if it runs
+    [ -n "${LIVE_PID:-}" ] || return 0
+    if kill "$LIVE_PID" 2>/dev/null; then
+        local _
+        for _ in $(seq 60); do kill -0 "$LIVE_PID" 2>/dev/null || break; sleep 0.5; done
+        kill -9 "$LIVE_PID" 2>/dev/null
+        wait "$LIVE_PID" 2>/dev/null
+    fi
+    LIVE_PID=
+}
+
+run_live() {  # series database, then the odoo command with its options
+    local series=$1 db=$2 port url log rc summary passed failed skipped skips problems
+    shift 2
+    banner "live suite on Odoo $series (generated client, newman; plain HTTP)"
+    if [ -n "${SKIP_LIVE:-}" ]; then
+        echo "!!! live suite SKIPPED: SKIP_LIVE is set !!!"
+        record "live-$series" SKIPPED "SKIP_LIVE is set"
+        return
+    fi
+    log="$WORK/odoo-$series-live.log"
+    port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    url="http://127.0.0.1:$port"
+    echo "starting Odoo $series on $url (database $db, log: $log) ..."
+    "$@" -d "$db" --db-filter="^${db}\$" --http-interface=127.0.0.1 --http-port="$port" \
+        --workers=0 --max-cron-threads=0 --log-level=warn >"$log" 2>&1 &
+    LIVE_PID=$!
+    if ! "$PY" - "$url/web/login" "$LIVE_PID" <<'PYEOF'
+import os, sys, time, urllib.error, urllib.request
+url, pid = sys.argv[1], int(sys.argv[2])
+deadline = time.time() + 180
+while time.time() < deadline:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("Odoo exited before it served " + url)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            if response.status == 200:
+                sys.exit(0)
+    except (OSError, urllib.error.URLError):
+        pass
+    time.sleep(0.5)
+sys.exit("Odoo did not serve " + url + " within 180 s")
+PYEOF
+    then
+        tail -n 40 "$log"
+        stop_live
+        record "live-$series" FAILED "Odoo did not start (see the log above)"
+        return
+    fi
+    (cd "$ROOT/tests/live" && SECURE_API_LIVE_URL="$url" SECURE_API_LIVE_DB="$db" \
+        SECURE_API_LIVE_LOGIN=admin SECURE_API_LIVE_PASSWORD=admin \
+        "$PY" -m pytest -q -rs . | tee "$WORK/live-$series.log")
+    rc=${PIPESTATUS[0]}
+    stop_live
+    summary=$(grep -E '[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s' "$WORK/live-$series.log" | tail -n 1)
+    passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+    failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
+    skipped=$(grep -oE '[0-9]+ skipped' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+    PASSED_TESTS=$((PASSED_TESTS + ${passed:-0}))
+    FAILED_TESTS=$((FAILED_TESTS + ${failed:-0}))
+    skips=$(grep -E '^SKIPPED' "$WORK/live-$series.log" | sed -E 's/^SKIPPED \[[0-9]+\] [^ ]+ //' | tr '\n' ' ')
+    # A server error during the run fails it, even if no test noticed.
+    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" || true)
+    if [ -n "$problems" ]; then
+        echo "---- errors in the live Odoo log ($log) ----"
+        awk '/^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) / {print; keep=1; next}
+             /^[0-9-]+ [0-9:,]+ [0-9]+ / {keep=0; next}
+             keep {print}' "$log" | head -n "${ODOO_LOG_LINES:-400}"
+    fi
+    if [ -n "${ODOO_LOG_DIR:-}" ]; then mkdir -p "$ODOO_LOG_DIR" && cp "$log" "$ODOO_LOG_DIR/"; fi
+    [ "${skipped:-0}" -gt 0 ] && echo "!!! live-$series: ${skipped} test(s) SKIPPED: $skips!!!"
+    case $rc in
+        0)
+            if [ "${passed:-0}" -eq 0 ]; then
+                record "live-$series" FAILED "no live test passed: $summary"
+            elif [ -n "$problems" ]; then
+                record "live-$series" FAILED "$summary; but the Odoo log has errors (above)"
+            else
+                record "live-$series" passed "$summary${skips:+ (SKIPPED: $skips)}"
+            fi ;;
+        5) record "live-$series" FAILED "pytest collected no test (exit 5): the live suite must never be empty" ;;
+        *) record "live-$series" FAILED "pytest exit $rc: $summary" ;;
+    esac
+}
+
 run_odoo() {  # one odoo-bin
     local bin=$1 real root version series db port log cmd addons rc
     real=$(readlink -f "$(command -v "$bin" || echo "$bin")")
@@ -128,8 +220,6 @@ run_odoo() {  # one odoo-bin
     if [ -n "${ODOO_LOG_DIR:-}" ]; then mkdir -p "$ODOO_LOG_DIR" && cp "$log" "$ODOO_LOG_DIR/"; fi
     # The translation template is exported from 18.0 and must be current.
     if [ "$series" = "18.0" ] && [ $rc -eq 0 ]; then check_pot "${cmd[@]}" "${dbopts[@]}" -d "$db"; fi
-    dropdb --if-exists -h "${ODOO_DB_HOST:-127.0.0.1}" -p "${ODOO_DB_PORT:-5432}" \
-        -U "${ODOO_DB_USER:-$(id -un)}" "$db" >/dev/null 2>&1 || true
     local problems result failed errors total
     # Any error, and any warning about this addon, fails the run.
     problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) |^[0-9-]+ [0-9:,]+ [0-9]+ WARNING [^ ]+ [^ ]*secure_api|^[0-9-]+ [0-9:,]+ [0-9]+ WARNING .*secure_api/' "$log" \
@@ -154,6 +244,10 @@ run_odoo() {  # one odoo-bin
     else
         record "odoo-$series" passed "$result"
     fi
+    # The live suite runs on the database the Odoo suite installed, then it goes.
+    run_live "$series" "$db" "${cmd[@]}" "${dbopts[@]}" "${load[@]}"
+    dropdb --if-exists -h "${ODOO_DB_HOST:-127.0.0.1}" -p "${ODOO_DB_PORT:-5432}" \
+        -U "${ODOO_DB_USER:-$(id -un)}" "$db" >/dev/null 2>&1 || true
 }
 
 if [ -n "${SKIP_ODOO:-}" ]; then
