@@ -27,6 +27,13 @@ SCALARS = {
 }
 
 
+def operation_slug(api, model):
+    """The stable prefix of an API's operationIds: its route, and the model
+    on several-models APIs (``partner_rest`` gives ``partner_rest_search``)."""
+    text = api["route"] + (f"_{model}" if api["multi_model"] else "")
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+
+
 def schema_name(api, model):
     base = re.sub(r"[^A-Za-z0-9]+", "_", f"{api['route']}_{model}").strip("_")
     return "".join(part[:1].upper() + part[1:] for part in base.split("_"))
@@ -58,7 +65,7 @@ def domain_pattern(text_aliases):
     term = (
         r'\("('
         + _alternatives(text_aliases)
-        + r')", ?"(=|!=|ilike|like|not ilike)", ?"[A-Za-z0-9 ]{0,20}"\)'
+        + r')", ?"(=|!=|ilike|like|not ilike)", ?"[^"\\]{0,200}"\)'
     )
     return r"^(\[(" + term + r"(, ?" + term + r"){0,3})?\])?$"
 
@@ -308,8 +315,9 @@ def _add_upsert_paths(paths, base, model, name, fields, operation, ops):
                 },
                 requestBody={
                     "required": False,
-                    "content": {"application/json": {"schema": _ref(f"{name}Input")}},
+                    "content": {"application/json": {"schema": _ref(f"{name}Update")}},
                 },
+                variant=f"upsert_by_{fspec['alias']}",
             ),
         }
         _add_write_headers(paths[path], item=True)
@@ -419,7 +427,7 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
         for verb, operation in entry.items():
             if verb != "parameters":
                 slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")
-                operation["operationId"] = f"{verb}_{slug}"
+                operation.setdefault("operationId", f"{verb}_{slug}")
     document_webhooks = _webhooks(apis)
     return {
         **({"x-webhooks": document_webhooks} if document_webhooks else {}),
@@ -465,13 +473,23 @@ def _add_model_paths(paths, schemas, api, model, mspec):
             schema["description"] = f"Odoo field {fspec['name']}"
         record["properties"][fspec["alias"]] = schema
     writable = [f for f in fields if f.get("writable")]
-    payload = {
+    defaulted = {line["name"] for line in mspec.get("defaults") or ()}
+    # Required on create where Odoo requires a value that neither Odoo nor
+    # the API's default values provide.
+    required = [
+        f["alias"]
+        for f in writable
+        if f.get("required") and not f.get("has_default") and f["name"] not in defaulted
+    ]
+    update_body = {
         "type": "object",
         "additionalProperties": False,
         "properties": {f["alias"]: input_schema(f, obfuscated) for f in writable},
     }
+    create_body = dict(update_body, **({"required": required} if required else {}))
     schemas[f"{name}Record"] = record
-    schemas[f"{name}Input"] = payload
+    schemas[f"{name}Create"] = create_body
+    schemas[f"{name}Update"] = update_body
     base = f"/api/{api['route']}" + (f"/{model}" if api["multi_model"] else "")
     active = {op for op, endpoint in api["endpoints"].items() if endpoint["active"]}
     ops = [op for op in api["operations"] if op in active]
@@ -486,10 +504,13 @@ def _add_model_paths(paths, schemas, api, model, mspec):
     aliases = [f["alias"] for f in fields] or ["id"]
     collection, item = {}, {}
 
-    def operation(op, summary, responses, **extra):
+    slug = operation_slug(api, model)
+
+    def operation(op, summary, responses, variant=None, **extra):
         body = {
             "tags": tag,
             "summary": summary,
+            "operationId": f"{slug}_{variant or op}",
             "security": _security(api, op),
             "responses": responses,
         }
@@ -497,118 +518,116 @@ def _add_model_paths(paths, schemas, api, model, mspec):
         return body
 
     if "search" in ops:
+        schemas[f"{name}SearchResult"] = {
+            "type": "object",
+            "required": ["records"],
+            "properties": {
+                "length": {
+                    "type": "integer",
+                    "description": "Total; absent if count=none",
+                },
+                "length_is": {
+                    "type": "string",
+                    "enum": ["exact", "estimated"],
+                    "description": "With count=estimated",
+                },
+                "changes_until": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "With changed_since: every "
+                    "change before this moment is included; the "
+                    "next changed_since of an incremental sync",
+                },
+                "next_cursor": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "With cursor (or an id order): "
+                    "the next page's cursor, null on the last",
+                },
+                "records": {
+                    "type": "array",
+                    "items": _ref(f"{name}Record"),
+                },
+            },
+        }
+        search_parameters = [
+            {
+                "name": "domain",
+                "in": "query",
+                "schema": {
+                    "type": "string",
+                    "pattern": domain_pattern(text_searchable),
+                },
+                "description": "Odoo domain as a literal list of terms over: "
+                + (", ".join(["id", *searchable]))
+                + "; the pattern shows the text-field subset",
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 10**9},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    # Larger limits are clamped, up to what the parser reads.
+                    "maximum": 10**18 - 1,
+                    "default": api["default_limit"],
+                },
+                "description": f"Clamped to {api['max_limit']}",
+            },
+            {
+                "name": "order",
+                "in": "query",
+                "schema": {
+                    "type": "string",
+                    "pattern": order_pattern(["id", *searchable]),
+                },
+                "description": "field [asc|desc], ... over: "
+                + ", ".join(["id", *searchable]),
+            },
+            {
+                "name": "fields",
+                "in": "query",
+                "schema": {"type": "string", "pattern": names_pattern(aliases)},
+                "description": "Comma-separated subset of: "
+                + ", ".join(f["alias"] for f in fields),
+            },
+            {
+                "name": "count",
+                "in": "query",
+                "schema": {
+                    "type": "string",
+                    "enum": ["exact", "estimated", "none"],
+                },
+            },
+            {
+                "name": "cursor",
+                "in": "query",
+                "schema": {"type": "string", "maxLength": 512},
+                "description": "Keyset pagination: empty to start, then the "
+                "previous page's next_cursor (pages are ordered by id; not "
+                "with offset)",
+            },
+            {
+                "name": "changed_since",
+                "in": "query",
+                "schema": {"type": "string", "format": "date-time"},
+                "description": "Only records created or written at or after "
+                "this UTC time, ordered by their last change",
+            },
+        ]
         collection["get"] = operation(
             "search",
             f"Search {model}",
             {
-                "200": _json(
-                    _envelope(
-                        {
-                            "type": "object",
-                            "required": ["records"],
-                            "properties": {
-                                "length": {
-                                    "type": "integer",
-                                    "description": "Total; absent if count=none",
-                                },
-                                "length_is": {
-                                    "type": "string",
-                                    "enum": ["exact", "estimated"],
-                                    "description": "With count=estimated",
-                                },
-                                "changes_until": {
-                                    "type": "string",
-                                    "format": "date-time",
-                                    "description": "With changed_since: every "
-                                    "change before this moment is included; the "
-                                    "next changed_since of an incremental sync",
-                                },
-                                "next_cursor": {
-                                    "type": "string",
-                                    "nullable": True,
-                                    "description": "With cursor (or an id order): "
-                                    "the next page's cursor, null on the last",
-                                },
-                                "records": {
-                                    "type": "array",
-                                    "items": _ref(f"{name}Record"),
-                                },
-                            },
-                        }
-                    )
-                ),
+                "200": _json(_envelope(_ref(f"{name}SearchResult"))),
                 **_errors("400", "401", "403", "404", "405", "500"),
             },
-            parameters=[
-                {
-                    "name": "domain",
-                    "in": "query",
-                    "schema": {
-                        "type": "string",
-                        "pattern": domain_pattern(text_searchable),
-                    },
-                    "description": "Odoo domain as a literal list of terms over: "
-                    + (", ".join(["id", *searchable]))
-                    + "; the pattern shows the text-field subset",
-                },
-                {
-                    "name": "offset",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 0, "maximum": 10**9},
-                },
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        # Larger limits are clamped, up to what the parser reads.
-                        "maximum": 10**18 - 1,
-                        "default": api["default_limit"],
-                    },
-                    "description": f"Clamped to {api['max_limit']}",
-                },
-                {
-                    "name": "order",
-                    "in": "query",
-                    "schema": {
-                        "type": "string",
-                        "pattern": order_pattern(["id", *searchable]),
-                    },
-                    "description": "field [asc|desc], ... over: "
-                    + ", ".join(["id", *searchable]),
-                },
-                {
-                    "name": "fields",
-                    "in": "query",
-                    "schema": {"type": "string", "pattern": names_pattern(aliases)},
-                    "description": "Comma-separated subset of: "
-                    + ", ".join(f["alias"] for f in fields),
-                },
-                {
-                    "name": "count",
-                    "in": "query",
-                    "schema": {
-                        "type": "string",
-                        "enum": ["exact", "estimated", "none"],
-                    },
-                },
-                {
-                    "name": "cursor",
-                    "in": "query",
-                    "schema": {"type": "string", "maxLength": 512},
-                    "description": "Keyset pagination: empty to start, then the "
-                    "previous page's next_cursor (pages are ordered by id; not "
-                    "with offset)",
-                },
-                {
-                    "name": "changed_since",
-                    "in": "query",
-                    "schema": {"type": "string", "format": "date-time"},
-                    "description": "Only records created or written at or after "
-                    "this UTC time, ordered by their last change",
-                },
-            ],
+            parameters=search_parameters,
         )
     if "create" in ops:
         collection["post"] = operation(
@@ -621,6 +640,8 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                             "oneOf": [
                                 _ref(f"{name}Record"),
                                 {"type": "array", "items": _ref(f"{name}Record")},
+                                # Bulk create with Prefer: return=minimal.
+                                {"type": "array", "items": ident},
                             ]
                         }
                     ),
@@ -634,10 +655,10 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                     "application/json": {
                         "schema": {
                             "oneOf": [
-                                _ref(f"{name}Input"),
+                                _ref(f"{name}Create"),
                                 {
                                     "type": "array",
-                                    "items": _ref(f"{name}Input"),
+                                    "items": _ref(f"{name}Create"),
                                     "minItems": 1,
                                 },
                             ]
@@ -647,25 +668,28 @@ def _add_model_paths(paths, schemas, api, model, mspec):
             },
         )
     if "update" in ops:
+        # Concrete schemas rather than allOf over the update body: its
+        # additionalProperties would refuse "ids" and "id".
+        values = schemas[f"{name}Update"]["properties"]
+        schemas[f"{name}UpdateMany"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["ids"],
+            "properties": {
+                "ids": {"type": "array", "items": ident, "minItems": 1},
+                **values,
+            },
+        }
+        schemas[f"{name}UpdateItem"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id"],
+            "properties": {"id": ident, **values},
+        }
         bulk = {
             "oneOf": [
-                {
-                    "allOf": [_ref(f"{name}Input")],
-                    "type": "object",
-                    "properties": {
-                        "ids": {"type": "array", "items": ident, "minItems": 1}
-                    },
-                    "required": ["ids"],
-                },
-                {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "required": ["id"],
-                        "properties": {"id": ident},
-                    },
-                },
+                _ref(f"{name}UpdateMany"),
+                {"type": "array", "minItems": 1, "items": _ref(f"{name}UpdateItem")},
             ]
         }
         collection["patch"] = operation(
@@ -681,6 +705,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 "required": True,
                 "content": {"application/json": {"schema": bulk}},
             },
+            variant="update_many",
         )
         for verb in ("patch", "put"):
             item[verb] = operation(
@@ -692,8 +717,9 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 },
                 requestBody={
                     "required": True,
-                    "content": {"application/json": {"schema": _ref(f"{name}Input")}},
+                    "content": {"application/json": {"schema": _ref(f"{name}Update")}},
                 },
+                variant="update" if verb == "patch" else "replace",
             )
     if "read" in ops:
         item["get"] = operation(
@@ -730,6 +756,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                 "200": deleted,
                 **_errors(*WRITE_ERRORS),
             },
+            variant="delete_many",
             requestBody={
                 "required": True,
                 "content": {
@@ -789,6 +816,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
                         ),
                     },
                     requestBody=call_body,
+                    variant=f"call_{method['name']}",
                 )
             }
             if method["on_records"]:

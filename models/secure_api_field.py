@@ -252,6 +252,8 @@ class SecureApiField(models.Model):
             and self._is_writable_field()
             and (field.type != "one2many" or self.write_lines),
             "required": bool(field.required),
+            # Odoo fills it on create when the body leaves it out.
+            "has_default": field.default is not None,
             "selection": selection,
             "related": related,
         }

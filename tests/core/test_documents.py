@@ -175,7 +175,7 @@ def test_openapi_document_validates():
         "name",
         "code",
     }
-    inputs = schemas["PartnerRestResPartnerInput"]
+    inputs = schemas["PartnerRestResPartnerUpdate"]
     assert (
         inputs["additionalProperties"] is False
         and "updated" not in inputs["properties"]
@@ -289,3 +289,68 @@ def test_webhook_events_are_described_as_x_webhooks():
         "$ref": "#/components/schemas/PartnerRestResPartnerRecord"
     }
     assert "x-webhooks" not in build_openapi(APIS, "http://localhost:8069")
+
+
+def operations_of(document):
+    return {
+        op["operationId"]
+        for entry in document["paths"].values()
+        for verb, op in entry.items()
+        if verb != "parameters"
+    }
+
+
+def test_operation_ids_are_stable_names_a_generated_client_uses():
+    ids = operations_of(build_openapi(APIS, "http://localhost:8069"))
+    assert {
+        "partner_rest_search",
+        "partner_rest_read",
+        "partner_rest_create",
+        "partner_rest_update",
+        "partner_rest_replace",
+        "partner_rest_update_many",
+        "partner_rest_delete",
+        "partner_rest_delete_many",
+    } <= ids
+    assert len(ids) == sum(
+        1
+        for entry in build_openapi(APIS)["paths"].values()
+        for verb in entry
+        if verb != "parameters"
+    )
+
+
+def test_named_schemas_per_api_and_model():
+    schemas = build_openapi(APIS)["components"]["schemas"]
+    for suffix in (
+        "Record",
+        "Create",
+        "Update",
+        "UpdateMany",
+        "UpdateItem",
+        "SearchResult",
+    ):
+        assert f"PartnerRestResPartner{suffix}" in schemas
+    # name is required by Odoo and has no default; the others are optional.
+    assert schemas["PartnerRestResPartnerCreate"]["required"] == ["name"]
+    assert "required" not in schemas["PartnerRestResPartnerUpdate"]
+
+
+def test_documented_answers_validate_what_the_server_sends():
+    from openapi_schema_validator import OAS30Validator
+
+    document = build_openapi(APIS)
+    components = document["components"]
+
+    def valid(schema, value):
+        return OAS30Validator({**schema, "components": components}).is_valid(value)
+
+    created = document["paths"]["/api/partner/rest"]["post"]["responses"]["201"]
+    schema = created["content"]["application/json"]["schema"]
+    # A bulk create with Prefer: return=minimal answers the ids only.
+    assert valid(schema, {"jsonrpc": "2.0", "id": None, "result": ["abc", "def"]})
+    many = components["schemas"]["PartnerRestResPartnerUpdateMany"]
+    assert valid(many, {"ids": ["abc"], "name": "Renamed"})
+    assert not valid(many, {"ids": ["abc"], "unknown": 1})
+    item = components["schemas"]["PartnerRestResPartnerUpdateItem"]
+    assert valid(item, {"id": "abc", "mail": "a@example.com"})
