@@ -1,7 +1,9 @@
 from odoo import api, models
-from odoo.osv import expression
 
 PICKER = "secure_api_technical_names"
+# Written by hand: odoo.osv.expression is deprecated from 19.0 on, and
+# 17.0 has no odoo.fields.Domain.
+NEGATIVE = ("!=", "not like", "not ilike", "not =like", "not =ilike", "not in")
 
 
 class IrModelFields(models.Model):
@@ -29,10 +31,11 @@ class IrModelFields(models.Model):
         return result
 
     def _picker_domain(self, operator, value):
-        terms = [[("field_description", operator, value)], [("name", operator, value)]]
-        if operator in expression.NEGATIVE_TERM_OPERATORS:
-            return expression.AND(terms)
-        return expression.OR(terms)
+        return [
+            "&" if operator in NEGATIVE else "|",
+            ("field_description", operator, value),
+            ("name", operator, value),
+        ]
 
     @api.model
     def _search_display_name(self, operator, value):
@@ -45,9 +48,8 @@ class IrModelFields(models.Model):
     def _name_search(self, name, domain=None, operator="ilike", limit=None, order=None):
         # 17.0: name_search goes through _name_search.
         if self.env.context.get(PICKER) and name:
-            domain = expression.AND(
-                [list(domain or []), self._picker_domain(operator, name)]
-            )
+            # Two complete domains one after the other are ANDed.
+            domain = [*(domain or []), *self._picker_domain(operator, name)]
             return self._search(domain, limit=limit, order=order)
         return super()._name_search(
             name, domain=domain, operator=operator, limit=limit, order=order

@@ -1,7 +1,7 @@
 from unittest.mock import patch
 from urllib.parse import urlencode
 
-from odoo import Command, models
+from odoo import Command, models, release
 from odoo.tests import tagged
 
 from .common import SecureApiTransactionCase
@@ -188,8 +188,9 @@ class TestQueryCounts(SecureApiTransactionCase):
         country = self.env["res.country"].search([], limit=1)
         body = {"name": "Pin create", "country_id": country.id}
         # 12 before the single-item savepoint and the sort of the relation
-        # search were dropped.
-        self.assertEqual(self.write_queries("POST", "", body), 10)
+        # search were dropped. The ORM's own create costs one more on 19.0.
+        expected = {19: 11}.get(release.version_info[0], 10)
+        self.assertEqual(self.write_queries("POST", "", body), expected)
 
     def test_update_fetches_the_row_with_its_lookup(self):
         # 11 when the row Odoo reads before writing came in a query of its
@@ -197,4 +198,5 @@ class TestQueryCounts(SecureApiTransactionCase):
         # may change fields it was not given).
         partner = self.env["res.partner"].search([("name", "=", "Perf 007")])
         count = self.write_queries("PATCH", f"/{partner.id}", {"phone": "+32 1"})
-        self.assertEqual(count, 10)
+        # The ORM's own write costs one less on 19.0.
+        self.assertEqual(count, {19: 9}.get(release.version_info[0], 10))
