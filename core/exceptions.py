@@ -218,6 +218,9 @@ FOREIGN_ERRORS = {
         _lt("A value cannot be stored"),
     ),
     "werkzeug.exceptions.RequestEntityTooLarge": (PayloadTooLarge, None, None),
+    # A path the router cannot match (a newline, say) never reaches the route.
+    "werkzeug.exceptions.NotFound": (NotFound, "unknown_route", _lt("Unknown route")),
+    "werkzeug.exceptions.BadRequest": (BadRequest, None, None),
     # Numbers too large for Odoo's rounding: always a value the client sent.
     "builtins.OverflowError": (
         BadRequest,

@@ -5,7 +5,9 @@ An API description is the engine's spec without its secrets (see
 active endpoints, RPC methods, auth mode, obfuscation flag, paging.
 """
 
+import hashlib
 import re
+from collections import Counter
 
 from .exceptions import STATUS_DESCRIPTIONS
 from .operations import SCOPES
@@ -32,6 +34,27 @@ def operation_slug(api, model):
     on several-models APIs (``partner_rest`` gives ``partner_rest_search``)."""
     text = api["route"] + (f"_{model}" if api["multi_model"] else "")
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+
+
+def document_names(apis):
+    """``{(route, model): {"schema": ..., "slug": ...}}``: the schema name
+    and operationId prefix of each API and model, unique in the document.
+
+    The readable names can collide (routes ``t/b``, ``t_b`` and ``t-b``);
+    colliding ones get a suffix derived from the route and model, so each
+    keeps its name whatever other APIs the document holds.
+    """
+    pairs = [(api, model) for api in apis for model in api["models"]]
+    names = {}
+    for key, build in (("schema", schema_name), ("slug", operation_slug)):
+        counts = Counter(build(api, model) for api, model in pairs)
+        for api, model in pairs:
+            name = build(api, model)
+            if counts[name] > 1:
+                digest = hashlib.sha1(f"{api['route']} {model}".encode()).hexdigest()
+                name += f"_{digest[:6]}" if key == "slug" else digest[:6].upper()
+            names.setdefault((api["route"], model), {})[key] = name
+    return names
 
 
 def schema_name(api, model):
@@ -228,7 +251,7 @@ def _errors(*statuses):
     return {code: {"$ref": f"#/components/responses/Error{code}"} for code in statuses}
 
 
-def _webhooks(apis):
+def _webhooks(apis, names):
     """The events a subscription receives, per API with webhooks (OpenAPI
     3.0 has no ``webhooks``: the ``x-webhooks`` extension, as 3.1 shapes
     it)."""
@@ -237,7 +260,7 @@ def _webhooks(apis):
         if not api.get("webhooks"):
             continue
         for model in sorted(api["models"]):
-            name = schema_name(api, model)
+            name = names[(api["route"], model)]["schema"]
             events[f"{api['route']} {model}"] = {
                 "post": {
                     "summary": f"A {model} of {api['route']} was created, "
@@ -400,10 +423,13 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
     }
     paths = {}
     uses_session = False
+    names = document_names(apis)
     for api in sorted(apis, key=lambda a: a["route"]):
         uses_session |= api["auth_mode"] == "user"
         for model, mspec in sorted(api["models"].items()):
-            _add_model_paths(paths, schemas, api, model, mspec)
+            _add_model_paths(
+                paths, schemas, api, model, mspec, names[(api["route"], model)]
+            )
     security_schemes = {
         "oauth2": {
             "type": "oauth2",
@@ -428,7 +454,7 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
             if verb != "parameters":
                 slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")
                 operation.setdefault("operationId", f"{verb}_{slug}")
-    document_webhooks = _webhooks(apis)
+    document_webhooks = _webhooks(apis, names)
     return {
         **({"x-webhooks": document_webhooks} if document_webhooks else {}),
         "openapi": "3.0.3",
@@ -459,9 +485,9 @@ def _security(api, operation):
     return [{"oauth2": [operation]}, {"bearerJWT": []}, {"sessionCookie": []}]
 
 
-def _add_model_paths(paths, schemas, api, model, mspec):
+def _add_model_paths(paths, schemas, api, model, mspec, names):
     obfuscated = api["obfuscate"]
-    name = schema_name(api, model)
+    name = names["schema"]
     fields = mspec["fields"]
     ident = id_schema(obfuscated, api.get("min_length"))
     record = {"type": "object", "required": ["id"], "properties": {"id": ident}}
@@ -504,7 +530,7 @@ def _add_model_paths(paths, schemas, api, model, mspec):
     aliases = [f["alias"] for f in fields] or ["id"]
     collection, item = {}, {}
 
-    slug = operation_slug(api, model)
+    slug = names["slug"]
 
     def operation(op, summary, responses, variant=None, **extra):
         body = {

@@ -81,6 +81,10 @@ def destination_problem(url, addresses, allow_private=False):
         return _lt("the URL must use https")
     if "@" in parts.netloc:
         return _lt("the URL may not hold a user name or password")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port when it is read
+    except ValueError:
+        return _lt("the URL's port is not a number between 0 and 65535")
     if not parts.hostname:
         return _lt("the URL has no host")
     if not addresses:

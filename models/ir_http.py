@@ -5,7 +5,13 @@ from odoo import models
 from odoo.http import request
 
 from ..controllers.main import prepare_body, render
-from ..core.exceptions import Conflict, is_retryable, render_error
+from ..core.exceptions import (
+    Conflict,
+    InternalError,
+    is_retryable,
+    render_error,
+    to_api_error,
+)
 from ..core.request import Answer
 
 _logger = logging.getLogger(__name__)
@@ -43,7 +49,9 @@ class IrHttp(models.AbstractModel):
                 name="concurrent_update",
                 headers={"Retry-After": "1"},
             )
-        else:
+        elif isinstance(to_api_error(exception), InternalError):
+            # Only what nobody expected is logged: a client's bad request is
+            # answered, not reported.
             _logger.error(
                 "secure_api: request %s failed", request_id, exc_info=exception
             )

@@ -33,6 +33,12 @@ class SecureApiEngineRpc(models.AbstractModel):
         if not is_exposable_method(target, method["name"]):
             raise NotFound("Unknown method", name="unknown_method")
         function = getattr(target, method["name"])
+        # What the method may change besides its record (its contacts).
+        neighbours = (
+            self._neighbours(call, target)
+            if call.record_id is not None
+            else self._model(call).browse()
+        )
         try:
             inspect.signature(function).bind(*args, **kwargs)
         except TypeError as error:
@@ -49,9 +55,14 @@ class SecureApiEngineRpc(models.AbstractModel):
             raise BadRequest(
                 "The method refused its arguments", name="invalid_arguments"
             ) from None
+        # The method may change its record and its contacts, and return or
+        # create records of the model: all must be inside the API.
+        touched = neighbours
         if call.record_id is not None:
-            # The method may change its record: it must stay inside the API.
-            self._check_in_domain(call, target.exists())
+            touched |= target
+        if isinstance(result, models.BaseModel) and result._name == call.model:
+            touched |= result.with_env(touched.env)
+        self._check_in_domain(call, touched.exists())
         result = self._plain(call, result)
         model_fields = call.env[call.model]._fields
 

@@ -254,6 +254,7 @@ class SecureApiEngineSync(models.AbstractModel):
         self._check_if_match(call, records)
         if records:
             moved = self._check_relations(call, [vals], records)
+            moved |= self._neighbours(call, records)
             records.write(vals)
             self._check_in_domain(call, records | moved)
             return self._updated(call, records, one=True)

@@ -168,6 +168,31 @@ class SecureApiEngineWrite(models.AbstractModel):
                 name="delete_not_allowed",
             )
 
+    def _neighbours(self, call, records):
+        """The records of the API that a write to ``records`` may change
+        through Odoo's own synchronisation (a partner's address and
+        commercial fields flow down to its contacts): on hierarchical
+        models, their descendants inside the forced domain, as they are
+        before the write, to be checked again after it."""
+        model = self._model(call)
+        if (
+            not call.spec["domain"]
+            or not records
+            or not model._parent_name
+            or model._parent_name not in model._fields
+        ):
+            return model.browse()
+        # Most records have no children: one query tells, before the walk.
+        if not model.search([(model._parent_name, "in", records.ids)], limit=1):
+            return model.browse()
+        return model.search(
+            self._forced(
+                call,
+                [("id", "child_of", records.ids), ("id", "not in", records.ids)],
+            ),
+            order="id",
+        )
+
     def _check_in_domain(self, call, records):
         """Writes may not move records outside what the API exposes.
 
@@ -251,6 +276,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             self._check_if_match(call, record)
             vals = self._values(call, body)
             moved = self._check_relations(call, [vals], record)
+            moved |= self._neighbours(call, record)
             record.write(vals)
             self._check_in_domain(call, record | moved)
             return self._updated(call, record, one=True)
@@ -262,6 +288,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             vals = self._values(call, values)
             records = self._find_many(call, ids)
             moved = self._check_relations(call, [vals], records)
+            moved |= self._neighbours(call, records)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
@@ -292,6 +319,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             moved = self._check_relations(
                 call, [vals for _rid, vals in pairs], targets=ids
             )
+            moved |= self._neighbours(call, records)
             model = self._model(call)
             self._batch(
                 call,
@@ -303,7 +331,7 @@ class SecureApiEngineWrite(models.AbstractModel):
                 'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]',
                 name="invalid_body",
             )
-        self._check_in_domain(call, records | moved)
+        self._check_in_domain(call, (records | moved).exists())
         return self._updated(call, records, one=False)
 
     def _op_delete(self, call):

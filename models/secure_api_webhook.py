@@ -343,7 +343,18 @@ class SecureApiWebhook(models.Model):
             delivery = deliveries._claim()
             if not delivery:
                 return attempted
-            delivery._send()
+            try:
+                with self.env.cr.savepoint():
+                    delivery._send()
+            except Exception as error:  # noqa: BLE001 - one delivery, not the run
+                # A subscription broken in a way no check foresaw fails its
+                # own deliveries; every other one is still served.
+                _logger.warning(
+                    "secure_api: delivery %s failed: %s",
+                    delivery.id,
+                    type(error).__name__,
+                )
+                delivery._failed(type(error).__name__)
             attempted += 1
         cron = self.env.ref("secure_api.ir_cron_webhook_deliver", False)
         if cron:

@@ -176,6 +176,20 @@ class SecureApiWebhookDelivery(models.Model):
             hook.write({"failure_count": hook.failure_count + 1})
         self.write(values)
 
+    def _failed(self, error):
+        """Record an attempt that could not even be made, and retry later."""
+        now = fields.Datetime.now()
+        attempt = self.attempt + 1
+        self.write(
+            {
+                "attempt": attempt,
+                "first_attempt_at": self.first_attempt_at or now,
+                "error": error[:200],
+                "next_attempt_at": now
+                + timedelta(seconds=core_webhooks.next_delay(attempt)),
+            }
+        )
+
     def _post(self, hook, body, address):
         """POST ``body`` to ``address``, the checked address of the hook's
         host: the name is not resolved a second time."""

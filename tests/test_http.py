@@ -201,3 +201,12 @@ class TestHttpHygiene(SecureApiHttpCase):
                     response.text[:200],
                 )
                 self.assertIn("X-Request-Id", response.headers)
+
+    def test_paths_the_router_cannot_match_are_404_without_an_error_log(self):
+        # A newline is no path character for the router: werkzeug's own 404,
+        # which must neither become a 500 nor fill the error log.
+        for path in ("/api/anything%0A", f"/api/{self.api_plain.route}%0A"):
+            with self.subTest(path=path):
+                with self.assertNoLogs("odoo.addons.secure_api", "ERROR"):
+                    response = self.request("GET", path)
+                self.assertError(response, 404, "unknown_route")

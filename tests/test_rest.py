@@ -434,6 +434,69 @@ class TestRestOperations(SecureApiHttpCase):
         self.assertEqual(partner.company_name, "Named Co")
         self.assertFalse(partner.parent_id)
 
+    def test_values_odoo_syncs_to_contacts_cannot_push_them_out(self):
+        # A company's address flows down to its contacts: writing the city
+        # of the company moves its contact out of "companies or no city".
+        api = self.make_api(
+            "test/cityless",
+            obfuscate=False,
+            domain="['|', ('is_company', '=', True), ('city', '=', False)]",
+        )
+        api.field_ids = [
+            Command.create(
+                {"field_id": self.field("res.partner", "city").id, "writable": True}
+            )
+        ]
+        api.client_ids = [Command.set([self.client.id])]
+        company = self.env["res.partner"].create(
+            {"name": "Sync Co", "is_company": True}
+        )
+        contact = self.env["res.partner"].create(
+            {"name": "Sync Kid", "parent_id": company.id, "type": "contact"}
+        )
+        self.assertError(
+            self.request(
+                "PATCH",
+                f"/api/{api.route}/{company.id}",
+                token=self.bearer,
+                json_body={"city": "Paris"},
+            ),
+            422,
+            "outside_domain",
+        )
+        self.env.invalidate_all()
+        self.assertFalse(contact.city)
+
+    def test_model_rpc_cannot_create_or_return_records_outside_the_domain(self):
+        api = self.make_api(
+            "test/companies_only",
+            obfuscate=False,
+            domain="[('is_company', '=', True)]",
+            method_ids=[
+                Command.create(
+                    {
+                        "name": "find_or_create",
+                        "on_records": False,
+                        "response_encoding": "model",
+                    }
+                )
+            ],
+        )
+        api.client_ids = [Command.set([self.client.id])]
+        self.assertError(
+            self.request(
+                "POST",
+                f"/api/{api.route}/call/find_or_create",
+                token=self.bearer,
+                json_body={"args": ["outsider@example.com"]},
+            ),
+            422,
+            "outside_domain",
+        )
+        self.assertFalse(
+            self.env["res.partner"].search([("email", "=", "outsider@example.com")])
+        )
+
     def test_writes_stay_inside_the_forced_domain(self):
         api = self.make_api(
             "test/persons", obfuscate=False, domain="[('is_company', '=', False)]"

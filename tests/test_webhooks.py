@@ -317,6 +317,56 @@ class TestWebhooks(SecureApiTransactionCase):
             with self.subTest(url=url), self.assertRaises(ValidationError):
                 self.hook.url = url
 
+    def test_one_broken_subscription_does_not_stop_the_others(self):
+        # A URL saved before a check existed, or edited in the database: its
+        # deliveries fail alone, and every other subscription is served.
+        broken = self.env["secure.api.webhook"].create(
+            {
+                "api_id": self.api_plain.id,
+                "url": self.receiver.url,
+                "user_id": self.api_user.id,
+            }
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE secure_api_webhook SET url = %s WHERE id = %s",
+            ["https://1.1.1.1:443:80/h", broken.id],
+        )
+        broken.invalidate_recordset()
+        self.partners.create({"name": "Served anyway"})
+        self.assertEqual(self.deliver(), 2)
+        self.assertEqual(len(self.receiver.received), 1)
+        failed = broken.delivery_ids
+        self.assertEqual((failed.state, failed.attempt), ("pending", 1))
+        self.assertTrue(failed.error)
+
+    def test_an_unforeseen_failure_stays_with_its_delivery(self):
+        deliveries = type(self.env["secure.api.webhook.delivery"])
+        original = deliveries._payload
+
+        def payload(delivery):
+            if delivery.event_id.record_id == doomed.id:
+                raise RuntimeError("unforeseen")
+            return original(delivery)
+
+        doomed = self.partners.create({"name": "Doomed"})
+        self.partners.create({"name": "Fine"})
+        with (
+            patch.object(deliveries, "_payload", payload),
+            self.assertLogs("odoo.addons.secure_api", "WARNING") as logs,
+        ):
+            self.assertEqual(self.deliver(), 2)
+        self.assertIn("RuntimeError", logs.output[0])
+        self.assertEqual(
+            [b["record"]["name"] for b in self.receiver.bodies()], ["Fine"]
+        )
+        failed = self.env["secure.api.webhook.delivery"].search(
+            [("event_id.record_id", "=", doomed.id)]
+        )
+        self.assertEqual(
+            (failed.state, failed.attempt, failed.error), ("pending", 1, "RuntimeError")
+        )
+
     def test_subscription_shows_its_delivery_statistics(self):
         self.receiver.statuses = [500]
         self.partners.create({"name": "Fails once"})

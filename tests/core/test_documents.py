@@ -354,3 +354,23 @@ def test_documented_answers_validate_what_the_server_sends():
     assert not valid(many, {"ids": ["abc"], "unknown": 1})
     item = components["schemas"]["PartnerRestResPartnerUpdateItem"]
     assert valid(item, {"id": "abc", "mail": "a@example.com"})
+
+
+def test_routes_that_read_alike_keep_names_of_their_own():
+    base = next(api for api in APIS if api["route"] == "partner/rest")
+    twins = [dict(base, route=route) for route in ("t/b", "t_b", "t-b")]
+    document = build_openapi(twins)
+    ids = [
+        op["operationId"]
+        for entry in document["paths"].values()
+        for verb, op in entry.items()
+        if verb != "parameters"
+    ]
+    assert len(ids) == len(set(ids))
+    records = [
+        name for name in document["components"]["schemas"] if name.endswith("Record")
+    ]
+    assert len(records) == 3
+    # A route alone in its document keeps the readable name.
+    alone = build_openapi([twins[0]])
+    assert "TBResPartnerRecord" in alone["components"]["schemas"]

@@ -68,3 +68,16 @@ def test_addresses_that_reach_private_networks_are_refused(address):
 
 def test_a_plain_public_https_url_is_accepted():
     assert destination_problem("https://hooks.example.com:8443/in?a=1", PUBLIC) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://1.1.1.1:443:80/h",
+        "https://hooks.example.com:99999/h",
+        "https://hooks.example.com:8o/h",
+        "https://hooks.example.com:-1/h",
+    ],
+)
+def test_urls_with_impossible_ports_are_refused(url):
+    assert destination_problem(url, PUBLIC) is not None
