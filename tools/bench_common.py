@@ -20,10 +20,24 @@ from urllib.parse import urlencode
 HOST = "127.0.0.1"
 
 
+# Where the servers' ports start (--port-base), else any free port.
+PORT_BASE = {"next": None}
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+    """A free loopback port: from ``PORT_BASE`` upward when it is set."""
+    start = PORT_BASE["next"]
+    for port in range(start, start + 100) if start else (0,):
+        with socket.socket() as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                continue
+            found = sock.getsockname()[1]
+        if start:
+            PORT_BASE["next"] = found + 1
+        return found
+    raise RuntimeError(f"no free port from {start}")
 
 
 def odoo_command(odoo_bin, python=None):
@@ -39,7 +53,14 @@ def odoo_command(odoo_bin, python=None):
     return [real], root
 
 
-def addons_path(root, extra=None):
+BENCH_ADDONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_addons")
+# The test-only addon of the limit rows (tools/bench_addons/).
+LIMIT_MODULE = "secure_api_bench_limit"
+
+
+def addons_path(root, extra=None, bench_addons=False):
+    """The addons path: secure_api (through a link named after it), the
+    tree's addons, ``extra`` and, with ``bench_addons``, tools/bench_addons."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     link_dir = os.path.join("/tmp", f"secure_api_bench_addons_{os.getuid()}")
     os.makedirs(link_dir, exist_ok=True)
@@ -53,6 +74,8 @@ def addons_path(root, extra=None):
         paths.append(os.path.join(root, "addons"))
     if extra:
         paths.append(extra)
+    if bench_addons:
+        paths.append(BENCH_ADDONS)
     return ",".join(paths)
 
 
@@ -91,6 +114,29 @@ class OdooServer:
             time.sleep(0.5)
         self.stop()
         raise RuntimeError(f"Odoo did not start on {self.url}; see {self.log.name}")
+
+    def workers(self):
+        """``{pid: kind}`` of the server's child processes: ``http`` workers
+        (and ``cron`` ones), the ``gevent`` websocket server, read from /proc."""
+        found = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    stat = handle.read()
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    cmdline = (
+                        handle.read().replace(b"\0", b" ").decode(errors="replace")
+                    )
+            except OSError:
+                continue
+            # The second field (the name) may hold spaces: split after it.
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid != self.process.pid:
+                continue
+            found[int(entry)] = "gevent" if "gevent" in cmdline else "worker"
+        return found
 
     def stop(self):
         if self.process.poll() is None:
@@ -413,6 +459,18 @@ class Workload:
         return (
             ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000.0
         )
+
+
+def rss_kib(pid):
+    """The resident set size of a process in KiB (VmRSS), or ``None``."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def log(message):

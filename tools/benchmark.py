@@ -9,6 +9,11 @@ same work through both ways, in one run, and prints ratios and targets.
     python3 tools/benchmark.py --odoo-bin odoo-bin --db secure_api_bench
 
 Every workload is bounded in time (``--duration`` seconds) and in count.
+``--sections`` picks what runs: the simple API's rows (core), the limit
+(bare routes of tools/bench_addons/secure_api_bench_limit), the realistic
+API, hostile clients, webhook deliveries, --db-filter and memory (see
+bench_more.py). ``--scale N`` runs the scale benchmark instead
+(bench_scale.py) in a database of its own.
 """
 
 import argparse
@@ -24,8 +29,11 @@ import time
 import uuid
 from urllib.parse import quote, urlencode
 
+import bench_common
+import bench_more
 from bench_common import (
     HOST,
+    LIMIT_MODULE,
     JsonRpc,
     OdooServer,
     Workload,
@@ -39,6 +47,8 @@ from bench_common import (
 )
 
 FIELDS = ["name", "email", "phone"]
+# The sections of a run, in the order they run.
+SECTIONS = ("core", "limit", "realistic", "hostile", "webhook", "dbfilter", "memory")
 HOOK_ON = "REST bulk create of 100, webhook subscribed"
 HOOK_OFF = "REST bulk create of 100, no webhook"
 # A port where nothing listens: deliveries would fail, but none run during
@@ -46,7 +56,8 @@ HOOK_OFF = "REST bulk create of 100, no webhook"
 HOOK_URL = f"http://{HOST}:9/"
 
 
-def ensure_database(command, db, addons, db_args):
+def ensure_database(command, db, addons, db_args, modules=()):
+    """Create ``db`` with secure_api (and ``modules``), or update it."""
     exists = subprocess.run(
         [
             "psql",
@@ -60,7 +71,7 @@ def ensure_database(command, db, addons, db_args):
         text=True,
         check=False,
     ).stdout.strip()
-    modules = "base,web,secure_api"
+    wanted = ",".join(["base", "web", "secure_api", *modules])
     args = [
         *command,
         *db_args,
@@ -72,9 +83,10 @@ def ensure_database(command, db, addons, db_args):
         "--load=base,web",
     ]
     if exists:
-        args += ["-u", "secure_api"]
+        # -i of an installed module does nothing: it installs the new ones.
+        args += ["-u", "secure_api"] + (["-i", ",".join(modules)] if modules else [])
     else:
-        args += ["-i", modules, "--without-demo=all"]
+        args += ["-i", wanted, "--without-demo=all"]
     log(f"preparing database {db} ...")
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
 
@@ -95,6 +107,9 @@ class Bench:
         self.rows = []
         self.results = {}
         self.notes = []
+        # Targets and tables the later sections add (see bench_more.py).
+        self.targets = []
+        self.tables = []
 
     def note(self, message):
         """A remark printed under the tables (checks, what did not run)."""
@@ -107,7 +122,9 @@ class Bench:
         ).run()
         return self._record(name, work)
 
-    def pair(self, name_a, fn_a, name_b, fn_b, rounds=4, switch=None):
+    def pair(
+        self, name_a, fn_a, name_b, fn_b, rounds=4, switch=None, extra=(), **kwargs
+    ):
         """Alternate A and B ``rounds`` times each, to cancel the machine's drift.
 
         Each side gets ``--duration`` seconds in all, after a short warm-up.
@@ -115,21 +132,58 @@ class Bench:
         ``name`` before each of its parts, and answers whether it changed
         anything; a change gets one more (unmeasured) warm-up, so that the
         workers reload what it invalidated outside the measured time.
+        ``extra`` sides (the limit's) alternate with A and B.
         """
+        self.group(
+            [(name_a, fn_a), (name_b, fn_b), *extra],
+            rounds=rounds,
+            switch=switch,
+            **kwargs,
+        )
+
+    def group(self, sides, rounds=4, switch=None, duration=None, background=None):
+        """:meth:`pair` for any number of ``(name, fn)`` sides, in turn.
+
+        ``duration`` overrides ``--duration`` (each side's total).
+        ``background`` maps a side's name to a function that another client
+        loops (one thread) while that side runs, its warm-ups included: a
+        hostile client, say. Its requests are not measured.
+        """
+        background = background or {}
+
+        def run_side(name, fn, seconds):
+            if name not in background:
+                return Workload(fn, self.args.concurrency, seconds).run()
+            stop = threading.Event()
+
+            def loop():
+                while not stop.is_set():
+                    try:
+                        background[name]()
+                    except Exception:  # noqa: BLE001 - the hostile side may fail
+                        time.sleep(0.01)
+
+            thread = threading.Thread(target=loop, daemon=True)
+            thread.start()
+            try:
+                return Workload(fn, self.args.concurrency, seconds).run()
+            finally:
+                stop.set()
+                thread.join(timeout=70)
 
         def prepare(name, fn):
             if switch is not None and switch(name):
-                Workload(fn, self.args.concurrency, 1.0).run()
+                run_side(name, fn, 1.0)
 
-        for name, fn in ((name_a, fn_a), (name_b, fn_b)):
+        for name, fn in sides:
             prepare(name, fn)
-            Workload(fn, self.args.concurrency, 0.5).run()
-        part = self.args.duration / rounds
-        parts = {name_a: [], name_b: []}
+            run_side(name, fn, 0.5)
+        part = (duration or self.args.duration) / rounds
+        parts = {name: [] for name, _fn in sides}
         for _round in range(rounds):
-            for name, fn in ((name_a, fn_a), (name_b, fn_b)):
+            for name, fn in sides:
                 prepare(name, fn)
-                parts[name].append(Workload(fn, self.args.concurrency, part).run())
+                parts[name].append(run_side(name, fn, part))
         for name, works in parts.items():
             merged = Workload(None, 0, 0)
             merged.latencies = [x for w in works for x in w.latencies]
@@ -139,6 +193,20 @@ class Bench:
                     merged.statuses[k] = merged.statuses.get(k, 0) + v
             merged.elapsed = sum(w.elapsed for w in works)
             self._record(name, merged)
+
+    def target(self, label, a, b, goal, bound, higher=True):
+        """A target line: the ratio of ``a``'s to ``b``'s req/s (``higher``)
+        or ``b``'s cost over ``a`` in percent; skipped, with a note, when a
+        side did not run."""
+        if a not in self.results or b not in self.results:
+            self.notes.append(f"not measured: {label}")
+            return
+        if higher:
+            value = self.ratio(a, b)
+        else:
+            rps_b = self.results[b].rps
+            value = (1 - self.results[a].rps / rps_b) * 100 if rps_b else 0.0
+        self.targets.append((label, value, goal, bound, higher))
 
     def _record(self, name, work):
         bad = {
@@ -177,10 +245,48 @@ def main():
     parser.add_argument("--seed", type=int, default=10000)
     parser.add_argument("--admin-password", default="admin")
     parser.add_argument("--skip-dbfilter", action="store_true")
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help="comma-separated, in this order: " + ", ".join(SECTIONS),
+    )
+    parser.add_argument(
+        "--memory-minutes",
+        type=float,
+        default=10.0,
+        help="minutes of random tokens and ids of the memory section",
+    )
+    parser.add_argument(
+        "--deliveries", type=int, default=1000, help="events of the webhook section"
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        help="run the scale benchmark instead (tools/bench_scale.py) with this "
+        "many partners, in a database of its own (--db)",
+    )
+    parser.add_argument(
+        "--scale-sizes", help="table sizes of the scale run (default 10k, 100k, N)"
+    )
+    parser.add_argument("--plot", default=None, help="PNG of the scale run")
+    parser.add_argument("--results-json", help="the scale run's numbers as JSON")
+    parser.add_argument(
+        "--drop-db", action="store_true", help="drop --db at the end (scale run)"
+    )
+    parser.add_argument(
+        "--port-base", type=int, help="the servers' ports start here (else any)"
+    )
     args = parser.parse_args()
+    if args.port_base:
+        bench_common.PORT_BASE["next"] = args.port_base
+    sections = [part.strip() for part in args.sections.split(",") if part.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    if args.skip_dbfilter and "dbfilter" in sections:
+        sections.remove("dbfilter")
 
     command, root = odoo_command(args.odoo_bin, args.odoo_python)
-    addons = addons_path(root, args.addons_path)
     import getpass
 
     args.db_args = db_args = [
@@ -188,7 +294,15 @@ def main():
         f"--db_port={args.db_port}",
         f"--db_user={args.db_user or getpass.getuser()}",
     ]
-    ensure_database(command, args.db, addons, db_args)
+    if args.scale:
+        import bench_scale
+
+        return bench_scale.main(args, command, root)
+    with_limit = "limit" in sections
+    addons = addons_path(root, args.addons_path, bench_addons=with_limit)
+    ensure_database(
+        command, args.db, addons, db_args, (LIMIT_MODULE,) if with_limit else ()
+    )
     version = subprocess.run(
         [*command, "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -201,16 +315,36 @@ def main():
         command, args.db, addons, db_args, workers=args.workers, extra=load
     )
     servers = [server]
+    started = time.time()
     try:
         admin = JsonRpc(server.url, args.db, "admin", args.admin_password)
         log("configuring ...")
         cfg = configure(admin, seed=args.seed)
         bench = Bench(args)
-        run(bench, server.url, args, cfg, admin)
-        if not args.skip_dbfilter:
+        bench.sections = sections
+        limit = None
+        if with_limit:
+            limit = bench_more.setup_limit(bench, server.url, admin, cfg)
+        if "core" in sections:
+            run(bench, server.url, args, cfg, admin, limit)
+        user = JsonRpc(server.url, args.db, cfg["login"], cfg["password"])
+        if "realistic" in sections:
+            bench_more.realistic_run(bench, server.url, cfg, admin, user, limit)
+            cleanup(admin, args)
+        if "hostile" in sections:
+            bench_more.hostile_run(bench, server.url, cfg, admin)
+        if "webhook" in sections:
+            cleanup(admin, args)
+            bench_more.delivery_run(bench, server.url, cfg, admin, args.deliveries)
+            cleanup(admin, args)
+        if "dbfilter" in sections:
             dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args)
+        if "memory" in sections:
+            bench_more.memory_run(bench, args, command, addons, db_args, cfg)
+            cleanup(admin, args)
         if series >= 19:
             json2_note(server.url)
+        bench.wall = time.time() - started
         report(bench, args, version)
     finally:
         for item in servers:
@@ -297,12 +431,14 @@ def cleanup(admin, args):
         "-d",
         args.db,
         "-qc",
-        "VACUUM ANALYZE res_partner",
+        # The outbox too: the delivery claim walks the event table (dead
+        # rows of deleted events included) until it is vacuumed.
+        "VACUUM ANALYZE res_partner, secure_api_event, secure_api_webhook_delivery",
     ]
     subprocess.run(psql, check=False, capture_output=True)
 
 
-def run(bench, base, args, cfg, admin):
+def run(bench, base, args, cfg, admin, limit=None):
     jwt = token(base, cfg["client"], cfg["secret"], "jwt")
     opaque = token(base, cfg["client"], cfg["secret"], "opaque")
     user = JsonRpc(base, args.db, cfg["login"], cfg["password"])
@@ -337,6 +473,12 @@ def run(bench, base, args, cfg, admin):
     def rpc(model, method, args_, kwargs):
         return user.call_raw(model, method, args_, kwargs)[0]
 
+    limits = bench_more.limit_rows(limit, counter, nxt, rpc_cycle)
+
+    def lim(key):
+        """The limit's side of a row, when the limit runs."""
+        return [limits[key]] if key in limits else []
+
     log("search ...")
     bench.pair(
         "REST search 80x3, exact count (JWT)",
@@ -353,6 +495,7 @@ def run(bench, base, args, cfg, admin):
                 "order": "id",
             },
         ),
+        extra=lim("search exact"),
     )
     bench.pair(
         "REST search 80x3, count=none (JWT)",
@@ -364,6 +507,7 @@ def run(bench, base, args, cfg, admin):
             [],
             {"domain": [], "fields": FIELDS, "limit": 80, "order": "id"},
         ),
+        extra=lim("search"),
     )
     bench.measure(
         "REST search 80, many2one with 2 related fields",
@@ -379,6 +523,7 @@ def run(bench, base, args, cfg, admin):
         )[0],
         "call_kw read",
         lambda: rpc("res.partner", "read", [[nxt(rpc_cycle)], FIELDS], {}),
+        extra=lim("read"),
     )
     log("writes ...")
     bench.pair(
@@ -399,6 +544,7 @@ def run(bench, base, args, cfg, admin):
             [{"name": f"bench new {next(counter)}", "email": "n@bench.example.com"}],
             {},
         ),
+        extra=lim("create"),
     )
     hundred = [
         {"name": f"bench bulk {i}", "email": "b@bench.example.com"} for i in range(100)
@@ -410,6 +556,7 @@ def run(bench, base, args, cfg, admin):
         )[0],
         "call_kw create of 100 (values list)",
         lambda: rpc("res.partner", "create", [hundred], {}),
+        extra=lim("bulk"),
     )
     bench.pair(
         "REST update",
@@ -427,8 +574,11 @@ def run(bench, base, args, cfg, admin):
             [[nxt(rpc_cycle)], {"phone": f"+1 {next(counter)}"}],
             {},
         ),
+        extra=lim("update"),
     )
-    retries_run(bench, base, json_headers, counter, rpc, nxt, rest_cycle, rpc_cycle)
+    retries_run(
+        bench, base, json_headers, counter, rpc, nxt, rest_cycle, rpc_cycle, lim
+    )
     webhook_run(bench, base, cfg, admin, json_headers)
     pool_status, _h, raw = request(
         base,
@@ -500,8 +650,15 @@ def header(headers, name):
     return {k.lower(): v for k, v in headers.items()}.get(name.lower())
 
 
-def retries_run(bench, base, json_headers, counter, rpc, nxt, rest_cycle, rpc_cycle):
-    """Idempotency keys and ``Prefer: return=minimal`` on single writes."""
+def retries_run(
+    bench, base, json_headers, counter, rpc, nxt, rest_cycle, rpc_cycle, lim
+):
+    """Idempotency keys and ``Prefer: return=minimal`` on single writes.
+
+    The Idempotency-Key pair (#12) alternates 8 times over 3 times
+    ``--duration`` per side: its goal (10 %) is within this machine's
+    run-to-run spread of shorter pairs.
+    """
     log("safe retries and minimal answers ...")
     path = "/api/bench/partners"
     minimal = {**json_headers, "Prefer": "return=minimal"}
@@ -537,12 +694,15 @@ def retries_run(bench, base, json_headers, counter, rpc, nxt, rest_cycle, rpc_cy
         lambda: request(base, "POST", path, json.dumps(values()), keyed())[0],
         "REST create, no Idempotency-Key",
         lambda: request(base, "POST", path, json.dumps(values()), json_headers)[0],
+        rounds=8,
+        duration=3 * bench.args.duration,
     )
     bench.pair(
         "REST create, Prefer: return=minimal",
         lambda: request(base, "POST", path, json.dumps(values()), minimal)[0],
         "call_kw create (again)",
         lambda: rpc("res.partner", "create", [values()], {}),
+        extra=lim("create minimal"),
     )
     bench.pair(
         "REST update, Prefer: return=minimal",
@@ -560,6 +720,7 @@ def retries_run(bench, base, json_headers, counter, rpc, nxt, rest_cycle, rpc_cy
             [[nxt(rpc_cycle)], {"phone": f"+1 {next(counter)}"}],
             {},
         ),
+        extra=lim("update minimal"),
     )
 
 
@@ -708,16 +869,144 @@ def paging_run(bench, base, admin, auth):
         )
 
 
+# The simple API's targets: (label, side a, side b, goal, bound, higher).
+CORE_TARGETS = (
+    (
+        "REST search, exact count vs web_search_read",
+        "REST search 80x3, exact count (JWT)",
+        "call_kw web_search_read 80x3 (session)",
+        ">= 1.30",
+        1.30,
+        True,
+    ),
+    (
+        "REST search, count=none vs search_read",
+        "REST search 80x3, count=none (JWT)",
+        "call_kw search_read 80x3 (session)",
+        ">= 1.00",
+        1.0,
+        True,
+    ),
+    (
+        "read by id vs call_kw read",
+        "REST read by id",
+        "call_kw read",
+        ">= 1.00",
+        1.0,
+        True,
+    ),
+    (
+        "bulk create of 100 vs create of 100",
+        "REST bulk create of 100",
+        "call_kw create of 100 (values list)",
+        ">= 1.00",
+        1.0,
+        True,
+    ),
+    (
+        "JWT cost vs session (%)",
+        "REST search, JWT",
+        "REST search, session",
+        "<= 5 %",
+        5.0,
+        False,
+    ),
+    (
+        "opaque cost vs session (%)",
+        "REST search, opaque token",
+        "REST search, session (again)",
+        "<= 5 %",
+        5.0,
+        False,
+    ),
+    (
+        "statistics on cost vs off (%)",
+        "REST search, statistics on",
+        "REST search, statistics off",
+        "<= 3 %",
+        3.0,
+        False,
+    ),
+    (
+        "Idempotency-Key cost vs none, create (%)",
+        "REST create, Idempotency-Key",
+        "REST create, no Idempotency-Key",
+        "<= 10 %",
+        10.0,
+        False,
+    ),
+    (
+        "create, return=minimal vs call_kw create",
+        "REST create, Prefer: return=minimal",
+        "call_kw create (again)",
+        ">= 1.00",
+        1.0,
+        True,
+    ),
+    (
+        "update, return=minimal vs call_kw write",
+        "REST update, Prefer: return=minimal",
+        "call_kw write (again)",
+        ">= 1.00",
+        1.0,
+        True,
+    ),
+    (
+        "page at 9000: cursor vs offset",
+        "REST search page at 9000, cursor (count=none)",
+        "REST search page at 9000, offset=9000 (count=none)",
+        ">= 1.00",
+        1.0,
+        True,
+    ),
+    (
+        "count=estimated vs count=exact",
+        "REST search 80, count=estimated",
+        "REST search 80, count=exact",
+        ">= 1.00",
+        1.0,
+        True,
+    ),
+    (
+        "webhook outbox cost, bulk create of 100 (%)",
+        HOOK_ON,
+        HOOK_OFF,
+        "<= 15 %",
+        15.0,
+        False,
+    ),
+    (
+        "--db-filter with the server-wide cache vs without (ratio)",
+        "REST search, --db-filter + --load=...,secure_api",
+        "REST search, --db-filter (again)",
+        "info",
+        None,
+        True,
+    ),
+    (
+        "--db-filter vs -d only (ratio, information)",
+        "REST search, --db-filter",
+        "REST search, -d only",
+        "info",
+        None,
+        True,
+    ),
+)
+
+
 def report(bench, args, version):
     print(
         "\n### secure_api benchmark, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
     )
+    wall = getattr(bench, "wall", 0.0)
     print(
         f"{version}; {platform.python_implementation()} {platform.python_version()}; "
         f"{platform.machine()}, {os.cpu_count()} cores; "
         f"--workers={args.workers}, concurrency {args.concurrency}, "
-        f"{args.duration:g} s per workload, {args.seed} partners, loopback.\n"
+        f"{args.duration:g} s per workload, {args.seed} partners, loopback; "
+        f"sections {','.join(getattr(bench, 'sections', SECTIONS))}; "
+        f"{wall / 60:.1f} min.\n"
     )
     print("| work | req/s | p50 ms | p95 ms | p99 ms | requests | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -726,150 +1015,20 @@ def report(bench, args, version):
             f"| {name} | {rps:.1f} | {p50:.1f} | {p95:.1f} | {p99:.1f} "
             f"| {count} | {errors} |"
         )
-    r = bench.results
-
-    def cost(a, b):
-        return (1 - r[a].rps / r[b].rps) * 100 if r[b].rps else 0.0
-
-    stats_off = r["REST search, statistics off"].rps
-    stats_on = r["REST search, statistics on"].rps
-    targets = [
-        (
-            "REST search, exact count vs web_search_read",
-            bench.ratio(
-                "REST search 80x3, exact count (JWT)",
-                "call_kw web_search_read 80x3 (session)",
-            ),
-            ">= 1.30",
-            1.30,
-            True,
-        ),
-        (
-            "REST search, count=none vs search_read",
-            bench.ratio(
-                "REST search 80x3, count=none (JWT)",
-                "call_kw search_read 80x3 (session)",
-            ),
-            ">= 1.00",
-            1.0,
-            True,
-        ),
-        (
-            "read by id vs call_kw read",
-            bench.ratio("REST read by id", "call_kw read"),
-            ">= 1.00",
-            1.0,
-            True,
-        ),
-        (
-            "bulk create of 100 vs create of 100",
-            bench.ratio(
-                "REST bulk create of 100", "call_kw create of 100 (values list)"
-            ),
-            ">= 1.00",
-            1.0,
-            True,
-        ),
-        (
-            "JWT cost vs session (%)",
-            cost("REST search, JWT", "REST search, session"),
-            "<= 5 %",
-            5.0,
-            False,
-        ),
-        (
-            "opaque cost vs session (%)",
-            cost("REST search, opaque token", "REST search, session (again)"),
-            "<= 5 %",
-            5.0,
-            False,
-        ),
-        (
-            "statistics on cost vs off (%)",
-            (1 - stats_on / stats_off) * 100 if stats_off else 0.0,
-            "<= 3 %",
-            3.0,
-            False,
-        ),
-    ]
-    for label, a, b, goal, bound, higher in (
-        (
-            "Idempotency-Key cost vs none, create (%)",
-            "REST create, Idempotency-Key",
-            "REST create, no Idempotency-Key",
-            "<= 10 %",
-            10.0,
-            False,
-        ),
-        (
-            "create, return=minimal vs call_kw create",
-            "REST create, Prefer: return=minimal",
-            "call_kw create (again)",
-            ">= 1.00",
-            1.0,
-            True,
-        ),
-        (
-            "update, return=minimal vs call_kw write",
-            "REST update, Prefer: return=minimal",
-            "call_kw write (again)",
-            ">= 1.00",
-            1.0,
-            True,
-        ),
-        (
-            "page at 9000: cursor vs offset",
-            "REST search page at 9000, cursor (count=none)",
-            "REST search page at 9000, offset=9000 (count=none)",
-            ">= 1.00",
-            1.0,
-            True,
-        ),
-        (
-            "count=estimated vs count=exact",
-            "REST search 80, count=estimated",
-            "REST search 80, count=exact",
-            ">= 1.00",
-            1.0,
-            True,
-        ),
-        (
-            "webhook outbox cost, bulk create of 100 (%)",
-            HOOK_ON,
-            HOOK_OFF,
-            "<= 15 %",
-            15.0,
-            False,
-        ),
-    ):
-        if a in r and b in r:
-            value = bench.ratio(a, b) if higher else cost(a, b)
-            targets.append((label, value, goal, bound, higher))
-        else:
-            bench.notes.append(f"not measured: {label}")
-    if "REST search, --db-filter + --load=...,secure_api" in r:
-        targets.append(
-            (
-                "--db-filter with the server-wide cache vs without (ratio)",
-                bench.ratio(
-                    "REST search, --db-filter + --load=...,secure_api",
-                    "REST search, --db-filter (again)",
-                ),
-                "info",
-                None,
-                True,
-            )
-        )
-    if "REST search, --db-filter" in r:
-        targets.append(
-            (
-                "--db-filter vs -d only (ratio, information)",
-                bench.ratio("REST search, --db-filter", "REST search, -d only"),
-                "info",
-                None,
-                True,
-            )
-        )
+    later = bench.targets
+    bench.targets = []
+    core = "core" in getattr(bench, "sections", SECTIONS)
+    for label, a, b, goal, bound, higher in CORE_TARGETS:
+        if core or (a in bench.results and b in bench.results):
+            bench.target(label, a, b, goal, bound, higher)
+    bench_more.limit_targets(bench)
+    targets = bench.targets + later
+    for title, columns, rows in bench.tables:
+        print(f"\n{title}\n")
+        print("| " + " | ".join(columns) + " |")
+        print("|---|" + "---:|" * (len(columns) - 1))
+        for row in rows:
+            print("| " + " | ".join(str(cell) for cell in row) + " |")
     print("\n| target | measured | goal | result |")
     print("|---|---:|---|---|")
     missed = 0
