@@ -70,41 +70,46 @@ class SecureApiEngineSync(models.AbstractModel):
         )
         cr = self.env.cr
         cr.execute(
-            """SELECT fingerprint, status, headers, body
+            """SELECT fingerprint, status, headers, body,
+                      expires_at > (now() AT TIME ZONE 'UTC')
                  FROM secure_api_idempotency
-                WHERE scope = %s AND key_hash = %s
-                  AND expires_at > (now() AT TIME ZONE 'UTC')""",
+                WHERE scope = %s AND key_hash = %s""",
             [scope, key_hash],
         )
         row = cr.fetchone()
-        if row:
-            return self._replay(row, fingerprint)
+        if row and row[4]:
+            return self._replay(row[:4], fingerprint)
         cr.execute(
             "SELECT pg_try_advisory_xact_lock(%s)", [sync.lock_id(scope, key_hash)]
         )
         if not cr.fetchone()[0]:
             raise self._in_progress()
-        # An expired answer not yet forgotten by the cron frees its key.
-        cr.execute(
-            """DELETE FROM secure_api_idempotency
-                WHERE scope = %s AND key_hash = %s
-                  AND expires_at <= (now() AT TIME ZONE 'UTC')""",
-            [scope, key_hash],
-        )
+        if row:
+            # An expired answer not yet forgotten by the cron frees its key.
+            cr.execute(
+                """DELETE FROM secure_api_idempotency
+                    WHERE scope = %s AND key_hash = %s
+                      AND expires_at <= (now() AT TIME ZONE 'UTC')""",
+                [scope, key_hash],
+            )
         # One savepoint for the write and its stored answer: a twin found
-        # when storing undoes the write too.
-        with cr.savepoint():
-            try:
-                answer = self._run_once(call)
-            except Exception as error:
-                if is_retryable(error):
-                    raise
-                api_error = to_api_error(error)
-                if api_error.status >= 500:
-                    raise
-                status, headers, body = render_error(api_error)
-                answer = Answer(status, headers, body)
-            self._store_answer(call, scope, key_hash, fingerprint, answer)
+        # when storing (the unique index) undoes the write too.
+        try:
+            with cr.savepoint():
+                try:
+                    answer = self._run_once(call)
+                except Exception as error:
+                    if is_retryable(error):
+                        raise
+                    api_error = to_api_error(error)
+                    if api_error.status >= 500:
+                        raise
+                    status, headers, body = render_error(api_error)
+                    answer = Answer(status, headers, body)
+                self._store_answer(call, scope, key_hash, fingerprint, answer)
+        except psycopg2.IntegrityError:
+            # A twin committed first: this one's writes are undone.
+            raise self._in_progress() from None
         return answer
 
     def _replay(self, row, fingerprint):
@@ -130,31 +135,26 @@ class SecureApiEngineSync(models.AbstractModel):
             for name in REPLAYED_HEADERS
             if name in answer.headers
         }
-        try:
-            with self.env.cr.savepoint():
-                self.env.cr.execute(
-                    """INSERT INTO secure_api_idempotency
-                           (scope, key_hash, api_id, app_id, user_id, fingerprint,
-                            state, status, headers, body, expires_at)
-                       VALUES (%s, %s, %s, %s, %s, %s, 'done', %s, %s, %s,
-                               (now() AT TIME ZONE 'UTC') + %s * interval '1 second')
-                    """,
-                    [
-                        scope,
-                        key_hash,
-                        call.spec["id"],
-                        app["id"] if app else None,
-                        None if app else call.principal["uid"],
-                        fingerprint,
-                        answer.status,
-                        json.dumps(headers),
-                        None if answer.body is None else json.dumps(answer.body),
-                        sync.IDEMPOTENCY_TTL_SECONDS,
-                    ],
-                )
-        except psycopg2.IntegrityError:
-            # A twin committed first: undo this one's writes with the request.
-            raise self._in_progress() from None
+        self.env.cr.execute(
+            """INSERT INTO secure_api_idempotency
+                   (scope, key_hash, api_id, app_id, user_id, fingerprint,
+                    state, status, headers, body, expires_at)
+               VALUES (%s, %s, %s, %s, %s, %s, 'done', %s, %s, %s,
+                       (now() AT TIME ZONE 'UTC') + %s * interval '1 second')
+            """,
+            [
+                scope,
+                key_hash,
+                call.spec["id"],
+                app["id"] if app else None,
+                None if app else call.principal["uid"],
+                fingerprint,
+                answer.status,
+                json.dumps(headers),
+                None if answer.body is None else json.dumps(answer.body),
+                sync.IDEMPOTENCY_TTL_SECONDS,
+            ],
+        )
 
     # ------------------------------------------------------------------
     # Conditional writes and minimal answers

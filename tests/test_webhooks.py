@@ -367,6 +367,31 @@ class TestWebhooks(SecureApiTransactionCase):
             (failed.state, failed.attempt, failed.error), ("pending", 1, "RuntimeError")
         )
 
+    def test_events_of_a_record_are_found_by_index(self):
+        # Ordering deliveries per record looks up the earlier events of the
+        # same record: an index, not a scan of the whole outbox.
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'secure_api_event'"
+        )
+        definitions = " ".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn("(model, record_id", definitions)
+
+    def test_finished_events_are_forgotten_after_the_retention(self):
+        self.partners.create({"name": "Old news"})
+        self.partners.create({"name": "Still failing"})
+        self.receiver.statuses = [200, 500]
+        self.deliver()
+        events = self.env["secure.api.event"].sudo().search([])
+        self.env.cr.execute(
+            "UPDATE secure_api_event SET occurred_at = now() - interval '40 days'"
+        )
+        events.invalidate_recordset()
+        self.env["secure.api.event"]._gc_finished_events()
+        # The delivered one is gone; the one still retried stays.
+        remaining = self.env["secure.api.event"].sudo().search([])
+        self.assertEqual(len(remaining), 1)
+        self.assertEqual(remaining.delivery_ids.state, "pending")
+
     def test_subscription_shows_its_delivery_statistics(self):
         self.receiver.statuses = [500]
         self.partners.create({"name": "Fails once"})
