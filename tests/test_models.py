@@ -340,6 +340,10 @@ class TestSecureApiModels(SecureApiTransactionCase):
             lambda e: e.operation == "search"
         )
         stat_model._flush_buffer()
+        # Calls other tests left in the process-wide buffer are flushed by
+        # now: start from no row.
+        domain = [("api_id", "=", self.api_plain.id), ("endpoint_id", "=", endpoint.id)]
+        stat_model.search(domain).unlink()
         per_thread = 500
 
         def work():
@@ -354,9 +358,7 @@ class TestSecureApiModels(SecureApiTransactionCase):
         for thread in threads:
             thread.join()
         self.assertEqual(stat_model._flush_buffer(), 2 * per_thread)
-        stats = stat_model.search(
-            [("api_id", "=", self.api_plain.id), ("endpoint_id", "=", endpoint.id)]
-        )
+        stats = stat_model.search(domain)
         self.assertEqual(sum(stats.mapped("calls")), 2 * per_thread)
         self.assertEqual(sum(stats.mapped("errors")), 2 * per_thread // 10)
         self.assertAlmostEqual(stats[0].duration_avg_ms, 2.0)
@@ -379,6 +381,32 @@ class TestSecureApiModels(SecureApiTransactionCase):
         self.assertEqual(wizard.auth_type, "app")
         self.assertIn(wizard.app_id, self.api_plain.client_ids)
         self.assertEqual(wizard.endpoint_id.api_id, self.api_plain)
+
+    def test_live_test_wizard_curl_runs_as_shown(self):
+        # The query belongs to the operations that show it; the token
+        # variable expands when the line is pasted into a shell.
+        endpoints = self.api_plain.endpoint_ids
+        wizard = self.env["secure.api.test.wizard"].create(
+            {
+                "api_id": self.api_plain.id,
+                "endpoint_id": endpoints.filtered(lambda e: e.operation == "search").id,
+                "auth_type": "app",
+                "app_id": self.client.id,
+                "query": "limit=2",
+            }
+        )
+        wizard.action_run()
+        self.assertIn("?limit=2", wizard.curl)
+        self.assertIn('"Authorization: Bearer $TOKEN"', wizard.curl)
+        wizard.write(
+            {
+                "endpoint_id": endpoints.filtered(lambda e: e.operation == "create").id,
+                "body": '{"name": "Wizard QA"}',
+            }
+        )
+        wizard.action_run()
+        self.assertEqual(wizard.response_status, 201, wizard.response_body)
+        self.assertNotIn("limit=2", wizard.curl)
 
 
 @tagged("post_install", "-at_install")

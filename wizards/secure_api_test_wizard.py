@@ -176,7 +176,7 @@ class SecureApiTestWizard(models.TransientModel):
                     method,
                     path,
                     headers=headers,
-                    query=parse_qsl(self.query or "", keep_blank_values=True),
+                    query=parse_qsl(self._query(), keep_blank_values=True),
                     body=body,
                     session_uid=self.env.uid if self.auth_type == "user" else None,
                     remote_addr="127.0.0.1",
@@ -217,18 +217,26 @@ class SecureApiTestWizard(models.TransientModel):
             "name": _("Test %s", self.api_id.name),
         }
 
+    def _query(self):
+        """The query string, for the operations that show the field: a
+        value left from another operation is not sent."""
+        operation = self.endpoint_id.operation
+        return (self.query or "") if operation in ("search", "read") else ""
+
     def _curl(self, method, url, body):
-        if self.query:
-            url = f"{url}?{self.query}"
-        parts = ["curl", "-X", method]
+        query = self._query()
+        if query:
+            url = f"{url}?{query}"
+        parts = ["curl", "-X", shlex.quote(method)]
         if self.api_id.auth_mode == "user":
-            parts += ["-H", "Authorization: Bearer $TOKEN"]
+            # Double quotes: the shell expands $TOKEN when the line is pasted.
+            parts += ["-H", '"Authorization: Bearer $TOKEN"']
         if body:
             parts += [
                 "-H",
-                "Content-Type: application/json",
+                shlex.quote("Content-Type: application/json"),
                 "-d",
-                body.decode("utf-8"),
+                shlex.quote(body.decode("utf-8")),
             ]
-        parts.append(url)
-        return " ".join(shlex.quote(part) for part in parts)
+        parts.append(shlex.quote(url))
+        return " ".join(parts)
