@@ -6,6 +6,7 @@ uses, so that the page, the collection and the OpenAPI document agree.
 """
 
 import json
+import shlex
 
 from . import operations
 from .messages import _lt
@@ -17,15 +18,26 @@ DOC_EXAMPLES = dict(
 )
 
 
-def _curl(method, url, public, body=None, headers=()):
-    parts = [f"curl -g -X {method}"]
-    if not public:
+def curl_line(method, url, *, bearer=False, body_text=None, headers=()):
+    """A curl command that runs as shown when pasted into a shell.
+
+    Values are single-quoted, except the ``Authorization`` header and
+    ``headers``, which are double-quoted on purpose: they name shell
+    expansions (``$TOKEN``, ``$(uuidgen)``). ``-g``: the brackets of a
+    domain in the URL are no curl glob.
+    """
+    parts = ["curl", "-g", "-X", shlex.quote(method)]
+    if bearer:
         parts.append('-H "Authorization: Bearer $TOKEN"')
     parts.extend(f'-H "{name}: {value}"' for name, value in headers)
-    if body is not None:
-        parts.append('-H "Content-Type: application/json"')
-        parts.append("-d '{}'".format(json.dumps(body).replace("'", "'\\''")))
-    parts.append(f'"{url}"')
+    if body_text is not None:
+        parts += [
+            "-H",
+            shlex.quote("Content-Type: application/json"),
+            "-d",
+            shlex.quote(body_text),
+        ]
+    parts.append(shlex.quote(url))
     return " ".join(parts)
 
 
@@ -78,8 +90,12 @@ def endpoints(spec, model_spec, base, base_url):
                     "path": path,
                     "scope": operation.scope,
                     "body": json.dumps(body, indent=2) if body is not None else "",
-                    "curl": _curl(
-                        method, base_url + path + query, public, body, headers
+                    "curl": curl_line(
+                        method,
+                        base_url + path + query,
+                        bearer=not public,
+                        body_text=None if body is None else json.dumps(body),
+                        headers=headers,
                     ),
                     "try_path": (path + query)
                     if method == "GET" and "{" not in path

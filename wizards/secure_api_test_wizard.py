@@ -1,6 +1,5 @@
 import json
 import logging
-import shlex
 import time
 from urllib.parse import parse_qsl
 
@@ -8,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..core import operations
+from ..core.docs import curl_line
 from ..core.request import ApiRequest
 
 _logger = logging.getLogger(__name__)
@@ -225,18 +225,9 @@ class SecureApiTestWizard(models.TransientModel):
 
     def _curl(self, method, url, body):
         query = self._query()
-        if query:
-            url = f"{url}?{query}"
-        parts = ["curl", "-X", shlex.quote(method)]
-        if self.api_id.auth_mode == "user":
-            # Double quotes: the shell expands $TOKEN when the line is pasted.
-            parts += ["-H", '"Authorization: Bearer $TOKEN"']
-        if body:
-            parts += [
-                "-H",
-                shlex.quote("Content-Type: application/json"),
-                "-d",
-                shlex.quote(body.decode("utf-8")),
-            ]
-        parts.append(shlex.quote(url))
-        return " ".join(parts)
+        return curl_line(
+            method,
+            f"{url}?{query}" if query else url,
+            bearer=self.api_id.auth_mode == "user",
+            body_text=body.decode("utf-8") if body else None,
+        )

@@ -68,3 +68,34 @@ def test_sync_notes_follow_the_enabled_operations():
         "Prefer: return=minimal",
     }
     assert all(note.template for note in notes.values())
+
+
+def test_curl_lines_split_back_into_what_they_send():
+    import shlex
+
+    from core.docs import curl_line
+
+    line = curl_line(
+        "POST",
+        "https://odoo.example/api/shop?domain=[('name','=','x')]",
+        bearer=True,
+        body_text='{"name": "O\'Neil"}',
+        headers=(("Idempotency-Key", "$(uuidgen)"),),
+    )
+    assert shlex.split(line) == [
+        "curl",
+        "-g",
+        "-X",
+        "POST",
+        "-H",
+        "Authorization: Bearer $TOKEN",
+        "-H",
+        "Idempotency-Key: $(uuidgen)",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        '{"name": "O\'Neil"}',
+        "https://odoo.example/api/shop?domain=[('name','=','x')]",
+    ]
+    # The shell expands the token and the key: they sit in double quotes.
+    assert '"Authorization: Bearer $TOKEN"' in line
