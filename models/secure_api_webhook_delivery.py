@@ -164,31 +164,36 @@ class SecureApiWebhookDelivery(models.Model):
         if 200 <= status < 300:
             values["state"] = "delivered"
             hook.write({"failure_count": 0})
+            self.write(values)
         else:
-            first = values["first_attempt_at"]
-            window = timedelta(seconds=core_webhooks.RETRY_WINDOW_SECONDS)
-            if now - first >= window:
-                values["state"] = "failed"
-                hook._pause(error or f"HTTP {status}")
-            else:
-                delay = core_webhooks.next_delay(values["attempt"])
-                values["next_attempt_at"] = now + timedelta(seconds=delay)
-            hook.write({"failure_count": hook.failure_count + 1})
-        self.write(values)
+            self._retry_later(values, error or f"HTTP {status}")
 
     def _failed(self, error):
-        """Record an attempt that could not even be made, and retry later."""
+        """Record an attempt that could not even be made: retried like any
+        failed attempt."""
         now = fields.Datetime.now()
-        attempt = self.attempt + 1
-        self.write(
-            {
-                "attempt": attempt,
-                "first_attempt_at": self.first_attempt_at or now,
-                "error": error[:200],
-                "next_attempt_at": now
-                + timedelta(seconds=core_webhooks.next_delay(attempt)),
-            }
-        )
+        values = {
+            "attempt": self.attempt + 1,
+            "first_attempt_at": self.first_attempt_at or now,
+            "error": error[:200],
+        }
+        self._retry_later(values, error)
+
+    def _retry_later(self, values, error):
+        """Record a failed attempt (``values``): due again after the backoff,
+        or given up, and its subscription paused, once it has failed for the
+        whole retry window."""
+        hook = self.webhook_id.sudo()
+        now = fields.Datetime.now()
+        window = timedelta(seconds=core_webhooks.RETRY_WINDOW_SECONDS)
+        if now - values["first_attempt_at"] >= window:
+            values["state"] = "failed"
+            hook._pause(error)
+        else:
+            delay = core_webhooks.next_delay(values["attempt"])
+            values["next_attempt_at"] = now + timedelta(seconds=delay)
+        hook.write({"failure_count": hook.failure_count + 1})
+        self.write(values)
 
     def _post(self, hook, body, address):
         """POST ``body`` to ``address``, the checked address of the hook's
