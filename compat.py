@@ -65,12 +65,6 @@ def setup_groups(env, groups, category, users):
     groups[-1:].write({group_users_field(env): [(4, user.id) for user in users]})
 
 
-def create_index(cr, name, table, expressions):
-    """An index on expressions, unless it exists (the same call on every
-    series)."""
-    sql.create_index(cr, name, table, expressions)
-
-
 def create_unique_index(cr, name, table, expressions):
     """A unique index on expressions; 19.0 folded it into ``create_index``."""
     if "unique" in sql.create_index.__code__.co_varnames:

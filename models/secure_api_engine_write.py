@@ -4,7 +4,7 @@ import logging
 
 import psycopg2
 
-from odoo import models
+from odoo import api, models, tools
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
 from .. import compat
@@ -132,18 +132,21 @@ class SecureApiEngineWrite(models.AbstractModel):
         ) != len(owners):
             raise self._invalid_id(fspec, 0, 1)
 
-    def _row_fields(self, call):
+    @api.model
+    @tools.ormcache("model_name")
+    def _row_fields(self, model_name):
         """The columns Odoo reads of a record before writing it (its
-        prefetched stored fields), less those restricted to groups."""
-        return [
+        prefetched stored fields), less those restricted to groups: the same
+        for every request, so computed once per model."""
+        return tuple(
             name
-            for name, field in self._model(call)._fields.items()
+            for name, field in self.env[model_name]._fields.items()
             if field.store
             and field.column_type
             and field.prefetch is True
             and not field.groups
             and field.type != "binary"
-        ]
+        )
 
     def _invalid_id(self, fspec, index, count):
         error = BadRequest(
@@ -272,7 +275,7 @@ class SecureApiEngineWrite(models.AbstractModel):
         body = call.body
         if call.record_id is not None:
             # The row the write itself would read first comes with the search.
-            record = self._find(call, call.record_id, self._row_fields(call))
+            record = self._find(call, call.record_id, self._row_fields(call.model))
             self._check_if_match(call, record)
             vals = self._values(call, body)
             moved = self._check_relations(call, [vals], record)

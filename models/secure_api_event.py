@@ -1,6 +1,6 @@
 from odoo import api, fields, models, tools
+from odoo.tools import sql
 
-from .. import compat
 from ..core import domain as core_domain
 
 # Finished events (and their delivery log) are kept this long.
@@ -40,7 +40,7 @@ class SecureApiEvent(models.Model):
     def init(self):
         # Deliveries go out in order per record: claiming one looks up the
         # earlier events of its record, which must not scan the outbox.
-        compat.create_index(
+        sql.create_index(
             self.env.cr,
             "secure_api_event_model_record_idx",
             self._table,
