@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 HOST = "127.0.0.1"
 
@@ -375,6 +375,25 @@ def system_param(admin, key, value):
         yield previous
     finally:
         admin.call("ir.config_parameter", "set_param", key, previous)
+
+
+# The partners the benchmark seeds: writes touch these only (the bench user
+# may not edit, say, users' partners).
+SEEDED_DOMAIN = '[("name", "=like", "bench partner%")]'
+
+
+def seeded_rest_ids(base, auth, limit, path="/api/bench/partners"):
+    """The ids (as the API shows them) of the first ``limit`` seeded
+    partners, in id order."""
+    status, _headers, raw = request(
+        base,
+        "GET",
+        f"{path}?limit={limit}&order=id&fields=name&domain={quote(SEEDED_DOMAIN)}",
+        headers=auth,
+    )
+    if status != 200:
+        raise RuntimeError(f"seeded search answered {status}: {raw[:300]!r}")
+    return [record["id"] for record in json.loads(raw)["result"]["records"]]
 
 
 def token(base, client, secret, kind="opaque"):

@@ -32,6 +32,7 @@ from bench_common import (
     log,
     request,
     rss_kib,
+    seeded_rest_ids,
     system_param,
     token,
 )
@@ -644,14 +645,7 @@ def hostile_run(bench, base, cfg, admin):
     form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
     opaque = token(base, cfg["client"], cfg["secret"], "opaque")
     auth = {"Authorization": f"Bearer {opaque}"}
-    seeded = quote('[("name", "=like", "bench partner%")]')
-    status, _h, raw = request(
-        base,
-        "GET",
-        f"/api/bench/partners?limit=200&order=id&fields=name&domain={seeded}",
-        headers=auth,
-    )
-    ids = [r["id"] for r in json.loads(raw)["result"]["records"]]
+    ids = seeded_rest_ids(base, auth, 200)
     counts = {}
 
     def counted(kind, status):
@@ -883,14 +877,7 @@ def _memory(bench, args, server, cfg, minutes):
     jwt = token(base, cfg["client"], cfg["secret"], "jwt")
     auth = {"Authorization": f"Bearer {jwt}"}
     json_headers = {**auth, "Content-Type": "application/json"}
-    seeded = quote('[("name", "=like", "bench partner%")]')
-    status, _h, raw = request(
-        base,
-        "GET",
-        f"/api/bench/partners?limit=500&order=id&fields=name&domain={seeded}",
-        headers=auth,
-    )
-    ids = [r["id"] for r in json.loads(raw)["result"]["records"]]
+    ids = seeded_rest_ids(base, auth, 500)
     plain = user.call(
         "res.partner", "search", [("name", "=like", "bench partner%")], limit=500
     )

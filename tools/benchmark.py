@@ -42,6 +42,7 @@ from bench_common import (
     log,
     odoo_command,
     request,
+    seeded_rest_ids,
     system_param,
     token,
 )
@@ -447,14 +448,7 @@ def run(bench, base, args, cfg, admin, limit=None):
     list_path = "/api/bench/partners?limit=80&order=id&fields=name,email,phone"
     # The same 200 seeded partners on both sides (not, say, users' partners,
     # which the bench user may not edit).
-    seeded = quote('[("name", "=like", "bench partner%")]')
-    status, _h, raw = request(
-        base,
-        "GET",
-        f"/api/bench/partners?limit=200&order=id&fields=name&domain={seeded}",
-        headers=auth,
-    )
-    rest_ids = [r["id"] for r in json.loads(raw)["result"]["records"]]
+    rest_ids = seeded_rest_ids(base, auth, 200)
     rpc_ids = user.call(
         "res.partner",
         "search",
