@@ -4,8 +4,9 @@
 #   ODOO_BIN=/path/to/odoo-bin tools/demo.sh            # foreground, Ctrl-C stops it
 #   ODOO_SRC=/path/to/odoo tools/demo.sh --detach       # background; --stop stops it
 #
-# It does NOT install or download Odoo, nor any Python package: it runs an
-# Odoo you already have, and says what to install when something is missing.
+# It runs the Odoo you give it; given none, it sets one up with
+# tools/odoo_setup.sh (a clone of ODOO_SOURCE at ODOO_SERIES, default 18.0,
+# and a virtualenv with its requirements, cached in ~/.cache/secure_api).
 # It installs secure_api with demo data into a database secure_api_demo
 # (created on the first run, reused afterwards), starts Odoo on
 # localhost:8069, checks that the demo client app gets a token, and prints
@@ -23,7 +24,10 @@
 #
 # Environment:
 #   ODOO_BIN         an odoo-bin (or odoo) executable; else ODOO_SRC; else
-#                    odoo-bin or odoo on PATH
+#                    odoo-bin or odoo on PATH; else one set up from ODOO_SOURCE
+#   ODOO_SOURCE      a git URL, local repository or git bundle to clone Odoo from
+#                    (default: Odoo's official repository)
+#   ODOO_SERIES      the series to set up that way (18.0)
 #   ODOO_SRC         an Odoo source tree: runs $ODOO_SRC/odoo-bin
 #   ODOO_PYTHON      Odoo's interpreter (default: <tree>/.venv/bin/python if present,
 #                    else the odoo-bin's own interpreter, else python3)
@@ -122,14 +126,8 @@ if pid=$(odoo_pid); then
 fi
 
 # --------------------------------------------------------------------------
-# 1. Odoo: an existing one, never installed by this script.
-refuse_no_odoo() {
-    die "no Odoo found: set ODOO_BIN to an odoo-bin, or ODOO_SRC to an Odoo source tree." \
-        "This script does not install or download Odoo; it runs one you already have." \
-        "Install Odoo 17.0, 18.0 or 19.0 first: https://www.odoo.com/documentation/18.0/administration/on_premise.html" \
-        "then run, e.g.: ODOO_SRC=\$HOME/odoo $0"
-}
-
+# 1. Odoo: the one given, else one on PATH, else ODOO_SERIES (18.0) set up
+#    from ODOO_SOURCE by tools/odoo_setup.sh (a cached clone and virtualenv).
 TREE="" PY="" BIN=""
 if [ -n "${ODOO_BIN:-}" ]; then
     BIN=$(command -v "$ODOO_BIN" 2>/dev/null || true)
@@ -139,7 +137,11 @@ elif [ -n "${ODOO_SRC:-}" ]; then
     BIN=$ODOO_SRC/odoo-bin
 else
     BIN=$(command -v odoo-bin 2>/dev/null || command -v odoo 2>/dev/null || true)
-    [ -n "$BIN" ] || refuse_no_odoo
+    if [ -z "$BIN" ]; then
+        say "no Odoo given: setting up Odoo ${ODOO_SERIES:-18.0} from ${ODOO_SOURCE:-the official Odoo repository}"
+        BIN=$("$ROOT/tools/odoo_setup.sh" "${ODOO_SERIES:-18.0}" | tail -n 1) ||
+            die "Odoo could not be set up (see odoo-setup above); or give one with ODOO_BIN or ODOO_SRC."
+    fi
 fi
 BIN=$(readlink -f "$BIN")
 [ -f "$(dirname "$BIN")/odoo/release.py" ] && TREE=$(dirname "$BIN")

@@ -9,8 +9,14 @@
 #
 # Environment:
 #   PYTHON          interpreter with requirements-dev.txt installed (python3)
-#   ODOO_BIN        odoo-bin executable(s), space-separated; default: every
-#                   odoo-bin* on PATH (odoo-bin, odoo-bin-19, ...), else odoo
+#   ODOO_BIN        odoo-bin executable(s), space-separated; default: ODOO_SRC's,
+#                   else every odoo-bin* on PATH (odoo-bin, odoo-bin-19, ...) or
+#                   odoo, else each of ODOO_SERIES set up by tools/odoo_setup.sh
+#   ODOO_SRC        an Odoo source tree (runs its odoo-bin)
+#   ODOO_SOURCE     where tools/odoo_setup.sh clones Odoo from when none is
+#                   found: a git URL, a local repository or a git bundle
+#                   (default: Odoo's official repository)
+#   ODOO_SERIES     the series to set up that way (default: 17.0 18.0 19.0)
 #   ODOO_PYTHON     interpreter to run a source checkout's odoo-bin with (optional)
 #   ODOO_ADDONS_PATH extra addons directories, comma-separated (optional)
 #   ODOO_DB_HOST / ODOO_DB_PORT / ODOO_DB_USER / ODOO_DB_PASSWORD  PostgreSQL
@@ -37,6 +43,8 @@ FAILED_TESTS=0
 
 banner() { printf '\n==== %s ====\n' "$*"; }
 record() {  # suite status detail
+    # Under CI nothing may be skipped: a skipped suite proves nothing.
+    if [ "$2" = SKIPPED ] && [ "${CI:-}" = true ]; then set -- "$1" FAILED "skipped under CI: $3"; fi
     REPORT+=("$(printf '%-22s %-8s %s' "$1" "$2" "$3")")
     [ "$2" = FAILED ] && FAILED=1
 }
@@ -165,6 +173,8 @@ PYEOF
                 record "live-$series" FAILED "no live test passed: $summary"
             elif [ -n "$problems" ]; then
                 record "live-$series" FAILED "$summary; but the Odoo log has errors (above)"
+            elif [ "${skipped:-0}" -gt 0 ] && [ "${CI:-}" = true ]; then
+                record "live-$series" FAILED "$summary; tests were skipped under CI: $skips"
             else
                 record "live-$series" passed "$summary${skips:+ (SKIPPED: $skips)}"
             fi ;;
@@ -221,7 +231,7 @@ run_odoo() {  # one odoo-bin
     if [ -n "${ODOO_LOG_DIR:-}" ]; then mkdir -p "$ODOO_LOG_DIR" && cp "$log" "$ODOO_LOG_DIR/"; fi
     # The translation template is exported from 18.0 and must be current.
     if [ "$series" = "18.0" ] && [ $rc -eq 0 ]; then check_pot "${cmd[@]}" "${dbopts[@]}" -d "$db"; fi
-    local problems result failed errors total
+    local problems result failed errors total skips
     # Any error, and any warning about this addon, fails the run.
     problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) |^[0-9-]+ [0-9:,]+ [0-9]+ WARNING [^ ]+ [^ ]*secure_api|^[0-9-]+ [0-9:,]+ [0-9]+ WARNING .*secure_api/' "$log" \
                | grep -v 'odoo.tests.result' || true)
@@ -234,6 +244,10 @@ run_odoo() {  # one odoo-bin
     PASSED_TESTS=$((PASSED_TESTS + total - failed - errors))
     FAILED_TESTS=$((FAILED_TESTS + failed + errors))
     echo "odoo-$series: $((total - failed - errors)) passed, $((failed + errors)) failed"
+    # Odoo logs a skipped test (a browser test without Chromium, say) at INFO.
+    skips=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ INFO [^ ]+ [^ ]+: skipped .* : ' "$log" | sed -E 's/.*: skipped //')
+    [ -n "$skips" ] && { echo "!!! odoo-$series: tests SKIPPED:"; echo "$skips"; }
+    [ -n "$skips" ] && [ "${CI:-}" = true ] && problems="${problems}${problems:+$'\n'}tests skipped under CI: $skips"
     if [ $rc -ne 0 ] || [ -z "$result" ] || [ "$total" -eq 0 ] || [ -n "$problems" ]; then
         echo "---- errors and tracebacks from the Odoo log ----"
         awk '/^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL|WARNING) / {print; keep=1; next}
@@ -251,22 +265,36 @@ run_odoo() {  # one odoo-bin
         -U "${ODOO_DB_USER:-$(id -un)}" "$db" >/dev/null 2>&1 || true
 }
 
+# The Odoo servers to test on: ODOO_BIN, else ODOO_SRC, else every odoo-bin*
+# on PATH (odoo-bin, odoo-bin-19, ...) or odoo, else each series of
+# ODOO_SERIES set up from ODOO_SOURCE by tools/odoo_setup.sh (cached).
+find_odoo() {
+    local bins=${ODOO_BIN:-}
+    [ -z "$bins" ] && [ -n "${ODOO_SRC:-}" ] && bins=$ODOO_SRC/odoo-bin
+    if [ -z "$bins" ]; then
+        bins=$(compgen -c odoo-bin | sort -u | tr '\n' ' ')
+        [ -z "${bins// /}" ] && command -v odoo >/dev/null 2>&1 && bins=odoo
+    fi
+    echo "$bins"
+}
+
 if [ -n "${SKIP_ODOO:-}" ]; then
     banner "Odoo suite SKIPPED: SKIP_ODOO is set"
     record odoo SKIPPED "SKIP_ODOO is set"
 else
-    bins=${ODOO_BIN:-}
-    if [ -z "$bins" ]; then
-        # Every odoo-bin* on PATH (odoo-bin, odoo-bin-19, ...), else odoo.
-        bins=$(compgen -c odoo-bin | sort -u | tr '\n' ' ')
-        [ -z "${bins// /}" ] && command -v odoo >/dev/null 2>&1 && bins=odoo
+    bins=$(find_odoo)
+    if [ -z "${bins// /}" ]; then
+        series_list=${ODOO_SERIES:-17.0 18.0 19.0}
+        banner "setting up Odoo $series_list from ${ODOO_SOURCE:-the official Odoo repository}"
+        for series in $series_list; do
+            if bin=$("$ROOT/tools/odoo_setup.sh" "$series"); then
+                bins="$bins $bin"
+            else
+                record "odoo-$series" FAILED "Odoo $series could not be set up (see odoo-setup above)"
+            fi
+        done
     fi
-    if [ -z "$bins" ]; then
-        banner "!!! Odoo suite SKIPPED: no Odoo server found (set ODOO_BIN, or put odoo-bin on PATH) !!!"
-        record odoo SKIPPED "no Odoo server found: set ODOO_BIN"
-    else
-        for bin in $bins; do run_odoo "$bin"; done
-    fi
+    for bin in $bins; do run_odoo "$bin"; done
 fi
 
 banner "summary"
