@@ -87,11 +87,13 @@ setup() {  # series
     local series=$1 dir=$CACHE/odoo-$1
     mkdir -p "$CACHE"
     local tree=$dir/src
-    if [ ! -f "$tree/odoo-bin" ] || [ "$(cat "$tree/.secure_api_source" 2>/dev/null)" != "$SOURCE" ]; then
+    # A cached tree is reused unless ODOO_SOURCE names another source.
+    if [ ! -f "$tree/odoo-bin" ] ||
+       { [ -n "${ODOO_SOURCE:-}" ] && [ "$(cat "$tree/.secure_api_source" 2>/dev/null)" != "$SOURCE" ]; }; then
         mkdir -p "$dir"
         clone "$series" "$tree"
     else
-        say "$series: reusing $tree (cloned from $SOURCE)"
+        say "$series: reusing $tree (cloned from $(cat "$tree/.secure_api_source" 2>/dev/null))"
     fi
     make_venv "$series" "$tree"
     "$tree/.venv/bin/python" "$tree/odoo-bin" --version >/dev/null 2>&1 ||
