@@ -111,6 +111,16 @@ class InsufficientScope(Forbidden):
         )
 
 
+class IpNotAllowed(Forbidden):
+    name = "ip_not_allowed"
+    default_message = _lt(
+        "Requests from this address are not allowed for this client app"
+    )
+    description = (
+        "The client app only accepts requests from the addresses of its allowlist"
+    )
+
+
 class NotFound(ApiError):
     status = 404
     name = "not_found"
@@ -175,6 +185,20 @@ class TooManyRequests(ApiError):
     def __init__(self, retry_after=60, message=None, **kwargs):
         super().__init__(message, **kwargs)
         self.headers["Retry-After"] = str(int(max(1, retry_after)))
+
+
+class RateLimited(TooManyRequests):
+    name = "rate_limited"
+    default_message = _lt("Rate limit reached: retry later")
+    description = (
+        "A rate limit of the client app or the API is reached; see Retry-After"
+    )
+
+
+class QuotaExceeded(TooManyRequests):
+    name = "quota_exceeded"
+    default_message = _lt("Quota exceeded: retry in the next period")
+    description = "The client app's daily or monthly quota is used up; see Retry-After"
 
 
 class InternalError(ApiError):

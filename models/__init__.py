@@ -16,7 +16,9 @@ from . import secure_api_engine_read
 from . import secure_api_engine_write
 from . import secure_api_engine_rpc
 from . import secure_api_engine_sync
+from . import secure_api_engine_traffic
 from . import secure_api_throttle
+from . import secure_api_rate_counter
 from . import secure_api_idempotency
 from . import secure_api_webhook
 from . import secure_api_event

@@ -53,6 +53,12 @@ class SecureApi(models.Model):
     name = fields.Char(
         required=True,
         translate=True,
+    (
+        "rate_limit_range",
+        "CHECK (rate_limit >= 0 AND rate_window > 0 AND rate_window <= 2678400)",
+        "The rate limit cannot be negative, and its window lasts from 1 second "
+        "to 31 days.",
+    ),
         help="The API's name for people: shown on the dashboard, in the "
         "OpenAPI document and on /api/docs. Clients address it by its route.",
     )
@@ -295,6 +301,16 @@ class SecureApi(models.Model):
         "api_id",
         "client_id",
         string="Client Apps",
+    rate_limit = fields.Integer(
+        help="At most this many requests per rate window for each caller of this "
+        "API (a client app, a logged-in user, or an address on a public API); "
+        "more answer 429 rate_limited. 0: no limit.",
+    )
+    rate_window = fields.Integer(
+        default=60,
+        help="The length, in seconds, of the windows the rate limit counts in "
+        "(aligned: a 60 s window starts at each full minute).",
+    )
         help="The client apps whose tokens may call this API. Other apps' "
         "tokens get 403.",
     )
@@ -904,3 +920,4 @@ class SecureApi(models.Model):
             repr((spec["models"], spec["binary_mode"], spec["obfuscate"])).encode()
         ).hexdigest()[:16]
         return spec
+            "rate": (self.rate_limit, self.rate_window),

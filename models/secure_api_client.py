@@ -1,8 +1,12 @@
+import time
+
 from odoo import SUPERUSER_ID, Command, _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .. import compat
 from ..core import tokens as core_tokens
+from ..core import traffic as core_traffic
+from ..core.traffic import DAILY, MONTHLY
 from .res_users import PRIVILEGED_GROUPS
 
 
@@ -12,6 +16,13 @@ from .res_users import PRIVILEGED_GROUPS
         "token_lifetime_range",
         "CHECK (token_lifetime > 0 AND token_lifetime <= 2592000)",
         "The token lifetime must be between 1 second and 30 days.",
+    ),
+    (
+        "traffic_range",
+        "CHECK (rate_limit >= 0 AND rate_window > 0 AND rate_window <= 2678400"
+        " AND quota_daily >= 0 AND quota_monthly >= 0)",
+        "Limits and quotas cannot be negative, and the rate window lasts from "
+        "1 second to 31 days.",
     ),
 )
 class SecureApiClient(models.Model):
@@ -156,6 +167,40 @@ class SecureApiClient(models.Model):
     description = fields.Text(
         help="Notes for administrators: who runs the app, whom to contact."
     )
+    rate_limit = fields.Integer(
+        help="At most this many requests per rate window, over all the APIs "
+        "the app calls; more answer 429 rate_limited. 0: no limit.",
+    )
+    rate_window = fields.Integer(
+        default=60,
+        help="The length, in seconds, of the windows the rate limit counts in "
+        "(aligned: a 60 s window starts at each full minute).",
+    )
+    quota_daily = fields.Integer(
+        string="Daily Quota",
+        help="At most this many requests per UTC day; more answer 429 "
+        "quota_exceeded until midnight UTC. 0: none.",
+    )
+    quota_monthly = fields.Integer(
+        string="Monthly Quota",
+        help="At most this many requests per calendar month (UTC); more answer "
+        "429 quota_exceeded until the next month. 0: none.",
+    )
+    ip_allowlist = fields.Text(
+        string="Allowed Addresses",
+        help="One IPv4 or IPv6 address or network (CIDR, e.g. 203.0.113.0/24) per "
+        "line. From any other address the app's tokens answer 403 and the token "
+        "endpoint refuses its secret. Empty: any address. Behind a proxy, Odoo "
+        "must run with proxy_mode to see the client's address.",
+    )
+    calls_today = fields.Integer(
+        compute="_compute_usage",
+        help="Requests counted today (UTC) against the daily quota.",
+    )
+    calls_this_month = fields.Integer(
+        compute="_compute_usage",
+        help="Requests counted this month (UTC) against the monthly quota.",
+    )
 
     @api.depends("secret_date")
     def _compute_has_secret(self):
@@ -186,6 +231,27 @@ class SecureApiClient(models.Model):
         counts = {app.id: count for app, count in groups}
         for client in self:
             client.active_token_count = counts.get(client.id, 0)
+
+    def _compute_usage(self):
+        # Only a quota keeps these counts: an app without one shows 0.
+        now = int(time.time())
+        counters = {
+            client.id: core_traffic.quota_counters(client.id, now) for client in self
+        }
+        pairs = [pair for found in counters.values() for pair in found.values()]
+        counts = self.env["secure.api.rate.counter"].sudo()._counted(pairs)
+        for client in self:
+            found = counters[client.id]
+            client.calls_today = counts.get(found[DAILY][0], 0)
+            client.calls_this_month = counts.get(found[MONTHLY][0], 0)
+
+    @api.constrains("ip_allowlist")
+    def _check_ip_allowlist(self):
+        for client in self:
+            try:
+                core_traffic.parse_allowlist(client.ip_allowlist)
+            except ValueError as error:
+                raise ValidationError(str(error)) from None
 
     @api.constrains("user_id")
     def _check_user_id(self):
@@ -365,4 +431,11 @@ class SecureApiClient(models.Model):
             "jwt_key": self.jwt_key,
             "secret_hash": self.client_secret_hash,
             "test_mode": self.test_mode,
+            "traffic": core_traffic.ClientPolicy(
+                rate_limit=self.rate_limit,
+                rate_window=self.rate_window,
+                quota_daily=self.quota_daily,
+                quota_monthly=self.quota_monthly,
+                allowlist=core_traffic.parse_allowlist(self.ip_allowlist),
+            ),
         }

@@ -316,6 +316,7 @@ class SecureApiEngine(models.AbstractModel):
             or (app and app["test_mode"])
             or call.request.force_test_mode
         )
+        self._admit(call)
         if call.test_mode:
             call.headers["X-Test-Mode"] = "1"
 

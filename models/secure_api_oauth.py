@@ -12,6 +12,7 @@ from odoo import api, models
 from ..core import oauth as core_oauth
 from ..core import params as core_params
 from ..core import tokens as core_tokens
+from ..core import traffic as core_traffic
 from ..core.exceptions import (
     ApiError,
     OAuthError,
@@ -97,6 +98,10 @@ class SecureApiOauth(models.AbstractModel):
         if valid and app["active"]:
             user = self.env["res.users"]._secure_api_user_state(app["uid"])
             valid = user["active"] and not user["privileged"]
+            # From outside the allowlist the right secret is refused as a wrong one.
+            valid = valid and core_traffic.address_allowed(
+                app["traffic"].allowlist, req.remote_addr
+            )
         if not valid or not app["active"]:
             throttle._add_failure(limits)
             if not lockout_first:

@@ -10,3 +10,4 @@ from . import test_http
 from . import test_security
 from . import test_sync
 from . import test_webhooks
+from . import test_traffic

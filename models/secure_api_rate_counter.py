@@ -1,0 +1,119 @@
+import time
+
+from odoo import api, fields, models
+
+from .. import compat
+from ..core.traffic import Usage
+
+# Takes one request from every counter, all or nothing, in one statement:
+# counters are taken in key order (no deadlock between requests), each only
+# while it is below its limit; the first one at its limit undoes the others
+# (the EXCEPTION block is a subtransaction) and its position is returned,
+# negated. Row locks make it exact across every worker and server.
+TAKE_FUNCTION = """
+CREATE OR REPLACE FUNCTION secure_api_take(
+    keys varchar[], starts bigint[], ends bigint[], limits int[]
+) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE
+    counts int[] := '{}';
+    taken int;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+        INSERT INTO secure_api_rate_counter AS c (key, window_start, window_end, count)
+        VALUES (keys[i], starts[i], ends[i], 1)
+        ON CONFLICT (key, window_start) DO UPDATE SET count = c.count + 1
+        WHERE c.count < limits[i]
+        RETURNING c.count INTO taken;
+        IF taken IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'SA429', MESSAGE = i::text;
+        END IF;
+        counts := counts || taken;
+    END LOOP;
+    RETURN counts;
+EXCEPTION WHEN SQLSTATE 'SA429' THEN
+    RETURN ARRAY[-(SQLERRM::int)];
+END
+$$
+"""
+
+
+@compat.sql_constraints(
+    ("key_window_uniq", "unique (key, window_start)", "One counter per key and window.")
+)
+class SecureApiRateCounter(models.Model):
+    """Requests counted per limit and window, shared by every worker.
+
+    Counted on a short transaction of its own on the primary database, so
+    that a read-only request (on a replica) is counted too, and a request
+    rolled back (test mode, an error) stays counted.
+    """
+
+    _name = "secure.api.rate.counter"
+    _description = "Secure API rate limit and quota counter"
+    _log_access = False
+
+    key = fields.Char(required=True)
+    window_start = fields.Integer(required=True, help="Unix time")
+    window_end = fields.Integer(required=True, help="Unix time")
+    count = fields.Integer()
+
+    def init(self):
+        self.env.cr.execute(TAKE_FUNCTION)
+
+    @api.model
+    def _take(self, limits, now=None):
+        """Count one request against every limit of ``limits``.
+
+        Returns ``(usages, refused)``: the :class:`Usage` of each limit, and
+        the one that refused the request (then nothing was counted), or
+        ``None``.
+        """
+        now = int(now or time.time())
+        ordered = sorted(limits, key=lambda limit: limit.key)
+        bounds = [limit.bounds(now) for limit in ordered]
+        with self.env.registry.cursor() as cr:
+            # Losing a count in a crash is better than a durable write per call.
+            cr.execute("SET LOCAL synchronous_commit TO OFF")
+            cr.execute(
+                "SELECT secure_api_take("
+                "%s::varchar[], %s::bigint[], %s::bigint[], %s::int[])",
+                [
+                    [limit.key for limit in ordered],
+                    [start for start, _end in bounds],
+                    [end for _start, end in bounds],
+                    [limit.limit for limit in ordered],
+                ],
+            )
+            counts = cr.fetchone()[0]
+        if len(counts) == 1 and counts[0] < 0:
+            index = -counts[0] - 1
+            limit = ordered[index]
+            return [Usage(limit, limit.limit, bounds[index][1])], limit
+        usages = [
+            Usage(limit, count, end)
+            for limit, count, (_start, end) in zip(ordered, counts, bounds, strict=True)
+        ]
+        return usages, None
+
+    @api.model
+    def _counted(self, keys_and_starts):
+        """``{key: count}`` of the given ``(key, window_start)`` pairs."""
+        if not keys_and_starts:
+            return {}
+        keys, starts = zip(*keys_and_starts, strict=True)
+        self.env.cr.execute(
+            "SELECT c.key, c.count FROM secure_api_rate_counter c"
+            " JOIN unnest(%s::varchar[], %s::bigint[]) AS l(key, start)"
+            " ON c.key = l.key AND c.window_start = l.start",
+            [list(keys), list(starts)],
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _cron_cleanup(self):
+        """Forget windows that ended more than a day ago (the monthly quota's
+        row lives until its month is over)."""
+        self.env.cr.execute(
+            "DELETE FROM secure_api_rate_counter WHERE window_end < %s",
+            [int(time.time()) - 86400],
+        )
