@@ -145,7 +145,12 @@ PYEOF
         record "live-$series" FAILED "Odoo did not start (see the log above)"
         return
     fi
+    # The odoo-bin command with its database options, for the tests that
+    # start servers of their own (two servers with two workers each).
+    local odoo_json
+    odoo_json=$("$PY" -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@")
     (cd "$ROOT/tests/live" && SECURE_API_LIVE_URL="$url" SECURE_API_LIVE_DB="$db" \
+        SECURE_API_LIVE_ODOO="$odoo_json" \
         SECURE_API_LIVE_LOGIN=admin SECURE_API_LIVE_PASSWORD=admin \
         "$PY" -m pytest -q -rs . | tee "$WORK/live-$series.log")
     rc=${PIPESTATUS[0]}
