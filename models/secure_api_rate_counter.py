@@ -1,6 +1,9 @@
+import threading
 import time
 
-from odoo import api, fields, models
+import psycopg2
+
+from odoo import api, fields, models, sql_db
 
 from .. import compat
 from ..core.traffic import Usage
@@ -37,15 +40,57 @@ $$
 """
 
 
+_CONNECTIONS = threading.local()
+
+
+def _execute_once(dbname, query, params):
+    """Run one statement on the primary, committed on its own, and return its
+    single value.
+
+    Each thread keeps an autocommit connection of its own for the counters:
+    the counter rows stay locked only while the statement runs (no round trip
+    to a COMMIT while other requests of the same client wait), a GET on a
+    replica cursor is counted on the primary, and nothing the request rolls
+    back undoes the count. A connection that broke is opened again once.
+    """
+    for attempt in (1, 2):
+        cnx = _connection(dbname)
+        try:
+            with cnx.cursor() as cr:
+                cr.execute(query, params)
+                return cr.fetchone()[0]
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            _CONNECTIONS.__dict__.pop(dbname, None)
+            if not cnx.closed:
+                cnx.close()
+            if attempt == 2:
+                raise
+    return None
+
+
+def _connection(dbname):
+    cnx = getattr(_CONNECTIONS, dbname, None)
+    if cnx is None or cnx.closed:
+        _name, info = sql_db.connection_info_for(dbname)
+        cnx = psycopg2.connect(**info)
+        cnx.autocommit = True
+        with cnx.cursor() as cr:
+            # Losing a count in a crash is better than a durable write per call.
+            cr.execute("SET synchronous_commit TO OFF")
+        setattr(_CONNECTIONS, dbname, cnx)
+    return cnx
+
+
 @compat.sql_constraints(
     ("key_window_uniq", "unique (key, window_start)", "One counter per key and window.")
 )
 class SecureApiRateCounter(models.Model):
     """Requests counted per limit and window, shared by every worker.
 
-    Counted on a short transaction of its own on the primary database, so
-    that a read-only request (on a replica) is counted too, and a request
-    rolled back (test mode, an error) stays counted.
+    Counted by one autocommit statement on the primary database (see
+    :func:`_execute_once`), so that a read-only request (on a replica) is
+    counted too, and a request rolled back (test mode, an error) stays
+    counted.
     """
 
     _name = "secure.api.rate.counter"
@@ -71,20 +116,17 @@ class SecureApiRateCounter(models.Model):
         now = int(now or time.time())
         ordered = sorted(limits, key=lambda limit: limit.key)
         bounds = [limit.bounds(now) for limit in ordered]
-        with self.env.registry.cursor() as cr:
-            # Losing a count in a crash is better than a durable write per call.
-            cr.execute("SET LOCAL synchronous_commit TO OFF")
-            cr.execute(
-                "SELECT secure_api_take("
-                "%s::varchar[], %s::bigint[], %s::bigint[], %s::int[])",
-                [
-                    [limit.key for limit in ordered],
-                    [start for start, _end in bounds],
-                    [end for _start, end in bounds],
-                    [limit.limit for limit in ordered],
-                ],
-            )
-            counts = cr.fetchone()[0]
+        counts = _execute_once(
+            self.env.cr.dbname,
+            "SELECT secure_api_take("
+            "%s::varchar[], %s::bigint[], %s::bigint[], %s::int[])",
+            [
+                [limit.key for limit in ordered],
+                [start for start, _end in bounds],
+                [end for _start, end in bounds],
+                [limit.limit for limit in ordered],
+            ],
+        )
         if len(counts) == 1 and counts[0] < 0:
             index = -counts[0] - 1
             limit = ordered[index]

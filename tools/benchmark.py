@@ -49,7 +49,16 @@ from bench_common import (
 
 FIELDS = ["name", "email", "phone"]
 # The sections of a run, in the order they run.
-SECTIONS = ("core", "limit", "realistic", "hostile", "webhook", "dbfilter", "memory")
+SECTIONS = (
+    "core",
+    "limit",
+    "realistic",
+    "hostile",
+    "traffic",
+    "webhook",
+    "dbfilter",
+    "memory",
+)
 HOOK_ON = "REST bulk create of 100, webhook subscribed"
 HOOK_OFF = "REST bulk create of 100, no webhook"
 # A port where nothing listens: deliveries would fail, but none run during
@@ -334,6 +343,8 @@ def main():
             cleanup(admin, args)
         if "hostile" in sections:
             bench_more.hostile_run(bench, server.url, cfg, admin)
+        if "traffic" in sections:
+            traffic_run(bench, server.url, cfg, admin)
         if "webhook" in sections:
             cleanup(admin, args)
             bench_more.delivery_run(bench, server.url, cfg, admin, args.deliveries)
@@ -636,6 +647,48 @@ def run(bench, base, args, cfg, admin, limit=None):
         lambda: request(base, "GET", list_path, headers=auth)[0],
         "REST search, statistics off",
         lambda: request(base, "GET", twin, headers=auth)[0],
+    )
+
+
+def traffic_run(bench, base, cfg, admin):
+    """What the traffic policy costs: a read by id from a client app with a
+    rate limit and both quotas set (never reached: each request takes three
+    counters), against the same read from the same kind of app without."""
+    found = admin.call("secure.api.client", "search", [("name", "=", "bench limited")])
+    user = admin.call("secure.api.client", "read", [cfg["client_db_id"]], ["user_id"])
+    values = {
+        "name": "bench limited",
+        "user_id": user[0]["user_id"][0],
+        "token_lifetime": 3600,
+        "scope_read": True,
+        "rate_limit": 10**9,
+        "rate_window": 60,
+        "quota_daily": 10**9,
+        "quota_monthly": 10**9,
+    }
+    app_id = found[0] if found else admin.call("secure.api.client", "create", values)
+    admin.call("secure.api.client", "write", [app_id], values)
+    secret = admin.call("secure.api.client", "action_generate_secret", [app_id])
+    client = admin.call("secure.api.client", "read", [app_id], ["client_id"])[0]
+    admin.call("secure.api", "write", [cfg["api"]], {"client_ids": [(4, app_id)]})
+    limited = {"Authorization": f"Bearer {token(base, client['client_id'], secret)}"}
+    free = {"Authorization": f"Bearer {token(base, cfg['client'], cfg['secret'])}"}
+    ids = itertools.cycle(seeded_rest_ids(base, free, 200))
+    lock = threading.Lock()
+
+    def read(headers):
+        with lock:
+            record_id = next(ids)
+        return request(
+            base, "GET", f"/api/bench/partners/{record_id}", headers=headers
+        )[0]
+
+    log("traffic policy ...")
+    bench.pair(
+        "REST read by id, rate limit and quotas set (opaque)",
+        lambda: read(limited),
+        "REST read by id, no limit (opaque)",
+        lambda: read(free),
     )
 
 
