@@ -9,7 +9,7 @@
 - the flush of buffered usage statistics when a worker stops;
 - the optional database-list cache described below.
 
-Database-list cache: cache Odoo's database list for a few seconds.
+Database-list cache (opt-in): cache Odoo's database list for a few seconds.
 
 With ``--db-filter`` (and without ``-d``), Odoo lists the databases on every
 request that carries no session cookie, that is on every API call.
@@ -17,8 +17,8 @@ request that carries no session cookie, that is on every API call.
 loaded server-wide (``--load=base,web,secure_api``), else when a registry
 with the addon installed is first loaded. It memoizes
 ``odoo.service.db.list_dbs`` for
-``secure_api_dblist_ttl`` seconds (5 by default, 0 to disable) and forgets
-the list whenever this server creates, duplicates, drops, renames or
+``secure_api_dblist_ttl`` seconds when the Odoo configuration file sets it
+(unset or 0: Odoo's database service is left alone), and forgets the list whenever this server creates, duplicates, drops, renames or
 restores a database. A database created by another server appears after
 at most the TTL.
 """
@@ -126,7 +126,8 @@ def clearing(function):
 
 def install(ttl=None):
     """Patch the database service once; returns whether it is active."""
-    ttl = float(config.get("secure_api_dblist_ttl", 5) if ttl is None else ttl)
+    # Opt-in: it patches Odoo's database service for the whole server.
+    ttl = float(config.get("secure_api_dblist_ttl") or 0 if ttl is None else ttl)
     if ttl <= 0 or hasattr(db_service.list_dbs, "secure_api_original"):
         return hasattr(db_service.list_dbs, "secure_api_original")
     db_service.list_dbs = cached_list_dbs(db_service.list_dbs, ttl)

@@ -1,5 +1,6 @@
 from odoo.service import db as db_service
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import config
 
 from .. import hooks
 
@@ -32,6 +33,13 @@ class TestDatabaseListCache(TransactionCase):
             hooks.uninstall()
             self.assertIs(db_service.list_dbs, fake_list_dbs)
             self.assertFalse(hooks.install(ttl=0), "a TTL of 0 disables the cache")
+            configured = config.get("secure_api_dblist_ttl")
+            config["secure_api_dblist_ttl"] = None
+            try:
+                self.assertFalse(hooks.install(), "without a configured TTL: off")
+                self.assertIs(db_service.list_dbs, fake_list_dbs)
+            finally:
+                config["secure_api_dblist_ttl"] = configured
         finally:
             hooks.uninstall()
             db_service.list_dbs, db_service.exp_drop = original, drop

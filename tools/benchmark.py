@@ -398,6 +398,10 @@ def dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args):
         extra=("--load=base,web",),
     )
     servers.append(filtered)
+    # The cache is opt-in: a configuration file turns it on.
+    conf = f"/tmp/secure_api_bench_dblist_{os.getpid()}.conf"
+    with open(conf, "w") as handle:
+        handle.write("[options]\nsecure_api_dblist_ttl = 5\n")
     cached = OdooServer(
         command,
         args.db,
@@ -405,7 +409,7 @@ def dbfilter_run(bench, args, cfg, server, servers, command, addons, db_args):
         db_args,
         workers=args.workers,
         dbfilter=dbfilter,
-        extra=("--load=base,web,secure_api",),
+        extra=(f"--config={conf}", "--load=base,web,secure_api"),
     )
     servers.append(cached)
     # Let the new workers load their registries before anything is measured.
