@@ -18,8 +18,9 @@ loaded server-wide (``--load=base,web,secure_api``), else when a registry
 with the addon installed is first loaded. It memoizes
 ``odoo.service.db.list_dbs`` for
 ``secure_api_dblist_ttl`` seconds when the Odoo configuration file sets it
-(unset or 0: Odoo's database service is left alone), and forgets the list whenever this server creates, duplicates, drops, renames or
-restores a database. A database created by another server appears after
+(unset or 0: Odoo's database service is left alone), and forgets the list
+whenever this server creates, duplicates, drops, renames or restores a
+database. A database created by another server appears after
 at most the TTL.
 """
 
