@@ -361,7 +361,9 @@ stop_replica() {  # the standby, its folder and its slot, whatever state they ar
 has_replica_support() {  # the odoo command (without options)
     # 19.0 lists its commands on --help, and the server's options on
     # "server --help"; 17.0 has no --db_replica_host.
-    { "$@" --help; "$@" server --help; } 2>/dev/null | grep -q -- '--db_replica_host'
+    local help
+    help=$({ "$@" --help; "$@" server --help; } 2>/dev/null)
+    grep -q -- '--db_replica_host' <<<"$help"
 }
 
 run_replica() {  # series database replica-support(yes/no), then the odoo command with its options
