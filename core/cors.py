@@ -43,7 +43,9 @@ def cors_headers(origin, settings, preflight=False):
         )
         headers["Access-Control-Max-Age"] = str(int(settings.get("max_age") or 0))
     else:
-        headers["Access-Control-Expose-Headers"] = "X-Request-Id, X-Test-Mode"
+        headers["Access-Control-Expose-Headers"] = (
+            "X-Request-Id, X-Test-Mode, X-Consistency-Token"
+        )
     return headers
 
 
