@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command of secure_api (see README, "Tests"). Runs, in order:
 #   1. ruff (OCA configuration)          2. pylint-odoo's mandatory checks
+#      (both through the pre-commit hooks of .pre-commit-config.yaml)
 #   3. the core unit tests under pytest  4. the Odoo suite, on each Odoo found
 #   5. after each Odoo suite, on its database: the live suite (tests/live,
 #      plain HTTP against that Odoo started on loopback: a client generated
@@ -61,20 +62,36 @@ record() {  # suite status detail
     [ "$2" = FAILED ] && FAILED=1
 }
 
-# 1. ruff ---------------------------------------------------------------
+# 1-2. the quality gates: the pre-commit hooks (.pre-commit-config.yaml),
+# each through tools/lint.sh; without pre-commit, tools/lint.sh itself.
+lint() {  # hook id, lint.sh argument
+    if [ -d "$ROOT/.git" ] && "$PY" -m pre_commit --version >/dev/null 2>&1; then
+        (cd "$ROOT" && PATH="$(dirname "$PY"):$PATH" PYTHON="$PY" \
+            "$PY" -m pre_commit run "$1" --all-files --show-diff-on-failure)
+    else
+        PYTHON="$PY" bash "$ROOT/tools/lint.sh" "$2"
+    fi
+}
 banner "ruff (OCA configuration)"
-if (cd "$ROOT" && "$PY" -m ruff check . && "$PY" -m ruff format --check .); then
+if lint ruff ruff; then
     record ruff passed ""
 else
     record ruff FAILED "see the ruff output above"
 fi
 
-# 2. pylint-odoo --------------------------------------------------------
 banner "pylint-odoo mandatory checks"
-if (cd "$WORK/addons" && "$PY" -m pylint --rcfile="$ROOT/.pylintrc-mandatory" secure_api); then
+if lint pylint-odoo pylint; then
     record pylint-odoo passed ""
 else
     record pylint-odoo FAILED "see the pylint output above"
+fi
+if [ -d "$ROOT/.git" ] && "$PY" -m pre_commit --version >/dev/null 2>&1; then
+    banner "other pre-commit hooks"
+    if (cd "$ROOT" && PATH="$(dirname "$PY"):$PATH" "$PY" -m pre_commit run check-xml --all-files); then
+        record pre-commit passed "check-xml"
+    else
+        record pre-commit FAILED "see the pre-commit output above"
+    fi
 fi
 
 # 3. core unit tests ----------------------------------------------------
