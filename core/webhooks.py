@@ -19,6 +19,11 @@ from .messages import _lt
 
 EVENTS = ("create", "update", "delete")
 TIMEOUT_SECONDS = 10
+# A delivery run lasts at most this long (the job runs every minute), and a
+# subscription whose receiver has taken its share of a run waits for the
+# next one, so that a slow receiver never holds back the others' deliveries.
+RUN_SECONDS = 50
+SUBSCRIPTION_SHARE_SECONDS = 5
 # Retried with exponential backoff for at least this long, then paused.
 RETRY_WINDOW_SECONDS = 24 * 3600
 MAX_RESPONSE_BYTES = 65536
@@ -125,20 +130,30 @@ def _public(ip):
     return True
 
 
-def payload(event_id, event, api_route, occurred_at, record):
-    """The JSON body of a delivery, as bytes."""
-    return json.dumps(
+def encode_record(record):
+    """An event's record as it is stored when the event happens: JSON text."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def body(event_id, event, api_route, occurred_at, record_text):
+    """The JSON body of a delivery, as bytes: the envelope around the record
+    text stored when the event happened, which is sent as it was stored."""
+    envelope = json.dumps(
         {
             "id": event_id,
             "event": event,
             "api": api_route,
             "occurred_at": occurred_at,
-            "record": record,
         },
         ensure_ascii=False,
         separators=(",", ":"),
-        default=str,
-    ).encode()
+    )
+    return f'{envelope[:-1]},"record":{record_text}}}'.encode()
+
+
+def payload(event_id, event, api_route, occurred_at, record):
+    """The JSON body of a delivery of ``record`` (a dict), as bytes."""
+    return body(event_id, event, api_route, occurred_at, encode_record(record))
 
 
 def pinned(url, address):

@@ -6,13 +6,15 @@ from datetime import timedelta
 import requests
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from .. import i18n_messages
 from ..core import webhooks as core_webhooks
 
 _logger = logging.getLogger(__name__)
 PATCHED = "secure_api_webhook_patch"
+# The fields that decide which models carry the outbox hook.
+HOOK_FIELDS = frozenset({"api_id", "state", "active"})
 
 
 def resolve(hostname):
@@ -27,10 +29,11 @@ def resolve(hostname):
 class SecureApiWebhook(models.Model):
     """A subscription of a URL to the changes of one API's records.
 
-    Changes are written to the outbox (``secure.api.event``) by the changing
-    transaction, through a hook installed on the exposed models while a
-    subscription exists (as ``base_automation`` does for its rules), and
-    delivered later by the ``secure_api.ir_cron_webhook_deliver`` job.
+    Changes are judged and rendered as the payload user and written to the
+    outbox (``secure.api.event``) by the changing transaction, through a hook
+    installed on the exposed models while a subscription exists (as
+    ``base_automation`` does for its rules), and delivered later, as they
+    were recorded, by the ``secure_api.ir_cron_webhook_deliver`` job.
     """
 
     _name = "secure.api.webhook"
@@ -186,7 +189,10 @@ class SecureApiWebhook(models.Model):
         # administrators' call; deliveries update their counters as sudo.
         self.env["secure.api"]._check_privileged_edit()
         result = super().write(vals)
-        self._update_registry()
+        if HOOK_FIELDS & vals.keys():
+            # Not for the counters a delivery updates: a registry reload in
+            # every worker per delivery.
+            self._update_registry()
         return result
 
     def unlink(self):
@@ -230,35 +236,12 @@ class SecureApiWebhook(models.Model):
         return True
 
     def action_send_test_event(self):
-        """Queue a delivery of the API's first record as an update."""
+        """Queue a delivery, to this subscription alone, of the first record
+        its payload user reads through the API, as an update."""
         self.ensure_one()
-        model_name = self.api_id._get_model_names()[:1]
-        domain = self.env["secure.api"]._get_spec(self.api_id.id)
-        record = model_name and self.env[model_name[0]].sudo().search(
-            domain["domain"] if domain else [], limit=1
-        )
-        if not record:
-            raise UserError(_("The API's model has no record to send."))
-        event = (
-            self.env["secure.api.event"]
-            .sudo()
-            .create(
-                {
-                    "api_id": self.api_id.id,
-                    "model": record._name,
-                    "record_id": record.id,
-                    "event": "update",
-                    "dispatched": True,
-                }
-            )
-        )
-        self.env["secure.api.webhook.delivery"].sudo().create(
-            {
-                "webhook_id": self.id,
-                "event_id": event.id,
-                "next_attempt_at": fields.Datetime.now(),
-            }
-        )
+        # What a subscription sends is the administrators' call.
+        self.env["secure.api"]._check_privileged_edit()
+        self.env["secure.api.event"].sudo()._record_test(self.sudo())
         return _notification(_("A test event is queued for the next delivery run."))
 
     # ------------------------------------------------------------------
@@ -329,37 +312,60 @@ class SecureApiWebhook(models.Model):
         Due deliveries are claimed with ``FOR UPDATE SKIP LOCKED``, so several
         cron workers and servers deliver in parallel without doubles; a
         delivery waits for the earlier events of its record (order per
-        record). Returns the number of deliveries attempted.
+        record). Subscriptions take turns: the one whose receiver has taken
+        the least time in this run goes next, and one that has taken its
+        share waits for the next run, so that a slow or failing receiver
+        never holds back the others. Returns the number of deliveries
+        attempted.
         """
         deliveries = self.env["secure.api.webhook.delivery"].sudo()
         deliveries._plan()
         attempted = 0
         started = time.monotonic()
+        due = deliveries._due_subscriptions()
+        spent = dict.fromkeys(due, 0.0)
+        left_over = False
         # One transaction per run, bounded in count and time: the claimed rows
         # stay locked (skipped by other workers) until it commits. A run cut
         # short re-sends what it sent (at least once); the job runs again
         # at once when work is left.
-        while attempted < limit and time.monotonic() - started < 50:
-            delivery = deliveries._claim()
+        while (
+            due
+            and attempted < limit
+            and time.monotonic() - started < core_webhooks.RUN_SECONDS
+        ):
+            hook_id = min(due, key=spent.__getitem__)
+            delivery = deliveries._claim(hook_id)
             if not delivery:
-                return attempted
-            try:
-                with self.env.cr.savepoint():
-                    delivery._send()
-            except Exception as error:  # noqa: BLE001 - one delivery, not the run
-                # A subscription broken in a way no check foresaw fails its
-                # own deliveries; every other one is still served.
-                _logger.warning(
-                    "secure_api: delivery %s failed: %s",
-                    delivery.id,
-                    type(error).__name__,
-                )
-                delivery._failed(type(error).__name__)
+                due.remove(hook_id)
+                continue
+            begun = time.monotonic()
+            self._attempt(delivery)
             attempted += 1
+            spent[hook_id] += time.monotonic() - begun
+            if spent[hook_id] >= core_webhooks.SUBSCRIPTION_SHARE_SECONDS:
+                due.remove(hook_id)
+                left_over = True
         cron = self.env.ref("secure_api.ir_cron_webhook_deliver", False)
-        if cron:
+        if cron and (due or left_over):
             cron._trigger()
         return attempted
+
+    @api.model
+    def _attempt(self, delivery):
+        """Send one delivery; whatever goes wrong stays with it."""
+        try:
+            with self.env.cr.savepoint():
+                delivery._send()
+        except Exception as error:  # noqa: BLE001 - one delivery, not the run
+            # A subscription broken in a way no check foresaw fails its
+            # own deliveries; every other one is still served.
+            _logger.warning(
+                "secure_api: delivery %s failed: %s",
+                delivery.id,
+                type(error).__name__,
+            )
+            delivery._failed(type(error).__name__)
 
     def _pause(self, error):
         self.sudo().write({"state": "paused", "last_error": error[:200]})
@@ -390,13 +396,19 @@ def _patch_model(model_class):
         return records
 
     def write(self, vals, **kwargs):
+        events = self.env["secure.api.event"].sudo()
+        # An event of these records still to be rendered shows them as they
+        # were before this change.
+        events._before_change(self)
         result = write.origin(self, vals, **kwargs)
-        self.env["secure.api.event"].sudo()._record(self, "update")
+        active = self._active_name
+        archived = bool(active and active in vals and not vals[active])
+        events._record(self, "update", archived)
         return result
 
     def unlink(self, **kwargs):
-        # Recorded first, while the records still tell whether the API
-        # exposes them; a failing unlink rolls the rows back with it.
+        # Judged first, while the records still tell whether the payload
+        # users read them; a failing unlink rolls the rows back with it.
         self.env["secure.api.event"].sudo()._record(self, "delete")
         return unlink.origin(self, **kwargs)
 

@@ -8,15 +8,19 @@ import requests
 import urllib3
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
+from .. import compat
 from ..compat import aggregate
 from ..core import webhooks as core_webhooks
-from ..core.hashid import codec as hashid_codec
 from .secure_api_webhook import _notification
 
 _logger = logging.getLogger(__name__)
 
-PLAN_SQL = """
+# One pending delivery per new event, to its own subscription, while that
+# subscription still belongs to the event's API, listens to its kind and
+# renders as the same payload user.
+PLAN_SQL = r"""
 INSERT INTO secure_api_webhook_delivery
     (webhook_id, event_id, delivery_uuid, attempt, state, next_attempt_at,
      create_uid, write_uid, create_date, write_date)
@@ -24,18 +28,28 @@ SELECT w.id, e.id, md5(random()::text || clock_timestamp()::text || e.id || w.id
        0, 'pending', now() AT TIME ZONE 'UTC',
        1, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
   FROM secure_api_event e
-  JOIN secure_api_webhook w ON w.api_id = e.api_id AND w.active
-       AND w.state = 'active'
-       AND position(e.event in w.events) > 0
+  JOIN secure_api_webhook w ON w.id = e.webhook_id AND w.api_id = e.api_id
+       AND w.user_id = e.user_id AND w.active
+       AND e.event = ANY(regexp_split_to_array(btrim(w.events), '[\s,]+'))
  WHERE e.id = ANY(%s)
 """
-# The oldest due delivery whose record has no earlier undelivered event for
-# the same subscription; rows other workers hold are skipped.
+# The subscriptions with due deliveries, the one waiting longest first.
+DUE_SQL = """
+SELECT d.webhook_id FROM secure_api_webhook_delivery d
+  JOIN secure_api_webhook w ON w.id = d.webhook_id AND w.active AND w.state = 'active'
+ WHERE d.state = 'pending'
+   AND d.next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC'
+ GROUP BY d.webhook_id
+ ORDER BY min(d.event_id)
+"""
+# The oldest due delivery of one subscription whose record has no earlier
+# undelivered event for it; rows other workers hold are skipped.
 CLAIM_SQL = """
 SELECT d.id FROM secure_api_webhook_delivery d
   JOIN secure_api_event e ON e.id = d.event_id
   JOIN secure_api_webhook w ON w.id = d.webhook_id AND w.active AND w.state = 'active'
- WHERE d.state = 'pending'
+ WHERE d.webhook_id = %s
+   AND d.state = 'pending'
    AND d.next_attempt_at <= clock_timestamp() AT TIME ZONE 'UTC'
    AND NOT EXISTS (
        SELECT 1 FROM secure_api_webhook_delivery d2
@@ -47,6 +61,8 @@ SELECT d.id FROM secure_api_webhook_delivery d
  LIMIT 1
  FOR UPDATE OF d SKIP LOCKED
 """
+# What makes a delivery: never changed once planned.
+IDENTITY = frozenset({"webhook_id", "event_id", "delivery_uuid"})
 
 
 class PinnedHostAdapter(requests.adapters.HTTPAdapter):
@@ -92,7 +108,9 @@ class SecureApiWebhookDelivery(models.Model):
         **aggregate("avg"),
     )
     error = fields.Char(readonly=True)
-    next_attempt_at = fields.Datetime(readonly=True, index=True)
+    next_attempt_at = fields.Datetime(
+        readonly=True, index=True, default=fields.Datetime.now
+    )
     first_attempt_at = fields.Datetime(readonly=True)
     state = fields.Selection(
         [("pending", "Pending"), ("delivered", "Delivered"), ("failed", "Failed")],
@@ -102,37 +120,73 @@ class SecureApiWebhookDelivery(models.Model):
         index=True,
     )
 
+    def write(self, vals):
+        # A delivery is one event for one subscription: pointing it at
+        # another would send one API's record to another's receiver.
+        if IDENTITY & vals.keys():
+            raise AccessError(
+                _("A delivery's subscription, event and id never change.")
+            )
+        return super().write(vals)
+
     def action_redeliver(self):
-        """Send these deliveries again, at once, with their delivery ids."""
-        self.write({"state": "pending", "next_attempt_at": fields.Datetime.now()})
+        """Send these deliveries again, at once, with their delivery ids:
+        all that a manager may do to a delivery."""
+        if not self.env.su and not self.env.user.has_group(
+            "secure_api.group_secure_api_manager"
+        ):
+            raise AccessError(_("Only Secure API managers may redeliver."))
+        compat.check_access(self, "read")
+        self.sudo().write(
+            {"state": "pending", "next_attempt_at": fields.Datetime.now()}
+        )
         return _notification(_("Queued again for the next delivery run."))
 
     @api.model
     def _plan(self):
-        """One pending delivery per new event and listening subscription."""
+        """One pending delivery per new event, to its subscription."""
+        # The events of this very transaction too (a test, a manual run).
+        self.env["secure.api.event"]._render_pending()
         self.env.flush_all()
         self.env.cr.execute(
             "SELECT id FROM secure_api_event WHERE NOT dispatched ORDER BY id"
             " LIMIT 5000 FOR UPDATE SKIP LOCKED"
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
-        if ids:
-            self.env.cr.execute(PLAN_SQL, [ids])
-            self.env.cr.execute(
-                "UPDATE secure_api_event SET dispatched = true WHERE id = ANY(%s)",
-                [ids],
-            )
+        self._plan_events(ids)
         return len(ids)
 
     @api.model
-    def _claim(self):
+    def _plan_events(self, ids):
+        """The deliveries of the events ``ids``, which are then dispatched."""
+        if not ids:
+            return
+        self.env.cr.execute(PLAN_SQL, [ids])
+        self.env.cr.execute(
+            "UPDATE secure_api_event SET dispatched = true WHERE id = ANY(%s)",
+            [ids],
+        )
+        self.env["secure.api.webhook"].invalidate_model(["delivery_ids"])
+        self.env["secure.api.event"].invalidate_model(["dispatched", "delivery_ids"])
+
+    @api.model
+    def _due_subscriptions(self):
+        """Ids of the subscriptions with due deliveries, the one waiting
+        longest first."""
         self.env.flush_all()
-        self.env.cr.execute(CLAIM_SQL)
+        self.env.cr.execute(DUE_SQL)
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _claim(self, webhook_id):
+        self.env.flush_all()
+        self.env.cr.execute(CLAIM_SQL, [webhook_id])
         row = self.env.cr.fetchone()
         return self.browse(row[0]) if row else self.browse()
 
     def _send(self):
-        """One attempt: render, sign, POST with a 10 s timeout, record."""
+        """One attempt: check, sign, POST the stored payload with a 10 s
+        timeout, record."""
         self.ensure_one()
         hook = self.webhook_id.sudo()
         now = fields.Datetime.now()
@@ -140,17 +194,31 @@ class SecureApiWebhookDelivery(models.Model):
             "attempt": self.attempt + 1,
             "first_attempt_at": self.first_attempt_at or now,
         }
-        problem, addresses = hook._destination()
+        misdirected = self._misdirected()
+        if misdirected:
+            # Rows changed behind the ORM's back: never sent, whatever they
+            # say, and no fault of the receiver's.
+            _logger.warning(
+                "secure_api: delivery %s not sent: %s", self.id, misdirected
+            )
+            self.write(dict(values, state="failed", error=misdirected))
+            return
         user = self.env["res.users"]._secure_api_user_state(hook.user_id.id)
         if not user["active"] or user["privileged"]:
             # Never rendered as an administrator: stopped until fixed.
             hook._pause("the payload user is archived or an administrator")
             self.write(dict(values, error="payload user not allowed"))
             return
+        problem, addresses = hook._destination()
         body = None if problem else self._payload()
         if body is None and not problem:
-            # The record is outside the API or unreadable now: nothing to send.
-            self.write(dict(values, state="delivered", error="not sent: not exposed"))
+            self.write(
+                dict(
+                    values,
+                    state="failed",
+                    error="not sent: not rendered when it happened",
+                )
+            )
             return
         started = time.perf_counter()
         status, error = 0, problem
@@ -163,10 +231,30 @@ class SecureApiWebhookDelivery(models.Model):
         )
         if 200 <= status < 300:
             values["state"] = "delivered"
-            hook.write({"failure_count": 0})
+            if hook.failure_count:
+                hook.write({"failure_count": 0})
             self.write(values)
         else:
             self._retry_later(values, error or f"HTTP {status}")
+
+    def _misdirected(self):
+        """Why this delivery may not be sent to its subscription (``None``
+        when it may): an event goes only to the subscription it was judged
+        for, while that one is of its API, listens to its kind and renders
+        as the same payload user."""
+        event = self.event_id.sudo()
+        hook = self.webhook_id.sudo()
+        if not event.webhook_id:
+            return "not sent: recorded before events were rendered when they happen"
+        if event.webhook_id != hook:
+            return "not sent: the event is another subscription's"
+        if event.api_id != hook.api_id:
+            return "not sent: the event is another API's"
+        if event.event not in hook._event_list():
+            return f"not sent: the subscription does not listen to {event.event}"
+        if event.user_id != hook.user_id:
+            return "not sent: the event was rendered for another payload user"
+        return None
 
     def _failed(self, error):
         """Record an attempt that could not even be made: retried like any
@@ -244,38 +332,15 @@ class SecureApiWebhookDelivery(models.Model):
             session.close()
 
     def _payload(self):
-        """The event's body, rendered by the API's own read path as the
-        subscription's user, or ``None`` when that user may not see it."""
-        event = self.event_id
-        api_rec = event.api_id
-        spec = self.env["secure.api"]._get_spec(api_rec.id)
-        if spec is None:
+        """The body of the event as it was rendered when it happened, or
+        ``None`` when it could not be."""
+        event = self.event_id.sudo()
+        if not event.payload:
             return None
-        if event.event == "delete":
-            # Recorded only for records inside the API when deleted.
-            record = {"id": self._encoded_id(spec, event)}
-        elif not self.env[event.model].sudo().browse(event.record_id).exists():
-            # Created or changed, then deleted: its delete event tells it.
-            return None
-        else:
-            record = self._render(spec, event)
-            if record is None:
-                return None
-        return core_webhooks.payload(
+        return core_webhooks.body(
             event.id,
             event.event,
-            spec["route"],
+            event.route,
             event.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            record,
+            event.payload,
         )
-
-    def _encoded_id(self, spec, event):
-        return hashid_codec(
-            spec["obfuscate"], spec["salt"], event.model, spec["min_length"]
-        ).encode(event.record_id)
-
-    def _render(self, spec, event):
-        engine = self.env["secure.api.engine"].with_user(self.webhook_id.user_id)
-        encoded = self._encoded_id(spec, event)
-        path = spec["route"] + (f"/{event.model}" if spec["multi_model"] else "")
-        return engine._render_event(spec, event.model, f"{path}/{encoded}")

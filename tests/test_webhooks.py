@@ -26,7 +26,7 @@ class Receiver:
     """A local HTTP endpoint that records what it receives and answers the
     statuses it is told to, in order (then 200)."""
 
-    def __init__(self):
+    def __init__(self, delay=0):
         self.received = []
         self.statuses = []
         receiver = self
@@ -34,6 +34,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                # A slow receiver: answers within the 10 s, but late.
+                time.sleep(delay)
                 receiver.received.append((dict(self.headers), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
@@ -80,6 +82,11 @@ class TestWebhooks(SecureApiTransactionCase):
     def deliver(self):
         return self.env["secure.api.webhook"]._cron_deliver()
 
+    def outbox(self, domain=()):
+        """The outbox as this transaction would commit it."""
+        self.env.cr.flush()
+        return self.env["secure.api.event"].search(list(domain))
+
     def test_orm_changes_are_delivered_signed_in_order(self):
         partner = self.partners.create({"name": "Hooked"})
         partner.phone = "123"
@@ -109,7 +116,7 @@ class TestWebhooks(SecureApiTransactionCase):
         )
         self.answer_result(answer, 201)
         self.hook.api_id = self.api_obf
-        self.env["secure.api.event"].sudo().search([]).unlink()
+        self.outbox().unlink()
         created = self.call(
             "POST",
             f"/api/{self.api_obf.route}",
@@ -202,11 +209,6 @@ class TestWebhooks(SecureApiTransactionCase):
         self.assertEqual(delivery.error, "the URL must use https")
         self.assertEqual(delivery.state, "pending")
 
-    def test_records_outside_the_api_are_not_sent(self):
-        self.partners.create({"name": "Hidden too", "ref": "HIDDEN"})
-        self.deliver()
-        self.assertEqual(self.receiver.received, [])
-
     def test_models_without_subscriptions_are_not_hooked(self):
         self.hook.unlink()
         partner_class = type(self.partners)
@@ -216,7 +218,7 @@ class TestWebhooks(SecureApiTransactionCase):
             )
         )
         self.partners.create({"name": "Quiet"})
-        self.assertFalse(self.env["secure.api.event"].search_count([]))
+        self.assertFalse(self.outbox())
 
     def test_only_administrators_edit_subscriptions(self):
         manager = self.manager()
@@ -255,15 +257,166 @@ class TestWebhooks(SecureApiTransactionCase):
 
     def test_deleting_a_record_outside_the_api_is_not_announced(self):
         hidden = self.partners.create({"name": "Hidden", "ref": "HIDDEN"})
-        self.env["secure.api.event"].sudo().search([]).unlink()
+        self.outbox().unlink()
         hidden.unlink()
-        self.assertFalse(self.env["secure.api.event"].sudo().search_count([]))
+        self.assertFalse(self.outbox())
 
-    def test_a_record_created_then_deleted_is_told_by_its_delete_event(self):
+    def test_created_updated_and_deleted_before_the_run_yields_three_deliveries(
+        self,
+    ):
         gone = self.partners.create({"name": "Short-lived"})
+        gone.phone = "555"
+        gone_id = gone.id
         gone.unlink()
+        self.assertEqual(self.deliver(), 3)
+        bodies = self.receiver.bodies()
+        self.assertEqual([b["event"] for b in bodies], ["create", "update", "delete"])
+        self.assertEqual(bodies[0]["record"]["name"], "Short-lived")
+        self.assertFalse(bodies[0]["record"]["phone"])
+        self.assertEqual(bodies[1]["record"]["phone"], "555")
+        self.assertEqual(bodies[2]["record"], {"id": gone_id})
+
+    def test_the_payload_is_the_record_as_the_user_read_it_when_it_happened(self):
+        # Renamed and moved out of the API before the run: the create is
+        # still delivered, with the name it had; the move is not announced.
+        partner = self.partners.create({"name": "Before"})
+        partner.write({"name": "After", "ref": "HIDDEN"})
+        self.assertEqual(self.deliver(), 1)
+        (body,) = self.receiver.bodies()
+        self.assertEqual((body["event"], body["record"]["name"]), ("create", "Before"))
+
+    def test_records_outside_the_api_yield_no_event_at_all(self):
+        hidden = self.partners.create({"name": "Hidden here", "ref": "HIDDEN"})
+        hidden.phone = "1"
+        hidden.active = False
+        hidden.unlink()
+        self.assertFalse(self.outbox())
+        self.assertEqual(self.deliver(), 0)
+
+    def test_records_of_another_company_yield_no_event_at_all(self):
+        # Inside the forced domain, but the payload user's company rules
+        # hide it: neither its changes nor its delete are announced.
+        other = self.env["res.company"].create({"name": "Elsewhere Ltd"})
+        foreign = self.partners.create({"name": "Foreign", "company_id": other.id})
+        self.assertFalse(
+            self.partners.with_user(self.api_user).search([("id", "=", foreign.id)])
+        )
+        foreign.phone = "2"
+        foreign.active = False
+        foreign.unlink()
+        self.assertFalse(self.outbox([("record_id", "=", foreign.id)]))
         self.deliver()
-        self.assertEqual([b["event"] for b in self.receiver.bodies()], ["delete"])
+        self.assertNotIn(
+            foreign.id, [body["record"]["id"] for body in self.receiver.bodies()]
+        )
+
+    def test_archiving_a_readable_record_is_announced(self):
+        partner = self.partners.create({"name": "Retired"})
+        self.deliver()
+        partner.active = False
+        self.assertEqual(self.deliver(), 1)
+        body = self.receiver.bodies()[-1]
+        self.assertEqual((body["event"], body["record"]["id"]), ("update", partner.id))
+
+    def test_managers_may_redeliver_a_delivery_and_nothing_else(self):
+        other = self.env["secure.api.webhook"].create(
+            {
+                "api_id": self.api_obf.id,
+                "url": self.receiver.url,
+                "user_id": self.api_user.id,
+                "events": "delete",
+            }
+        )
+        manager = self.manager()
+        guarded = self.partners.create({"name": "Guarded"})
+        self.deliver()
+        delivery = self.hook.delivery_ids.filtered(
+            lambda d: d.event_id.record_id == guarded.id
+        ).with_user(manager)
+        event = delivery.event_id
+        for action in (
+            lambda: delivery.write({"webhook_id": other.id}),
+            lambda: delivery.write({"event_id": event.id}),
+            lambda: delivery.write({"state": "pending"}),
+            delivery.unlink,
+            lambda: delivery.create({"webhook_id": other.id, "event_id": event.id}),
+            lambda: event.write({"api_id": self.api_obf.id}),
+            event.unlink,
+            lambda: event.read(["payload"]),
+        ):
+            with self.assertRaises(AccessError):
+                action()
+        delivery.action_redeliver()
+        self.assertEqual(delivery.state, "pending")
+        self.assertEqual(self.deliver(), 1)
+        headers, body = self.receiver.received[-1]
+        self.assertEqual(headers["X-Secure-Api-Delivery"], delivery.delivery_uuid)
+        self.assertEqual(json.loads(body)["record"]["name"], "Guarded")
+
+    def test_an_event_goes_only_to_its_own_subscription(self):
+        # Rows tampered with in the database (by SQL or an administrator's
+        # code): an event is never sent to another API's subscription, nor
+        # to one that does not listen to its kind.
+        elsewhere = Receiver()
+        self.addCleanup(elsewhere.close)
+        other = self.env["secure.api.webhook"].create(
+            {
+                "api_id": self.api_obf.id,
+                "url": elsewhere.url,
+                "user_id": self.api_user.id,
+                "events": "delete",
+            }
+        )
+        self.partners.create({"name": "Misdirected"})
+        deliveries = self.env["secure.api.webhook.delivery"]
+        deliveries._plan()
+        moved = deliveries.search([("webhook_id", "=", self.hook.id)])
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE secure_api_webhook_delivery SET webhook_id = %s WHERE id = %s",
+            [other.id, moved.id],
+        )
+        moved.invalidate_recordset()
+        grafted = deliveries.create(
+            {"webhook_id": other.id, "event_id": moved.event_id.id}
+        )
+        self.assertEqual(self.deliver(), 2)
+        self.assertEqual(elsewhere.received, [])
+        self.assertEqual(self.receiver.received, [])
+        for delivery in moved | grafted:
+            self.assertEqual(delivery.state, "failed")
+            self.assertTrue(delivery.error)
+
+    def test_only_administrators_send_test_events(self):
+        with self.assertRaises(AccessError):
+            self.hook.with_user(self.manager()).action_send_test_event()
+        self.assertFalse(self.outbox([("webhook_id", "=", self.hook.id)]))
+
+    def test_a_slow_receiver_does_not_hold_back_other_subscriptions(self):
+        # A backlog on a receiver that takes 9 s an answer, longer than a
+        # run lasts; the other subscription's deliveries still all go out
+        # in the first run.
+        slow = Receiver(delay=9)
+        self.addCleanup(slow.close)
+        self.hook.url = slow.url
+        for index in range(6):
+            self.partners.create({"name": f"Backlog {index}"})
+        self.env["secure.api.webhook.delivery"]._plan()
+        fast = self.env["secure.api.webhook"].create(
+            {
+                "api_id": self.api_plain.id,
+                "url": self.receiver.url,
+                "user_id": self.api_user.id,
+            }
+        )
+        self.partners.create({"name": "Fresh 1"})
+        self.partners.create({"name": "Fresh 2"})
+        self.deliver()
+        self.assertEqual(
+            [b["record"]["name"] for b in self.receiver.bodies()],
+            ["Fresh 1", "Fresh 2"],
+        )
+        self.assertEqual(set(fast.delivery_ids.mapped("state")), {"delivered"})
 
     def test_redeliver_sends_the_same_delivery_again(self):
         self.partners.create({"name": "Again"})

@@ -1,8 +1,10 @@
 """Pure webhook helpers: connecting to the address that was checked."""
 
+import json
+
 import pytest
 
-from core.webhooks import destination_problem, pinned
+from core.webhooks import body, destination_problem, encode_record, payload, pinned
 
 PUBLIC = ["93.184.216.34"]
 
@@ -81,3 +83,18 @@ def test_a_plain_public_https_url_is_accepted():
 )
 def test_urls_with_impossible_ports_are_refused(url):
     assert destination_problem(url, PUBLIC) is not None
+
+
+def test_a_delivery_sends_the_record_text_stored_when_the_event_happened():
+    record = {"id": "x7Kp", "name": "Zoë & Co", "amount": 1.5, "tags": [], "ok": None}
+    stored = encode_record(record)
+    sent = body(42, "update", "crm/leads", "2026-11-28T12:00:00Z", stored)
+    assert stored.encode() in sent
+    assert json.loads(sent) == {
+        "id": 42,
+        "event": "update",
+        "api": "crm/leads",
+        "occurred_at": "2026-11-28T12:00:00Z",
+        "record": record,
+    }
+    assert sent == payload(42, "update", "crm/leads", "2026-11-28T12:00:00Z", record)
