@@ -25,18 +25,9 @@ import time
 import uuid
 from urllib.parse import quote, urlencode
 
-from bench_common import (
-    JsonRpc,
-    OdooServer,
-    Workload,
-    addons_path,
-    configure,
-    log,
-    odoo_command,
-    request,
-    token,
-)
-from benchmark import ensure_database
+from bench.common import JsonRpc, Workload, log, request, token
+from bench.fixtures import configure
+from bench.servers import OdooServer, addons_path, ensure_database, odoo_command
 
 
 def main():
