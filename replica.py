@@ -20,8 +20,12 @@ What decides who may do what is never older than the primary's:
 - 19.0 reads Odoo's cache invalidation signals on the replica, so a worker
   hears of an invalidation only once the replica replayed it: every API
   request compares the primary's signals with the worker's
-  (:func:`request_scope`) and, while the worker is behind, computes those
-  lookups on the primary without the cache.
+  (:func:`request_scope`) and, while the worker is behind, empties the
+  caches concerned for the request (then filled from the primary again),
+  leaving the signal itself to Odoo;
+- the execution user's access rights and record rules of the models a
+  request reads (Odoo's own caches) are computed on the primary before the
+  request reads the replica (``secure.api.engine._warm_access``).
 
 Read-your-writes: :func:`consistent_env` serves a request only from a cursor
 that has replayed a given WAL position (see ``core.consistency``).
@@ -30,6 +34,7 @@ that has replayed a given WAL position (see ``core.consistency``).
 import contextlib
 import functools
 import logging
+import sys
 import threading
 import time
 
@@ -89,15 +94,29 @@ def _scope_of(cr):
 
 
 def _caches_behind(registry, cr):
-    """Whether the primary (read with ``cr``) signalled a registry or cache
-    invalidation that this worker has not applied yet."""
+    """The names of this worker's caches that the primary (read with ``cr``)
+    invalidated and the worker has not yet: Odoo's signal sequences, and
+    what each one clears (19.0's ``_CACHES_BY_KEY``)."""
+    caches = registry._Registry__caches
     registry_sequence, cache_sequences = registry.get_sequences(cr)
     if registry_sequence != registry.registry_sequence:
-        return True
-    return any(
-        registry.cache_sequences.get(name) != sequence
-        for name, sequence in cache_sequences.items()
-    )
+        return set(caches)
+    by_key = getattr(sys.modules[type(registry).__module__], "_CACHES_BY_KEY", {})
+    names = set()
+    for key, sequence in cache_sequences.items():
+        if registry.cache_sequences.get(key) != sequence:
+            names.update(by_key.get(key, (key,)))
+    return names & set(caches)
+
+
+def _empty(registry, names):
+    """Empty these caches of this worker, signalling nothing: Odoo applies
+    the signal itself once the replica replays it (empties them again and
+    records its sequence). Until then every request empties them: they are
+    only filled from the primary where it matters, and cost a refill."""
+    caches = registry._Registry__caches
+    for name in names:
+        caches[name].clear()
 
 
 @contextlib.contextmanager
@@ -116,7 +135,10 @@ def request_scope(env):
         # Test cursors share one transaction: no signal to check there.
         if isinstance(env.cr, sql_db.Cursor) and signals_read_on_replica(env.registry):
             cr = scope.primary() if is_replica(env.cr) else env.cr
-            scope.behind = _caches_behind(env.registry, cr)
+            behind = _caches_behind(env.registry, cr)
+            if behind:
+                _empty(env.registry, behind)
+                scope.behind = True
         yield scope
     finally:
         _LOCAL.scope = previous
@@ -146,18 +168,10 @@ def primary_env(env):
         yield _on(env, cr)
 
 
-def _cache_behind():
-    scope = getattr(_LOCAL, "scope", None)
-    return scope is not None and scope.behind
-
-
 def ormcache(*keys, **options):
-    """``tools.ormcache`` for the lookups that decide who may do what.
-
-    A miss is computed on the primary (:func:`primary_env`), so the cache is
-    never filled from a replica; while this worker may hold values the
-    primary invalidated (:func:`request_scope`), the value is computed on the
-    primary without the cache. The decorated method returns plain values.
+    """``tools.ormcache`` for the lookups that decide who may do what: a
+    miss is computed on the primary (:func:`primary_env`), so the cache is
+    never filled from a replica. The decorated method returns plain values.
     """
 
     def decorate(method):
@@ -166,16 +180,7 @@ def ormcache(*keys, **options):
             with primary_env(self.env) as env:
                 return method(self.with_env(env), *args, **kwargs)
 
-        cached = tools.ormcache(*keys, **options)(compute)
-
-        @functools.wraps(method)
-        def lookup(self, *args, **kwargs):
-            if _cache_behind():
-                return compute(self, *args, **kwargs)
-            return cached(self, *args, **kwargs)
-
-        lookup.__cache__ = cached.__cache__
-        return lookup
+        return tools.ormcache(*keys, **options)(compute)
 
     return decorate
 

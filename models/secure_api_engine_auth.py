@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from odoo import models
 
+from .. import replica
 from ..core import cors as core_cors
 from ..core import tokens as core_tokens
 from ..core.exceptions import Forbidden, InsufficientScope, NotFound, Unauthorized
@@ -101,4 +102,31 @@ class SecureApiEngineAuth(models.AbstractModel):
             "api_id": call.spec["id"],
             "app_id": app["id"] if app else False,
         }
-        return self.env(user=uid, su=False, context=context)
+        env = self.env(user=uid, su=False, context=context)
+        if replica.is_replica(env.cr):
+            self._warm_access(call, env)
+        return env
+
+    def _warm_access(self, call, env):
+        """Compute on the primary what Odoo checks the execution user's
+        reads against: its groups, and its access rights and record rules on
+        the models the request reads (the API's, and those its exposed
+        relations show).
+
+        Odoo caches them per worker, filled by whichever cursor misses them:
+        on a replica, a lagging one. Filled here first, from the primary,
+        the request's reads on the replica find them: a group, access right
+        or record rule changed on the primary applies at once, and no stale
+        copy outlives the lag.
+        """
+        names = {call.model}
+        for fspec in call.model_spec["fields"]:
+            names.add(fspec["relation"])
+            names.update(sub["relation"] for sub in fspec["related"])
+        with replica.primary_env(env) as primary:
+            primary.user.has_group("base.group_user")
+            access, rules = primary["ir.model.access"], primary["ir.rule"]
+            for name in sorted(filter(None, names)):
+                if name in primary:
+                    access.check(name, "read", False)
+                    rules._compute_domain(name, "read")

@@ -16,6 +16,7 @@ from ..compat import user_groups_field
 from ..controllers.main import consistency_key
 from ..core import consistency
 from ..core.exceptions import Unauthorized
+from ..models.secure_api_engine import Call
 from .common import SecureApiHttpCase, SecureApiTransactionCase
 
 HEADER = consistency.HEADER
@@ -94,7 +95,7 @@ class TestConsistencyToken(SecureApiHttpCase):
                 response = self.request(
                     "GET", self.base + query, token=self.bearer, headers=headers
                 )
-                self.assertError(response, 400, "invalid_consistency_token")
+                self.error(response, 400, "invalid_consistency_token")
 
     def test_two_different_tokens_are_400(self):
         first = self.request(
@@ -109,7 +110,7 @@ class TestConsistencyToken(SecureApiHttpCase):
             token=self.bearer,
             headers={HEADER: second},
         )
-        self.assertError(response, 400, "invalid_consistency_token")
+        self.error(response, 400, "invalid_consistency_token")
 
     def test_the_wait_is_a_bounded_setting(self):
         settings = self.env["secure.api"]
@@ -220,7 +221,7 @@ class TestLaggingReplica(SecureApiTransactionCase):
         self.env.flush_all()
         self.assertTrue(self.lookups()["secure.api"]._get_settings()["openapi_public"])
 
-    def test_a_worker_behind_the_primary_s_signals_skips_its_cache(self):
+    def test_a_worker_behind_the_primary_s_signals_empties_its_caches(self):
         if self.replica_env is None or not replica.signals_read_on_replica(
             self.registry
         ):
@@ -239,6 +240,34 @@ class TestLaggingReplica(SecureApiTransactionCase):
             self.assertTrue(scope.behind)
             fresh = self.replica_env["secure.api"]._get_spec(self.api_plain.id)
         self.assertEqual(fresh["route"], self.api_plain.route)
+
+    def test_the_execution_user_s_record_rules_come_from_the_primary(self):
+        if self.replica_env is None:
+            return  # 17.0: every read is on the primary
+        self.env["ir.rule"].create(
+            {
+                "name": "replica test",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "domain_force": "[('name', '!=', 'Hidden by the primary')]",
+            }
+        )
+        self.env.flush_all()
+        self.registry.clear_cache()
+        spec = self.env["secure.api"]._get_spec(self.api_plain.id)
+        call = Call(
+            request=None,
+            spec=spec,
+            model="res.partner",
+            model_spec=spec["models"]["res.partner"],
+        )
+        # A user the replica knows (this test's are not committed), not the
+        # superuser (whom no rule restricts).
+        admin = self.env.ref("base.user_admin")
+        user_env = self.replica_env(user=admin.id, su=False)
+        user_env["secure.api.engine"]._warm_access(call, user_env)
+        # The read on the replica finds the rule the replica does not have.
+        domain = user_env["ir.rule"]._compute_domain("res.partner", "read")
+        self.assertIn("Hidden by the primary", str(domain))
 
     def test_a_read_with_a_token_is_served_where_the_write_is_seen(self):
         position = consistency.lsn_text(replica.current_position(self.cr))

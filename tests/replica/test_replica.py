@@ -168,6 +168,70 @@ def test_an_archived_execution_user_is_refused_while_the_replica_lags(
     assert app.request_token().status_code == 401
 
 
+def hidden_by_a_rule(cluster, admin, app, token, change):
+    """A record of the API, readable; ``change(name)`` makes the admin hide
+    it from the execution user while the replica lags: it is hidden at once,
+    and still once the replica caught up."""
+    name = f"Secret {app.route}"
+    created = app.call("POST", token=token, json={"name": name})
+    assert created.status_code == 201, created.text
+    path = f"/{created.json()['result']['id']}"
+    cluster.catch_up()
+    assert app.statuses("GET", path, token=token) == {200}
+    cluster.pause()
+    change(name)
+    assert app.statuses("GET", path, token=token) == {404}
+    cluster.resume()
+    assert app.statuses("GET", path, token=token) == {404}
+
+
+def test_a_record_rule_added_while_the_replica_lags_applies_at_once(
+    cluster, admin, make_app
+):
+    app = make_app()
+    model = admin.call("ir.model", "search", [("model", "=", "res.partner")])[0]
+
+    def add_rule(name):
+        rule = admin.call(
+            "ir.rule",
+            "create",
+            {
+                "name": f"replica test {name}",
+                "model_id": model,
+                "domain_force": repr([("name", "!=", name)]),
+            },
+        )
+        assert (
+            cluster.on_replica(f"SELECT count(*) FROM ir_rule WHERE id = {rule}") == "0"
+        )
+
+    hidden_by_a_rule(cluster, admin, app, app.token(), add_rule)
+
+
+def test_a_group_given_while_the_replica_lags_applies_at_once(cluster, admin, make_app):
+    app = make_app(own_user=True)
+    user_fields = admin.call("res.users", "fields_get", [], attributes=["type"])
+    groups_field = "group_ids" if "group_ids" in user_fields else "groups_id"
+    group = admin.call("res.groups", "create", {"name": f"Replica {app.route}"})
+    model = admin.call("ir.model", "search", [("model", "=", "res.partner")])[0]
+    # The group's rule is on the replica too; the user joins it in the lag.
+    admin.call(
+        "ir.rule",
+        "create",
+        {
+            "name": f"replica test {app.route}",
+            "model_id": model,
+            "groups": [(4, group)],
+            "domain_force": repr([("name", "!=", f"Secret {app.route}")]),
+        },
+    )
+
+    def join_group(_name):
+        admin.call("res.users", "write", [app.user_id], {groups_field: [(4, group)]})
+
+    hidden_by_a_rule(cluster, admin, app, app.token(), join_group)
+
+
 # --------------------------------------------------------------------------
 # No cache keeps the replica's old state once it caught up
 # --------------------------------------------------------------------------
