@@ -96,7 +96,16 @@ def build_request(subpath):
         session_uid=request.session.uid,
         host=httprequest.host,
         remote_addr=httprequest.remote_addr,
+        attempt=_attempt_memo(httprequest),
     )
+
+
+def _attempt_memo(httprequest):
+    """The memo that Odoo's replays of this HTTP request share."""
+    memo = getattr(httprequest, "_secure_api_attempt", None)
+    if memo is None:
+        memo = httprequest._secure_api_attempt = {}
+    return memo
 
 
 def readonly_request(_controller, *_rule_and_args):

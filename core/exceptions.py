@@ -9,6 +9,7 @@ contract, or RFC 6749's error object on the token routes.
 """
 
 import json
+import math
 
 from .messages import _lt, translate
 
@@ -187,7 +188,8 @@ class TooManyRequests(ApiError):
 
     def __init__(self, retry_after=60, message=None, **kwargs):
         super().__init__(message, **kwargs)
-        self.headers["Retry-After"] = str(int(max(1, retry_after)))
+        # Rounded up: a client that waits exactly this long is let through.
+        self.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
 
 
 class RateLimited(TooManyRequests):

@@ -52,6 +52,10 @@ class ApiRequest:
     host: str = ""
     remote_addr: str = ""
     force_test_mode: bool = False
+    # What outlives Odoo's replay of the same HTTP request after a
+    # serialization failure (the traffic policy's count): shared by the
+    # attempts, never compared.
+    attempt: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, method, path, headers=None, **values):

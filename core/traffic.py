@@ -135,14 +135,20 @@ def rate_headers(usages, now):
 
 def parse_allowlist(text):
     """The networks of an allowlist (one address or CIDR per line; ``#``
-    starts a comment). Raises ``ValueError`` naming the bad line."""
+    starts a comment). Raises ``ValueError`` naming the bad line.
+
+    IPv4 entries written in IPv6 (``::ffff:192.0.2.1``) mean their IPv4
+    network, as addresses do in :func:`address_allowed`; zone ids are
+    refused (a zone is not part of the address that is compared)."""
     networks = []
     for number, line in enumerate((text or "").splitlines(), 1):
         entry = line.split("#", 1)[0].strip()
         if not entry:
             continue
         try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
+            if "%" in entry:
+                raise ValueError(entry)
+            networks.append(_unmapped(ipaddress.ip_network(entry, strict=False)))
         except ValueError:
             raise ValueError(
                 _lt(
@@ -153,6 +159,35 @@ def parse_allowlist(text):
                 )
             ) from None
     return tuple(networks)
+
+
+def _unmapped(network):
+    """An IPv4-mapped IPv6 network as the IPv4 network it maps."""
+    mapped = ipaddress.ip_network("::ffff:0:0/96")
+    if network.version == 6 and network.subnet_of(mapped) and network.prefixlen >= 96:
+        first = network.network_address.ipv4_mapped
+        return ipaddress.ip_network(f"{first}/{network.prefixlen - 96}")
+    return network
+
+
+def caller_key(app_id=None, uid=None, address=None):
+    """Who an API's own limit counts: ``app:<id>``, ``user:<id>``, or the
+    address of an anonymous caller. IPv6 callers count per /64, the block a
+    single host is given: otherwise one host could take a counter per
+    address it picks."""
+    if app_id:
+        return f"app:{app_id}"
+    if uid:
+        return f"user:{uid}"
+    try:
+        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
+    except ValueError:
+        return "ip:-"
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        return f"ip:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
+    return f"ip:{ip}"
 
 
 def address_allowed(networks, address):

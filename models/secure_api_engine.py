@@ -237,6 +237,7 @@ class SecureApiEngine(models.AbstractModel):
             found = (
                 self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
             )
+            self._check_address(found["app"], call.request)
             specs = documents._specs_for_app(
                 documents._doc_specs(), found["app"], found["scope"]
             )

@@ -1,3 +1,4 @@
+import os
 import threading
 import time
 
@@ -10,9 +11,10 @@ from ..core.traffic import Usage
 
 # Takes one request from every counter, all or nothing, in one statement:
 # counters are taken in key order (no deadlock between requests), each only
-# while it is below its limit; the first one at its limit undoes the others
-# (the EXCEPTION block is a subtransaction) and its position is returned,
-# negated. Row locks make it exact across every worker and server.
+# while it is below its limit. The first one at its limit undoes the others
+# (the inner block is a subtransaction); then the answer holds what each
+# counter has without this request. Row locks make it exact across every
+# worker and server. Answers ``[refused position (1-based) or 0, counts...]``.
 TAKE_FUNCTION = """
 CREATE OR REPLACE FUNCTION secure_api_take(
     keys varchar[], starts bigint[], ends bigint[], limits int[]
@@ -20,65 +22,105 @@ CREATE OR REPLACE FUNCTION secure_api_take(
 DECLARE
     counts int[] := '{}';
     taken int;
+    refused int := 0;
 BEGIN
-    FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
-        INSERT INTO secure_api_rate_counter AS c (key, window_start, window_end, count)
-        VALUES (keys[i], starts[i], ends[i], 1)
-        ON CONFLICT (key, window_start) DO UPDATE SET count = c.count + 1
-        WHERE c.count < limits[i]
-        RETURNING c.count INTO taken;
-        IF taken IS NULL THEN
-            RAISE EXCEPTION USING ERRCODE = 'SA429', MESSAGE = i::text;
-        END IF;
-        counts := counts || taken;
-    END LOOP;
-    RETURN counts;
-EXCEPTION WHEN SQLSTATE 'SA429' THEN
-    RETURN ARRAY[-(SQLERRM::int)];
+    BEGIN
+        FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+            taken := NULL;
+            INSERT INTO secure_api_rate_counter AS c
+                (key, window_start, window_end, count)
+            VALUES (keys[i], starts[i], ends[i], 1)
+            ON CONFLICT (key, window_start) DO UPDATE SET count = c.count + 1
+            WHERE c.count < limits[i]
+            RETURNING c.count INTO taken;
+            IF taken IS NULL THEN
+                refused := i;
+                RAISE EXCEPTION USING ERRCODE = 'SA429';
+            END IF;
+            counts := counts || taken;
+        END LOOP;
+    EXCEPTION WHEN SQLSTATE 'SA429' THEN
+        SELECT array_agg(coalesce(c.count, 0) ORDER BY l.i) INTO counts
+          FROM unnest(keys, starts) WITH ORDINALITY AS l(key, start, i)
+          LEFT JOIN secure_api_rate_counter c
+                 ON c.key = l.key AND c.window_start = l.start;
+    END;
+    RETURN refused || counts;
 END
 $$
 """
 
 
-_CONNECTIONS = threading.local()
+class _Connections:
+    """Autocommit connections to the primary for the counters, shared by
+    the threads of a process: a prefork worker keeps one, a threaded server
+    as many as it counts requests at once (idle ones beyond ``keep`` are
+    closed). Outside Odoo's pool, so that a count never waits for, nor rolls
+    back with, a request's transaction."""
 
+    def __init__(self, keep=4):
+        self.keep = keep
+        self.opened = 0
+        self._idle = {}
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
 
-def _execute_once(dbname, query, params):
-    """Run one statement on the primary, committed on its own, and return its
-    single value.
-
-    Each thread keeps an autocommit connection of its own for the counters:
-    the counter rows stay locked only while the statement runs (no round trip
-    to a COMMIT while other requests of the same client wait), a GET on a
-    replica cursor is counted on the primary, and nothing the request rolls
-    back undoes the count. A connection that broke is opened again once.
-    """
-    for attempt in (1, 2):
-        cnx = _connection(dbname)
-        try:
-            with cnx.cursor() as cr:
-                cr.execute(query, params)
-                return cr.fetchone()[0]
-        except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            _CONNECTIONS.__dict__.pop(dbname, None)
-            if not cnx.closed:
-                cnx.close()
-            if attempt == 2:
-                raise
-    return None
-
-
-def _connection(dbname):
-    cnx = getattr(_CONNECTIONS, dbname, None)
-    if cnx is None or cnx.closed:
+    def borrow(self, dbname):
+        with self._lock:
+            if self._pid != os.getpid():
+                # A fork: the parent's connections are not ours to use.
+                self._idle, self._pid = {}, os.getpid()
+            idle = self._idle.get(dbname)
+            if idle:
+                return idle.pop()
         _name, info = sql_db.connection_info_for(dbname)
         cnx = psycopg2.connect(**info)
         cnx.autocommit = True
         with cnx.cursor() as cr:
             # Losing a count in a crash is better than a durable write per call.
             cr.execute("SET synchronous_commit TO OFF")
-        setattr(_CONNECTIONS, dbname, cnx)
-    return cnx
+        with self._lock:
+            self.opened += 1
+        return cnx
+
+    def give_back(self, dbname, cnx):
+        with self._lock:
+            idle = self._idle.setdefault(dbname, [])
+            if not cnx.closed and len(idle) < self.keep:
+                idle.append(cnx)
+                return
+        cnx.close()
+
+
+CONNECTIONS = _Connections()
+
+
+def _execute_once(dbname, query, params):
+    """Run one statement on the primary, committed on its own, and return its
+    single value.
+
+    The counter rows stay locked only while the statement runs (no round
+    trip to a COMMIT while other requests of the same client wait), a GET on
+    a replica cursor is counted on the primary, and nothing the request rolls
+    back undoes the count. A connection that broke is replaced once.
+    """
+    for attempt in (1, 2):
+        cnx = CONNECTIONS.borrow(dbname)
+        try:
+            with cnx.cursor() as cr:
+                cr.execute(query, params)
+                value = cr.fetchone()[0]
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            cnx.close()
+            if attempt == 2:
+                raise
+            continue
+        except Exception:
+            cnx.close()
+            raise
+        CONNECTIONS.give_back(dbname, cnx)
+        return value
+    return None
 
 
 @compat.sql_constraints(
@@ -110,8 +152,9 @@ class SecureApiRateCounter(models.Model):
         """Count one request against every limit of ``limits``.
 
         Returns ``(usages, refused)``: the :class:`Usage` of each limit, and
-        the one that refused the request (then nothing was counted), or
-        ``None``.
+        the limit that refused the request, or ``None``. When one refused,
+        nothing was counted and the usages tell what the counters hold
+        without this request (the refusing one: its limit).
         """
         now = int(now or time.time())
         ordered = sorted(limits, key=lambda limit: limit.key)
@@ -127,15 +170,12 @@ class SecureApiRateCounter(models.Model):
                 [limit.limit for limit in ordered],
             ],
         )
-        if len(counts) == 1 and counts[0] < 0:
-            index = -counts[0] - 1
-            limit = ordered[index]
-            return [Usage(limit, limit.limit, bounds[index][1])], limit
+        refused, counts = counts[0], counts[1:]
         usages = [
             Usage(limit, count, end)
             for limit, count, (_start, end) in zip(ordered, counts, bounds, strict=True)
         ]
-        return usages, None
+        return usages, ordered[refused - 1] if refused else None
 
     @api.model
     def _counted(self, keys_and_starts):

@@ -81,3 +81,37 @@ def test_empty_allowlist_allows_every_address_and_garbage_address_is_refused():
 def test_a_bad_allowlist_line_is_named():
     with pytest.raises(ValueError, match="Line 2"):
         traffic.parse_allowlist("127.0.0.1\n300.1.1.1")
+
+
+def test_retry_after_is_rounded_up_so_a_client_that_waits_gets_through():
+    from core.exceptions import TooManyRequests
+
+    assert TooManyRequests(5.2).headers["Retry-After"] == "6"
+    assert TooManyRequests(0.1).headers["Retry-After"] == "1"
+
+
+def test_an_ipv4_entry_written_in_ipv6_means_its_ipv4_network():
+    networks = traffic.parse_allowlist("::ffff:192.0.2.0/120")
+    assert traffic.address_allowed(networks, "192.0.2.77")
+    assert traffic.address_allowed(networks, "::ffff:192.0.2.78")
+    assert not traffic.address_allowed(networks, "192.0.3.1")
+
+
+def test_an_allowlist_entry_with_a_zone_id_is_refused():
+    with pytest.raises(ValueError, match="Line 1"):
+        traffic.parse_allowlist("fe80::1%eth0")
+
+
+def test_anonymous_ipv6_callers_count_per_64_and_ipv4_per_address():
+    one = traffic.caller_key(address="2001:db8:1:2:aaaa::1")
+    other = traffic.caller_key(address="2001:db8:1:2:bbbb::9")
+    assert one == other == "ip:2001:db8:1:2::/64"
+    assert traffic.caller_key(address="2001:db8:1:3::1") != one
+    assert traffic.caller_key(address="::ffff:192.0.2.1") == "ip:192.0.2.1"
+    assert traffic.caller_key(address="192.0.2.1") == "ip:192.0.2.1"
+    assert traffic.caller_key(address="garbage") == "ip:-"
+
+
+def test_apps_and_session_users_are_counted_by_id():
+    assert traffic.caller_key(app_id=7, uid=3, address="::1") == "app:7"
+    assert traffic.caller_key(uid=3, address="::1") == "user:3"
