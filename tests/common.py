@@ -14,7 +14,7 @@ from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 from ..compat import user_groups_field
 from ..core import operations
 from ..core.hashid import IdCodec
-from ..core.request import ApiRequest
+from ..core.request import Answer, ApiRequest
 
 
 def internal_user(env, name, login, **values):
@@ -144,6 +144,11 @@ class SecureApiFixtures:
         self.assertFalse(user.has_group("base.group_system"))
         return user
 
+    def partner_count(self):
+        """Every contact, archived ones too, as the database holds them."""
+        self.env.invalidate_all()
+        return self.env["res.partner"].with_context(active_test=False).search_count([])
+
     def ids(self, api, record):
         """The client-facing id of ``record`` in ``api``."""
         if not api.obfuscate_ids:
@@ -267,6 +272,9 @@ class PipelineCalls:
     same request value as a real HTTP request and returns the pipeline's
     answer, without a server: for every behaviour that does not depend on
     HTTP itself (cookies, streaming, concurrency).
+
+    ``self.result(...)`` and ``self.error(...)`` check an answer against the
+    contract, whether it is the pipeline's Answer or an HTTP response.
     """
 
     def call(
@@ -310,22 +318,67 @@ class PipelineCalls:
         )
         return self.env["secure.api.engine"].sudo()._serve(request)
 
+    # One vocabulary for what the API answered, in process or over HTTP:
+    # each check takes the pipeline's Answer (``self.call``) or a requests
+    # Response (``self.request``) and checks the same contract on both.
+
+    @staticmethod
+    def answered(answer):
+        """``(status, headers, text)`` of an Answer or a requests Response."""
+        if isinstance(answer, Answer):
+            text = answer.html or ""
+            if answer.body is not None:
+                text = json_dumps(answer.body, default=str)
+            return answer.status, answer.headers, text
+        return answer.status_code, answer.headers, answer.text
+
+    @staticmethod
+    def body_of(answer):
+        """The decoded JSON body of an Answer or a requests Response."""
+        if isinstance(answer, Answer):
+            return answer.body
+        return answer.json()
+
+    def result(self, answer, status=200):
+        """The ``result`` of a successful answer: its status, its
+        ``X-Request-Id``, the JSON-RPC envelope."""
+        got, headers, text = self.answered(answer)
+        self.assertEqual(got, status, text[:2000])
+        self.assertIn("X-Request-Id", headers)
+        body = self.body_of(answer)
+        self.assertEqual(body["jsonrpc"], "2.0")
+        return body["result"]
+
+    def error(self, answer, status, name=None):
+        """The ``error`` of a failed answer, checked against the contract:
+        status and ``code``, ``data.name`` when given, ``X-Request-Id``, the
+        envelope without ``result``, no traceback."""
+        got, headers, text = self.answered(answer)
+        self.assertEqual(got, status, text[:2000])
+        self.assertIn("X-Request-Id", headers)
+        self.assertNotIn("Traceback", text)
+        body = self.body_of(answer)
+        self.assertEqual(body["jsonrpc"], "2.0")
+        self.assertNotIn("result", body)
+        self.assertEqual(body["error"]["code"], status)
+        if name:
+            self.assertEqual(body["error"]["data"]["name"], name, body)
+        return body["error"]
+
+    # Deprecated names of result() and error(), kept for tests written
+    # before the one vocabulary (other branches still call them).
+
     def answer_result(self, answer, status=200):
-        """The ``result`` of a successful answer."""
-        self.assertEqual(answer.status, status, answer.body)
-        self.assertIn("X-Request-Id", answer.headers)
-        return answer.body["result"]
+        """Deprecated: use :meth:`result`."""
+        return self.result(answer, status)
 
     def answer_error(self, answer, status, name=None):
-        """The ``error`` of a failed answer, checked against the contract."""
-        self.assertEqual(answer.status, status, answer.body)
-        self.assertIn("X-Request-Id", answer.headers)
-        error = answer.body["error"]
-        self.assertEqual(answer.body["jsonrpc"], "2.0")
-        self.assertEqual(error["code"], status)
-        if name:
-            self.assertEqual(error["data"]["name"], name, answer.body)
-        return error
+        """Deprecated: use :meth:`error`."""
+        return self.error(answer, status, name)
+
+    def assertError(self, response, status, name=None):  # noqa: N802
+        """Deprecated: use :meth:`error`."""
+        return self.error(response, status, name)
 
     def issue(self, client=None, kind="opaque", scope=None):
         """A real token for ``client``, minted as the token endpoint does."""
@@ -401,20 +454,3 @@ class SecureApiHttpCase(SecureApiFixtures, PipelineCalls, HttpCase):
             response = self.request("POST", "/api/oauth2/token", data=data)
         self.assertEqual(response.status_code, 200, response.text)
         return response.json()["access_token"]
-
-    def assertError(self, response, status, name=None):
-        self.assertEqual(response.status_code, status, response.text)
-        body = response.json()
-        self.assertEqual(body["jsonrpc"], "2.0")
-        self.assertNotIn("result", body)
-        self.assertEqual(body["error"]["code"], status)
-        if name:
-            self.assertEqual(body["error"]["data"]["name"], name, body)
-        self.assertIn("X-Request-Id", response.headers)
-        self.assertNotIn("Traceback", response.text)
-        return body["error"]
-
-    def result(self, response, status=200):
-        self.assertEqual(response.status_code, status, response.text)
-        self.assertIn("X-Request-Id", response.headers)
-        return response.json()["result"]
