@@ -43,6 +43,12 @@ SHAPE_FIELDS = frozenset({"route", "model_id", "multi_model", "allowed_model_ids
         "CHECK (cors_max_age >= 0)",
         "The CORS max age cannot be negative.",
     ),
+    (
+        "rate_limit_range",
+        "CHECK (rate_limit >= 0 AND rate_window > 0 AND rate_window <= 2678400)",
+        "The rate limit cannot be negative, and its window lasts from 1 second "
+        "to 31 days.",
+    ),
 )
 class SecureApi(models.Model):
     _name = "secure.api"
@@ -53,12 +59,6 @@ class SecureApi(models.Model):
     name = fields.Char(
         required=True,
         translate=True,
-    (
-        "rate_limit_range",
-        "CHECK (rate_limit >= 0 AND rate_window > 0 AND rate_window <= 2678400)",
-        "The rate limit cannot be negative, and its window lasts from 1 second "
-        "to 31 days.",
-    ),
         help="The API's name for people: shown on the dashboard, in the "
         "OpenAPI document and on /api/docs. Clients address it by its route.",
     )
@@ -291,16 +291,6 @@ class SecureApi(models.Model):
         help="Count the calls, errors and durations of this API per hour, "
         "endpoint and client app (Statistics menu and dashboard).",
     )
-    test_mode = fields.Boolean(
-        help="Run every request, then roll back what it wrote: clients get "
-        "real answers but nothing is saved. Responses carry X-Test-Mode: 1."
-    )
-    client_ids = fields.Many2many(
-        "secure.api.client",
-        "secure_api_client_rel",
-        "api_id",
-        "client_id",
-        string="Client Apps",
     rate_limit = fields.Integer(
         help="At most this many requests per rate window for each caller of this "
         "API (a client app, a logged-in user, or an address on a public API); "
@@ -311,6 +301,16 @@ class SecureApi(models.Model):
         help="The length, in seconds, of the windows the rate limit counts in "
         "(aligned: a 60 s window starts at each full minute).",
     )
+    test_mode = fields.Boolean(
+        help="Run every request, then roll back what it wrote: clients get "
+        "real answers but nothing is saved. Responses carry X-Test-Mode: 1."
+    )
+    client_ids = fields.Many2many(
+        "secure.api.client",
+        "secure_api_client_rel",
+        "api_id",
+        "client_id",
+        string="Client Apps",
         help="The client apps whose tokens may call this API. Other apps' "
         "tokens get 403.",
     )
@@ -914,10 +914,10 @@ class SecureApi(models.Model):
             "statistics": self.statistics_enabled,
             "test_mode": self.test_mode,
             "client_ids": frozenset(self.client_ids.ids),
+            "rate": (self.rate_limit, self.rate_window),
         }
         # Part of every ETag: changing what the API shows changes them all.
         spec["config_version"] = hashlib.sha256(
             repr((spec["models"], spec["binary_mode"], spec["obfuscate"])).encode()
         ).hexdigest()[:16]
         return spec
-            "rate": (self.rate_limit, self.rate_window),
