@@ -161,3 +161,55 @@ def action_url(xmlid):
     if any(route.startswith("/odoo") for route in routes):
         return f"/odoo/action-{xmlid}"
     return f"/web#action={xmlid}"
+
+
+def sql_condition(model, condition):
+    """A domain of one SQL condition on ``model``'s rows.
+
+    ``condition(column)`` returns the SQL, where ``column(name)`` is the
+    qualified column. 19.0 inlines it (``Domain.custom``); before, it is a
+    subquery on the same table: ``id IN (SELECT id ... WHERE ...)``.
+    """
+    from odoo.tools import SQL
+
+    try:
+        from odoo.orm.domains import Domain
+    except ImportError:
+        Domain = None  # noqa: N806
+    if Domain is not None and hasattr(Domain, "custom"):
+        return Domain.custom(
+            to_sql=lambda _model, alias, _query: condition(
+                lambda name: SQL.identifier(alias, name)
+            )
+        )
+    table = model._table
+    return [
+        (
+            "id",
+            "in",
+            SQL(
+                "(SELECT id FROM %s WHERE %s)",
+                SQL.identifier(table),
+                condition(lambda name: SQL.identifier(table, name)),
+            ),
+        )
+    ]
+
+
+def setup_extra_group(env, group, category, privilege_name):
+    """File ``group`` under the application ``category`` beside its main
+    groups: in 19.0, as a privilege of its own (``privilege_name``), so that
+    the user form offers it apart from the main selection; before, in the
+    category itself."""
+    if "privilege_id" in env["res.groups"]._fields:
+        privileges = env["res.groups.privilege"].sudo()
+        privilege = privileges.search(
+            [("category_id", "=", category.id), ("name", "=", privilege_name)], limit=1
+        )
+        if not privilege:
+            privilege = privileges.create(
+                {"name": privilege_name, "category_id": category.id, "sequence": 200}
+            )
+        group.write({"privilege_id": privilege.id})
+    else:
+        group.write({"category_id": category.id})

@@ -75,6 +75,9 @@ class Call:
     # those of its successful answer only (ETag, Location, ...).
     headers: dict = field(default_factory=dict)
     result_headers: dict = field(default_factory=dict)
+    # The ids of the records the request returned, wrote or deleted, while
+    # its access log wants them (see secure_api_engine_log); else None.
+    touched: list | None = None
 
     def codec_for(self, model):
         codec = self.codecs.get(model)
@@ -129,6 +132,7 @@ class SecureApiEngine(models.AbstractModel):
         finally:
             hooks.SERVING.active = False
             self._count(call, started, answer)
+            self._log_call(call, started, answer, request_id)
         answer.headers.update(call.headers)
         answer.headers["X-Request-Id"] = request_id
         if style == "oauth":
