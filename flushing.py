@@ -77,7 +77,9 @@ def _loop(dbname, model_name, interval, pending):
         try:
             flush(dbname, model_name)
         except Exception:  # keep the thread alive; the rows were restored
-            _logger.exception("secure_api: flush of %s failed for %s", model_name, dbname)
+            _logger.exception(
+                "secure_api: flush of %s failed for %s", model_name, dbname
+            )
 
 
 def ensure_flusher(dbname, model_name, interval, pending):

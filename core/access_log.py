@@ -33,7 +33,9 @@ SECRET_NAME_RE = re.compile(
 _RAW_JSON_RE = re.compile(
     r'("(?P<name>[^"\\]{1,100})"\s*:\s*)"(?:[^"\\]|\\.)*("|$)', re.DOTALL
 )
-_RAW_PAIR_RE = re.compile(r"(?P<lead>(?:^|[&;\s?])(?P<name>[\w.\-\[\]]{1,100})=)[^&;\s]*")
+_RAW_PAIR_RE = re.compile(
+    r"(?P<lead>(?:^|[&;\s?])(?P<name>[\w.\-\[\]]{1,100})=)[^&;\s]*"
+)
 _BEARER_RE = re.compile(r"(\b(?:bearer|basic)\s+)[\w\-.~+/=]+", re.IGNORECASE)
 
 

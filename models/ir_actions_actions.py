@@ -5,8 +5,9 @@ RECORD_LOG_ACTION = "secure_api.action_secure_api_log_for_record"
 
 
 class IrActionsActions(models.Model):
-    """"API access to this record" in the Action menu of every form, for
-    the users who may read the access log (administrators and auditors).
+    """The entry "API access to this record" in the Action menu of every
+    form, for the users who may read the access log (administrators and
+    auditors).
 
     One action serves every model: a binding row per model would add an
     entry to every model's bindings for every user; here the entry is added

@@ -16,6 +16,7 @@ touched record 12 is one indexed query, and 12 never matches 123.
 
 import logging
 import threading
+from collections.abc import Collection
 from datetime import timedelta
 
 from psycopg2.extras import execute_values
@@ -95,7 +96,9 @@ SELECT {selected}
         for name in COLUMNS
     ),
 )
-TEMPLATE = "(" + ", ".join(f"%s::{CASTS.get(name, 'varchar')}" for name in COLUMNS) + ")"
+TEMPLATE = (
+    "(" + ", ".join(f"%s::{CASTS.get(name, 'varchar')}" for name in COLUMNS) + ")"
+)
 
 
 def buffer_for(dbname):
@@ -272,23 +275,38 @@ class SecureApiLog(models.Model):
 
     @api.model
     def _parse_record_search(self, value):
-        """``(model or None, [ids])`` of a searched value."""
-        if isinstance(value, int) and not isinstance(value, bool):
-            return None, [value]
-        if isinstance(value, list | tuple):
-            ids = [item for item in value if isinstance(item, int)]
-            return None, sorted({item for item in ids if 0 < item < 2**31})
-        if not isinstance(value, str):
-            return None, []
-        text = value.strip()
-        model = None
+        """``(model or None, [ids])`` of a searched value: an id, ids, or
+        text typed in the search box (``12``, ``res.partner,12``). 19.0
+        hands ``=`` over as ``in`` with one value."""
+        if isinstance(value, str) or not isinstance(value, Collection):
+            value = [value]
+        items = list(value)
+        models_, ids = set(), set()
+        for item in items:
+            model, rid = self._parse_record_item(item)
+            if rid is None:
+                continue
+            models_.add(model)
+            ids.add(rid)
+        model = models_.pop() if len(models_) == 1 else None
+        return model, sorted(ids)
+
+    @api.model
+    def _parse_record_item(self, item):
+        if isinstance(item, bool):
+            return None, None
+        if isinstance(item, int):
+            return None, item if 0 < item < 2**31 else None
+        if not isinstance(item, str):
+            return None, None
+        text, model = item.strip(), None
         for separator in (",", "/", " "):
             if separator in text:
                 model, text = (part.strip() for part in text.rsplit(separator, 1))
                 break
         if not text.isdigit() or not 0 < int(text) < 2**31:
-            return None, []
-        return model or None, [int(text)]
+            return None, None
+        return model or None, int(text)
 
     # ------------------------------------------------------------------
     # Written by the system only, never edited
@@ -303,7 +321,7 @@ class SecureApiLog(models.Model):
 
     def unlink(self):
         raise AccessError(
-            _("Access log rows cannot be deleted: they expire after the retention period.")
+            _("Access log rows cannot be deleted: the retention job removes them.")
         )
 
     # ------------------------------------------------------------------
@@ -362,11 +380,15 @@ class SecureApiLog(models.Model):
 
     @api.model
     def _retention_days(self):
-        value = self.env["ir.config_parameter"].sudo().get_param(
-            "secure_api.log_retention_days"
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("secure_api.log_retention_days")
         )
+        if value in (None, False, ""):
+            return DEFAULT_RETENTION_DAYS
         try:
-            return int(value) if value not in (None, False, "") else DEFAULT_RETENTION_DAYS
+            return int(value)
         except ValueError:
             return DEFAULT_RETENTION_DAYS
 

@@ -55,6 +55,7 @@ SECTIONS = (
     "realistic",
     "hostile",
     "traffic",
+    "log",
     "webhook",
     "dbfilter",
     "memory",
@@ -345,6 +346,8 @@ def main():
             bench_more.hostile_run(bench, server.url, cfg, admin)
         if "traffic" in sections:
             traffic_run(bench, server.url, cfg, admin)
+        if "log" in sections:
+            log_run(bench, server.url, cfg, admin, args)
         if "webhook" in sections:
             cleanup(admin, args)
             bench_more.delivery_run(bench, server.url, cfg, admin, args.deliveries)
@@ -694,6 +697,59 @@ def traffic_run(bench, base, cfg, admin):
         "REST read by id, no limit (opaque)",
         lambda: read(free),
     )
+
+
+def log_run(bench, base, cfg, admin, args):
+    """What the access log costs: the same read by id and search of 80 with
+    the API's ``log_level`` at ``all`` and at ``none``. Rows are buffered
+    per worker and flushed by a thread every 2 s (one multi-row INSERT)."""
+    auth = {"Authorization": f"Bearer {token(base, cfg['client'], cfg['secret'])}"}
+    ids = itertools.cycle(seeded_rest_ids(base, auth, 200))
+    lock = threading.Lock()
+    search = "/api/bench/partners?limit=80&order=id&fields=name,email,phone"
+    level = {"current": None}
+
+    def switch(name):
+        wanted = "all" if name.endswith("log all") else "none"
+        if level["current"] == wanted:
+            return False
+        admin.call("secure.api", "write", [cfg["api"]], {"log_level": wanted})
+        level["current"] = wanted
+        return True
+
+    def read():
+        with lock:
+            record_id = next(ids)
+        return request(base, "GET", f"/api/bench/partners/{record_id}", headers=auth)[0]
+
+    log("access log ...")
+    for label, fn in (("read by id", read), ("search 80", None)):
+        fn = fn or (lambda: request(base, "GET", search, headers=auth)[0])
+        bench.pair(
+            f"REST {label}, log all",
+            fn,
+            f"REST {label}, log none",
+            fn,
+            switch=switch,
+        )
+        bench.target(
+            f"access log all cost vs none, {label} (%)",
+            f"REST {label}, log all",
+            f"REST {label}, log none",
+            "<= 5 %",
+            5.0,
+            higher=False,
+        )
+    switch("none")
+    psql = ["psql", *psql_args(args.db_args), "-d", args.db, "-qtAc"]
+    counted = subprocess.run(
+        [*psql, "SELECT count(*) FROM secure_api_log"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    bench.note(f"access log: {counted} rows written by the log-all sides")
+    subprocess.run([*psql, "TRUNCATE secure_api_log"], check=False)
 
 
 def header(headers, name):
