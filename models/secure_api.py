@@ -296,7 +296,6 @@ class SecureApi(models.Model):
         "may set its own level. Administrators and auditors read the log.",
     )
     log_bodies = fields.Boolean(
-        string="Log Bodies",
         help="Keep the request and response bodies and the request headers "
         "in the access log too, each cut at 16 KiB, with passwords, secrets "
         "and tokens masked.",

@@ -314,15 +314,24 @@ class SecureApiLog(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        raise AccessError(_("Access log rows are written by the system only."))
+        self._refuse_edit(_("Access log rows are written by the system only."))
+        return super().create(vals_list)
 
     def write(self, vals):
-        raise AccessError(_("Access log rows cannot be changed."))
+        self._refuse_edit(_("Access log rows cannot be changed."))
+        return super().write(vals)
 
     def unlink(self):
-        raise AccessError(
+        self._refuse_edit(
             _("Access log rows cannot be deleted: the retention job removes them.")
         )
+        return super().unlink()
+
+    @api.model
+    def _refuse_edit(self, message):
+        """For everyone, the superuser included: rows are evidence. The
+        flush inserts and the retention job deletes them in SQL."""
+        raise AccessError(message)
 
     # ------------------------------------------------------------------
     # The buffer and its flush
