@@ -163,37 +163,33 @@ def action_url(xmlid):
     return f"/web#action={xmlid}"
 
 
-def sql_condition(model, condition):
-    """A domain of one SQL condition on ``model``'s rows.
+def id_in_subquery(subquery, negative=False):
+    """A domain of the rows whose id the SQL ``subquery`` selects (not
+    selects, with ``negative``).
 
-    ``condition(column)`` returns the SQL, where ``column(name)`` is the
-    qualified column. 19.0 inlines it (``Domain.custom``); before, it is a
-    subquery on the same table: ``id IN (SELECT id ... WHERE ...)``.
+    Rendered ``id = ANY(ARRAY(subquery))``: PostgreSQL runs the subquery once,
+    first (an InitPlan), so that its selective index (a GIN index, whose
+    selectivity the planner cannot estimate) is used, then fetches the rows by
+    primary key; an ``IN``/``EXISTS`` could instead be planned as a walk of
+    the whole table in the list's order. 19.0 takes the SQL as a custom
+    domain; before, ``('id', '=', SQL)`` renders its value as is.
     """
     from odoo.tools import SQL
 
+    array = SQL("ARRAY(%s)", subquery)
+    quantified = SQL("ALL(%s)", array) if negative else SQL("ANY(%s)", array)
     try:
         from odoo.orm.domains import Domain
     except ImportError:
         Domain = None  # noqa: N806
     if Domain is not None and hasattr(Domain, "custom"):
+        operator = "<>" if negative else "="
         return Domain.custom(
-            to_sql=lambda _model, alias, _query: condition(
-                lambda name: SQL.identifier(alias, name)
+            to_sql=lambda _model, alias, _query: SQL(
+                f"%s {operator} %s", SQL.identifier(alias, "id"), quantified
             )
         )
-    table = model._table
-    return [
-        (
-            "id",
-            "in",
-            SQL(
-                "(SELECT id FROM %s WHERE %s)",
-                SQL.identifier(table),
-                condition(lambda name: SQL.identifier(table, name)),
-            ),
-        )
-    ]
+    return [("id", "!=" if negative else "=", quantified)]
 
 
 def setup_extra_group(env, group, category, privilege_name):

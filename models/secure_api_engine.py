@@ -11,7 +11,8 @@ step leave through :func:`~..core.exceptions.render_error`; statistics and
 The steps live in files of their own, as extensions of this model:
 ``secure_api_engine_auth`` (credentials and the execution user),
 ``secure_api_engine_read`` (search, read, binary), ``secure_api_engine_write``
-(create, update, delete) and ``secure_api_engine_rpc``.
+(create, update, delete), ``secure_api_engine_rpc`` and
+``secure_api_engine_log`` (the access log).
 """
 
 import logging

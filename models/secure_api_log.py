@@ -256,7 +256,8 @@ class SecureApiLog(models.Model):
         """``('record_ids', '=', 12)``: the rows whose array holds 12
         (``record_ids @> ARRAY[12]``, the GIN index); ``in`` takes several
         ids (any of them). Text values are ids typed in the search box, or
-        ``model,id`` (``res.partner,12``), which also filters the model."""
+        ``model,id`` (``res.partner,12``), which also filters the model.
+        One query, fast at millions of rows (see compat.id_in_subquery)."""
         negative = operator in ("!=", "not in", "not ilike", "not like")
         if operator not in ("=", "!=", "in", "not in", "ilike", "not ilike"):
             raise UserError(_("Search the touched records by id."))
@@ -264,14 +265,12 @@ class SecureApiLog(models.Model):
         if not ids:
             return [] if negative else [("id", "in", [])]
         contains = "&&" if len(ids) > 1 else "@>"
-
-        def condition(column):
-            test = SQL(f"%s {contains} %s::int4[]", column("record_ids"), ids)
-            if model:
-                test = SQL("(%s = %s AND %s)", column("model"), model, test)
-            return SQL("NOT %s", test) if negative else test
-
-        return compat.sql_condition(self, condition)
+        test = SQL(f"record_ids {contains} %s::int4[]", ids)
+        if model:
+            test = SQL("model = %s AND %s", model, test)
+        return compat.id_in_subquery(
+            SQL("SELECT id FROM secure_api_log WHERE %s", test), negative=negative
+        )
 
     @api.model
     def _parse_record_search(self, value):
