@@ -378,10 +378,6 @@ class SecureApiLog(models.Model):
         self.invalidate_model()
         return len(rows)
 
-    @api.model
-    def _cron_flush(self):
-        self._flush_buffer()
-
     # ------------------------------------------------------------------
     # Retention
     # ------------------------------------------------------------------

@@ -43,5 +43,9 @@ class TestDatabaseListCache(TransactionCase):
         finally:
             hooks.uninstall()
             db_service.list_dbs, db_service.exp_drop = original, drop
-            if was_installed:
-                hooks.post_load()
+            # The log filters and the flush at exit are always installed,
+            # the database-list cache only when configured: put all back.
+            hooks.post_load()
+            self.assertEqual(
+                hasattr(db_service.list_dbs, "secure_api_original"), was_installed
+            )
