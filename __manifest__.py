@@ -14,6 +14,7 @@
     "external_dependencies": {"python": ["PyJWT", "hashids", "passlib"]},
     "data": [
         "security/secure_api_security.xml",
+        "security/secure_api_log_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "views/secure_api_views.xml",
@@ -24,6 +25,7 @@
         "views/secure_api_tag_views.xml",
         "views/secure_api_statistic_views.xml",
         "views/secure_api_webhook_views.xml",
+        "views/secure_api_log_views.xml",
         "views/res_config_settings_views.xml",
         "views/secure_api_docs_templates.xml",
         "wizards/secure_api_export_wizard_views.xml",

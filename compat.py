@@ -161,3 +161,51 @@ def action_url(xmlid):
     if any(route.startswith("/odoo") for route in routes):
         return f"/odoo/action-{xmlid}"
     return f"/web#action={xmlid}"
+
+
+def id_in_subquery(subquery, negative=False):
+    """A domain of the rows whose id the SQL ``subquery`` selects (not
+    selects, with ``negative``).
+
+    Rendered ``id = ANY(ARRAY(subquery))``: PostgreSQL runs the subquery once,
+    first (an InitPlan), so that its selective index (a GIN index, whose
+    selectivity the planner cannot estimate) is used, then fetches the rows by
+    primary key; an ``IN``/``EXISTS`` could instead be planned as a walk of
+    the whole table in the list's order. 19.0 takes the SQL as a custom
+    domain; before, ``('id', '=', SQL)`` renders its value as is.
+    """
+    from odoo.tools import SQL
+
+    array = SQL("ARRAY(%s)", subquery)
+    quantified = SQL("ALL(%s)", array) if negative else SQL("ANY(%s)", array)
+    try:
+        from odoo.orm.domains import Domain
+    except ImportError:
+        Domain = None  # noqa: N806
+    if Domain is not None and hasattr(Domain, "custom"):
+        operator = "<>" if negative else "="
+        return Domain.custom(
+            to_sql=lambda _model, alias, _query: SQL(
+                f"%s {operator} %s", SQL.identifier(alias, "id"), quantified
+            )
+        )
+    return [("id", "!=" if negative else "=", quantified)]
+
+
+def setup_extra_group(env, group, category, privilege_name):
+    """File ``group`` under the application ``category`` beside its main
+    groups: in 19.0, as a privilege of its own (``privilege_name``), so that
+    the user form offers it apart from the main selection; before, in the
+    category itself."""
+    if "privilege_id" in env["res.groups"]._fields:
+        privileges = env["res.groups.privilege"].sudo()
+        privilege = privileges.search(
+            [("category_id", "=", category.id), ("name", "=", privilege_name)], limit=1
+        )
+        if not privilege:
+            privilege = privileges.create(
+                {"name": privilege_name, "category_id": category.id, "sequence": 200}
+            )
+        group.write({"privilege_id": privilege.id})
+    else:
+        group.write({"category_id": category.id})

@@ -6,7 +6,8 @@
   the pipeline answers itself (a constraint violation is the client's 409 or
   422, and the logged query would carry the client's values);
 - the access-log filter that masks credentials sent in a URL;
-- the flush of buffered usage statistics when a worker stops;
+- the flush of buffered usage statistics and access-log rows when a
+  worker stops;
 - the optional database-list cache described below.
 
 Database-list cache (opt-in): cache Odoo's database list for a few seconds.
@@ -147,17 +148,18 @@ def uninstall():
     clear()
     logging.getLogger("odoo.sql_db").removeFilter(_LOG_FILTER)
     logging.getLogger("werkzeug").removeFilter(_REDACTING_FILTER)
-    from .models import secure_api_statistic
+    from . import flushing
 
-    atexit.unregister(secure_api_statistic.flush_all_at_exit)
+    atexit.unregister(flushing.flush_all_at_exit)
 
 
 def post_load():
     install()
     logging.getLogger("odoo.sql_db").addFilter(_LOG_FILTER)
     logging.getLogger("werkzeug").addFilter(_REDACTING_FILTER)
-    from .models import secure_api_statistic
+    from . import flushing
 
-    # Flush what is left when a worker stops, so recycling loses nothing.
-    atexit.unregister(secure_api_statistic.flush_all_at_exit)
-    atexit.register(secure_api_statistic.flush_all_at_exit)
+    # Flush what is left when a worker stops (usage statistics, access-log
+    # rows), so that recycling loses nothing.
+    atexit.unregister(flushing.flush_all_at_exit)
+    atexit.register(flushing.flush_all_at_exit)

@@ -10,6 +10,7 @@ from . import secure_api_endpoint
 from . import secure_api_client
 from . import secure_api_token
 from . import secure_api_statistic
+from . import secure_api_log
 from . import secure_api_engine
 from . import secure_api_engine_auth
 from . import secure_api_engine_read
@@ -17,6 +18,7 @@ from . import secure_api_engine_write
 from . import secure_api_engine_rpc
 from . import secure_api_engine_sync
 from . import secure_api_engine_traffic
+from . import secure_api_engine_log
 from . import secure_api_throttle
 from . import secure_api_rate_counter
 from . import secure_api_idempotency
@@ -31,3 +33,4 @@ from . import ir_http
 from . import ir_ui_view
 from . import ir_model_fields
 from . import ir_actions_act_window
+from . import ir_actions_actions

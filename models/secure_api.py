@@ -15,6 +15,7 @@ from ..core.exceptions import BadRequest
 from ..core.openapi import build_openapi, token_paths
 from ..core.postman import build_postman
 from ..core.routing import check_route
+from .secure_api_log import LEVEL_SELECTION as LOG_LEVELS
 
 # Fields that decide what an API runs and as whom (see _check_privileged_edit).
 PRIVILEGED_FIELDS = frozenset({"domain", "default_ids", "run_as_user_id", "method_ids"})
@@ -304,6 +305,20 @@ class SecureApi(models.Model):
         default=600,
         help="How long browsers may remember the CORS answer before asking "
         "again, in seconds.",
+    )
+    log_level = fields.Selection(
+        LOG_LEVELS,
+        string="Access Log",
+        default="none",
+        required=True,
+        help="Which requests of this API get a row in the access log: none, "
+        "those answered with an error (400 and above), or all. A client app "
+        "may set its own level. Administrators and auditors read the log.",
+    )
+    log_bodies = fields.Boolean(
+        help="Keep the request and response bodies and the request headers "
+        "in the access log too, each cut at 16 KiB, with passwords, secrets "
+        "and tokens masked.",
     )
     statistics_enabled = fields.Boolean(
         string="Usage Statistics",
@@ -726,6 +741,10 @@ class SecureApi(models.Model):
         action["domain"] = [("api_id", "=", self.id)]
         return action
 
+    def action_view_logs(self):
+        self.ensure_one()
+        return self.env["secure.api.log"]._action([("api_id", "=", self.id)])
+
     def action_open_test(self):
         self.ensure_one()
         return {
@@ -1011,6 +1030,8 @@ class SecureApi(models.Model):
                 "headers": self.cors_headers,
                 "max_age": self.cors_max_age,
             },
+            "log_level": self.log_level,
+            "log_bodies": self.log_bodies,
             "statistics": self.statistics_enabled,
             "test_mode": self.test_mode,
             "client_ids": frozenset(self.client_ids.ids),

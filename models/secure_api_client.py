@@ -8,6 +8,7 @@ from ..core import tokens as core_tokens
 from ..core import traffic as core_traffic
 from ..core.traffic import DAILY, MONTHLY
 from .res_users import PRIVILEGED_GROUPS
+from .secure_api_log import LEVEL_SELECTION as LOG_LEVELS
 
 
 @compat.sql_constraints(
@@ -193,6 +194,13 @@ class SecureApiClient(models.Model):
         "endpoint refuses its secret. Empty: any address. Behind a proxy, Odoo "
         "must run with proxy_mode to see the client's address.",
     )
+    log_level = fields.Selection(
+        LOG_LEVELS,
+        string="Access Log",
+        help="Which of this app's requests get a row in the access log, on "
+        "every API it calls: none, errors (400 and above) or all. Empty: each "
+        "API's own level.",
+    )
     calls_today = fields.Integer(
         compute="_compute_usage",
         help="Requests counted today (UTC) against the daily quota.",
@@ -363,6 +371,10 @@ class SecureApiClient(models.Model):
         action["context"] = {"search_default_filter_active": 1}
         return action
 
+    def action_view_logs(self):
+        self.ensure_one()
+        return self.env["secure.api.log"]._action([("app_id", "=", self.id)])
+
     @api.model
     def _set_demo_user_groups(self, user_ids):
         """Demo data only: an internal user who may manage contacts."""
@@ -432,6 +444,7 @@ class SecureApiClient(models.Model):
             "jwt_key": self.jwt_key,
             "secret_hash": self.client_secret_hash,
             "test_mode": self.test_mode,
+            "log_level": self.log_level or None,
             "traffic": core_traffic.ClientPolicy(
                 rate_limit=self.rate_limit,
                 rate_window=self.rate_window,

@@ -11,7 +11,8 @@ step leave through :func:`~..core.exceptions.render_error`; statistics and
 The steps live in files of their own, as extensions of this model:
 ``secure_api_engine_auth`` (credentials and the execution user),
 ``secure_api_engine_read`` (search, read, binary), ``secure_api_engine_write``
-(create, update, delete) and ``secure_api_engine_rpc``.
+(create, update, delete), ``secure_api_engine_rpc`` and
+``secure_api_engine_log`` (the access log).
 """
 
 import logging
@@ -79,6 +80,9 @@ class Call:
     # those of its successful answer only (ETag, Location, ...).
     headers: dict = field(default_factory=dict)
     result_headers: dict = field(default_factory=dict)
+    # The ids of the records the request returned, wrote or deleted, while
+    # its access log wants them (see secure_api_engine_log); else None.
+    touched: list | None = None
 
     def codec_for(self, model):
         codec = self.codecs.get(model)
@@ -133,6 +137,7 @@ class SecureApiEngine(models.AbstractModel):
         finally:
             hooks.SERVING.active = False
             self._count(call, started, answer)
+            self._log_call(call, started, answer, request_id)
         answer.headers.update(call.headers)
         answer.headers["X-Request-Id"] = request_id
         if style == "oauth":

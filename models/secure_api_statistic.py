@@ -1,21 +1,14 @@
-import logging
-import os
 import threading
 from datetime import datetime
 
-from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
-
 from odoo import api, fields, models, tools
 
-from .. import compat
+from .. import compat, flushing
 from ..core.stats import StatsBuffer
-
-_logger = logging.getLogger(__name__)
 
 # One buffer per database in each worker process; see core/stats.py.
 _BUFFERS = {}
 _BUFFERS_LOCK = threading.Lock()
-_FLUSHERS = {}
 
 
 def buffer_for(dbname):
@@ -143,7 +136,13 @@ class SecureApiStatistic(models.Model):
         buffer_for(dbname).add(api_id, endpoint_id, app_id, duration_ms, error)
         if not tools.config.get("test_enable"):
             # Test runs flush explicitly, inside their own transaction.
-            _ensure_flusher(dbname)
+            buffer = buffer_for(dbname)
+            flushing.ensure_flusher(
+                dbname,
+                self._name,
+                tools.config.get("secure_api_stats_interval") or 5,
+                buffer.__len__,
+            )
 
     @api.model
     def _flush_buffer(self):
@@ -188,56 +187,3 @@ class SecureApiStatistic(models.Model):
     @api.model
     def _cron_flush(self):
         self._flush_buffer()
-
-
-def _flush_db(dbname):
-    from odoo.modules.registry import Registry
-
-    registry = Registry(dbname)
-    with registry.cursor() as cr:
-        # READ COMMITTED, not Odoo's REPEATABLE READ: a concurrent upsert of
-        # the same hour row by another worker then waits and adds, instead of
-        # failing with a serialization error.
-        cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-        env = api.Environment(cr, 1, {})
-        env["secure.api.statistic"]._flush_buffer()
-
-
-def _flush_loop(dbname, interval):
-    while True:
-        threading.Event().wait(interval)
-        try:
-            _flush_db(dbname)
-        except Exception:  # keep the thread alive; counters were restored
-            _logger.exception("secure_api: statistics flush failed for %s", dbname)
-
-
-def _ensure_flusher(dbname):
-    """Start this process's flush thread for ``dbname`` once (per fork)."""
-    key = (os.getpid(), dbname)
-    if key in _FLUSHERS:
-        return
-    with _BUFFERS_LOCK:
-        if key in _FLUSHERS:
-            return
-        interval = tools.config.get("secure_api_stats_interval") or 5
-        thread = threading.Thread(
-            target=_flush_loop,
-            args=(dbname, float(interval)),
-            name=f"secure_api.stats.{dbname}",
-            daemon=True,
-        )
-        _FLUSHERS[key] = thread
-        thread.start()
-
-
-def flush_all_at_exit():
-    """Flush what is left when a worker stops (registered by ``post_load``)."""
-    for pid, dbname in list(_FLUSHERS):
-        if pid == os.getpid():
-            try:
-                _flush_db(dbname)
-            except Exception:
-                _logger.exception(
-                    "secure_api: final statistics flush failed for %s", dbname
-                )

@@ -2,10 +2,12 @@ import json
 
 from lxml import etree
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .. import compat
+from ..models.secure_api_log import COLUMNS
 from .common import SecureApiHttpCase
 
 # The menus whose actions the app offers: its own, and Settings > API
@@ -33,6 +35,24 @@ class TestSecureApiUi(SecureApiHttpCase):
                 cls.api_plain.id, endpoint.id, cls.client.id, 12.5, error
             )
         statistics._flush_buffer()
+        # An access-log row, so that the log's form opens a record.
+        logs = env["secure.api.log"]
+        logs._buffer_row(
+            tuple(
+                {
+                    "timestamp": fields.Datetime.now(),
+                    "api_id": cls.api_plain.id,
+                    "method": "GET",
+                    "path": f"/api/{cls.api_plain.route}/{cls.partner.id}",
+                    "status": 200,
+                    "model": "res.partner",
+                    "record_ids": [cls.partner.id],
+                    "record_count": 1,
+                }.get(name)
+                for name in COLUMNS
+            )
+        )
+        logs._flush_buffer()
 
     def make_webhook(self):
         """A subscription with one delivery. Its hook on res.partner is
@@ -143,6 +163,10 @@ class TestSecureApiUi(SecureApiHttpCase):
             ("secure_api.secure_api_client_action", "form"),
             ("secure_api.secure_api_statistic_action", "graph"),
             ("secure_api.secure_api_statistic_action", "pivot"),
+            ("secure_api.secure_api_log_action", "list"),
+            ("secure_api.secure_api_log_action", "graph"),
+            ("secure_api.secure_api_log_action", "pivot"),
+            ("secure_api.secure_api_log_action", "form"),
             ("secure_api.secure_api_webhook_action", "list"),
             ("secure_api.secure_api_webhook_action", "form"),
             ("secure_api.secure_api_webhook_delivery_action", "list"),
@@ -152,6 +176,7 @@ class TestSecureApiUi(SecureApiHttpCase):
         ]:
             self.assertIn(expected, covered)
         self.assertTrue(self.env["secure.api.statistic"].search_count([]))
+        self.assertTrue(self.env["secure.api.log"].search_count([]))
         self.assertTrue(self.env["secure.api.webhook.delivery"].search_count([]))
         targets = [
             (self.url(xmlid, view_type, res_id), view_type)

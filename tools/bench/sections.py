@@ -1,7 +1,17 @@
 """The sections of a run: name -> ``run(ctx)`` (a ``runner.Context``), in the
 order they run. A new section is one module and one entry here."""
 
-from . import core, dbfilter, hostile, limit, memory, realistic, traffic, webhooks
+from . import (
+    access_log,
+    core,
+    dbfilter,
+    hostile,
+    limit,
+    memory,
+    realistic,
+    traffic,
+    webhooks,
+)
 
 SECTIONS = {
     # First: it points the limit routes at the API's user; the core and
@@ -11,6 +21,7 @@ SECTIONS = {
     "realistic": realistic.run,
     "hostile": hostile.run,
     "traffic": traffic.run,
+    "log": access_log.run,
     "webhook": webhooks.run,
     "dbfilter": dbfilter.run,
     "memory": memory.run,

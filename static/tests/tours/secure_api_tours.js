@@ -257,3 +257,14 @@ window.secureApiRunTour = async function (name) {
         console.error(`tour ${name} failed: ${error.message}`);
     }
 };
+
+/* "API access to this record": from a record's form, the Action menu opens
+ * the access-log rows of the requests that touched it. */
+tours.add("secure_api_tour_log_for_record", {
+    url: "/odoo/action-base.action_country",
+    steps: () => [
+        {trigger: ".o_form_view .o_cp_action_menus button, .o_form_view .o_cp_action_menus .dropdown-toggle, .o_control_panel .o_cp_action_menus .dropdown-toggle", run: "click"},
+        {trigger: ".o-dropdown--menu .dropdown-item:contains(API access to this record), .dropdown-menu .dropdown-item:contains(API access to this record), .o_menu_item:contains(API access to this record)", run: "click"},
+        {trigger: ".o_list_view .o_data_row", run: () => null},
+    ],
+});

@@ -1,0 +1,119 @@
+"""Buffers of the request path, flushed in batches off the request.
+
+The request path never writes usage statistics nor access-log rows: it adds
+them to a buffer of its worker process (one per database). For each model
+with such a buffer, a daemon thread of the worker flushes it every few
+seconds on a transaction of its own, and :func:`flush_all_at_exit`
+(registered by ``hooks.post_load``) flushes what is left when the worker
+stops, so that recycling a worker or stopping the server loses nothing.
+
+A model with a buffer defines ``_flush_buffer()``: it drains the buffer,
+writes the rows and puts them back when the write fails.
+"""
+
+import logging
+import os
+import threading
+
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
+from odoo import SUPERUSER_ID, api, sql_db
+
+_logger = logging.getLogger(__name__)
+
+# (pid, dbname, model name) -> flush thread of this process; its lock is
+# held while a flush runs, so that the flush at exit waits for the thread's.
+_FLUSHERS = {}
+_LOCKS = {}
+_LOCK = threading.Lock()
+# How long the flush at exit waits for a flush in progress, in seconds.
+EXIT_WAIT = 30
+
+
+def flush(dbname, model_name, timeout=-1):
+    """Flush ``model_name``'s buffer for ``dbname`` in a transaction of its
+    own, committed at once.
+
+    One flush at a time per buffer and process: a flush in progress (the
+    thread's, whose rows are out of the buffer) ends before the next starts,
+    or within ``timeout`` seconds.
+    """
+    from odoo.modules.registry import Registry
+
+    lock = _lock_for(dbname, model_name)
+    if not lock.acquire(timeout=timeout):
+        _logger.warning("secure_api: a flush of %s is still running", model_name)
+        return
+    try:
+        registry = Registry(dbname)
+        with registry.cursor() as cr:
+            if isinstance(cr, sql_db.Cursor):
+                # READ COMMITTED, not Odoo's REPEATABLE READ: a concurrent
+                # upsert of the same row by another worker then waits and
+                # adds, instead of failing with a serialization error. (Not
+                # a test's cursor: that would end the test's transaction.)
+                cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env[model_name]._flush_buffer()
+    finally:
+        lock.release()
+
+
+def _lock_for(dbname, model_name):
+    key = (os.getpid(), dbname, model_name)
+    with _LOCK:
+        lock = _LOCKS.get(key)
+        if lock is None:
+            lock = _LOCKS[key] = threading.Lock()
+        return lock
+
+
+def _loop(dbname, model_name, interval, pending):
+    while True:
+        threading.Event().wait(interval)
+        if not pending():
+            # Nothing to write: not even a connection is taken from the pool.
+            continue
+        try:
+            flush(dbname, model_name)
+        except Exception:  # keep the thread alive; the rows were restored
+            _logger.exception(
+                "secure_api: flush of %s failed for %s", model_name, dbname
+            )
+
+
+def ensure_flusher(dbname, model_name, interval, pending):
+    """Start this process's flush thread of ``model_name`` for ``dbname``,
+    once per process (a forked worker starts its own).
+
+    ``pending()`` tells, without a query, whether the buffer holds anything.
+    """
+    key = (os.getpid(), dbname, model_name)
+    if key in _FLUSHERS:
+        return
+    with _LOCK:
+        if key in _FLUSHERS:
+            return
+        thread = threading.Thread(
+            target=_loop,
+            args=(dbname, model_name, float(interval), pending),
+            name=f"secure_api.flush.{model_name}.{dbname}",
+            daemon=True,
+        )
+        _FLUSHERS[key] = thread
+        thread.start()
+
+
+def flush_all_at_exit():
+    """Flush every buffer of this process (registered by ``post_load``)."""
+    for pid, dbname, model_name in list(_FLUSHERS):
+        if pid != os.getpid():
+            continue
+        try:
+            # A flush of the thread in progress ends first (its rows are out
+            # of the buffer): then what is left is written.
+            flush(dbname, model_name, timeout=EXIT_WAIT)
+        except Exception:
+            _logger.exception(
+                "secure_api: final flush of %s failed for %s", model_name, dbname
+            )

@@ -1,0 +1,135 @@
+"""Pipeline step: the access log.
+
+Whether a request is logged depends on its API's ``log_level`` and on its
+client app's, when set (:func:`~..core.access_log.effective_level`); a
+request refused before its client is known (401) follows its API. While the
+level is not ``none``, the steps that find, render, write and delete records
+note their ids on the call; at the end :meth:`_log_call` hands one row to the
+worker's buffer (``secure.api.log``), never to the request's transaction. At
+``none`` nothing is noted, buffered or queried.
+"""
+
+import logging
+import time
+from datetime import datetime, timezone
+
+from odoo import models
+
+from ..core import access_log as core_log
+
+_logger = logging.getLogger(__name__)
+
+
+class SecureApiEngineLog(models.AbstractModel):
+    _inherit = "secure.api.engine"
+
+    def _log_level(self, call, app=None):
+        spec = call.spec
+        if not spec:
+            # Token endpoints and documents have no API, and no log.
+            return core_log.NONE
+        app = app or call.app
+        return core_log.effective_level(
+            spec.get("log_level"), app.get("log_level") if app else None
+        )
+
+    def _authenticate(self, call):
+        principal = super()._authenticate(call)
+        if self._log_level(call, principal.get("app")) != core_log.NONE:
+            call.touched = []
+        return principal
+
+    # ------------------------------------------------------------------
+    # The records a request touches
+    # ------------------------------------------------------------------
+
+    def _touch(self, call, records):
+        if call.touched is not None and records and records._name == call.model:
+            call.touched.extend(records.ids)
+
+    def _find(self, call, record_id_text, names=()):
+        record = super()._find(call, record_id_text, names)
+        self._touch(call, record)
+        return record
+
+    def _find_many(self, call, ids):
+        records = super()._find_many(call, ids)
+        self._touch(call, records)
+        return records
+
+    def _render(self, call, records, selected=None):
+        self._touch(call, records)
+        return super()._render(call, records, selected)
+
+    def _created(self, call, records, bulk):
+        self._touch(call, records)
+        return super()._created(call, records, bulk)
+
+    def _updated(self, call, records, one):
+        self._touch(call, records)
+        return super()._updated(call, records, one)
+
+    def _plain(self, call, value):
+        if isinstance(value, models.BaseModel):
+            self._touch(call, value)
+        return super()._plain(call, value)
+
+    # ------------------------------------------------------------------
+    # The row
+    # ------------------------------------------------------------------
+
+    def _log_call(self, call, started, answer, request_id):
+        """Buffer the access-log row of this request, when its level wants
+        it. Never raises: the log must not change an answer."""
+        level = self._log_level(call)
+        if level == core_log.NONE:
+            return
+        status = answer.status if answer is not None else 500
+        if not core_log.wanted(level, status):
+            return
+        try:
+            row = self._log_row(call, started, answer, status, request_id)
+            self.env["secure.api.log"]._buffer_row(row)
+        except Exception:  # noqa: BLE001 - logged, and the answer stands
+            _logger.exception("secure_api: request %s not logged", request_id)
+
+    def _log_row(self, call, started, answer, status, request_id):
+        req, spec, principal = call.request, call.spec, call.principal
+        duration = time.perf_counter() - started
+        arrived = datetime.fromtimestamp(time.time() - duration, timezone.utc)
+        # A failed request returned, wrote and deleted nothing.
+        ids = list(dict.fromkeys(call.touched or ())) if status < 400 else []
+        body = answer.body if answer is not None else None
+        error = body.get("error") if isinstance(body, dict) else None
+        error_name = None
+        if isinstance(error, dict):
+            error_name = (error.get("data") or {}).get("name") or error.get("name")
+        app = call.app
+        headers = request_body = response_body = None
+        if spec.get("log_bodies"):
+            headers = core_log.masked_headers(req.headers)
+            request_body = core_log.masked_body(raw=req.body, form=req.form) or None
+            if body is not None:
+                response_body = core_log.masked_body(value=body)
+        return (
+            # Naive UTC to the second, as Odoo's datetimes.
+            arrived.replace(tzinfo=None, microsecond=0),
+            spec["id"],
+            app["id"] if app else None,
+            principal["uid"] if principal else None,
+            req.remote_addr or None,
+            req.method,
+            core_log.clean_path(req.path, req.query),
+            call.operation,
+            status,
+            error_name,
+            duration * 1000.0,
+            request_id,
+            call.model or spec.get("model"),
+            ids,
+            len(ids),
+            bool(call.test_mode),
+            headers,
+            request_body,
+            response_body,
+        )
