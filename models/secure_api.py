@@ -43,6 +43,12 @@ SHAPE_FIELDS = frozenset({"route", "model_id", "multi_model", "allowed_model_ids
         "CHECK (cors_max_age >= 0)",
         "The CORS max age cannot be negative.",
     ),
+    (
+        "rate_limit_range",
+        "CHECK (rate_limit >= 0 AND rate_window > 0 AND rate_window <= 2678400)",
+        "The rate limit cannot be negative, and its window lasts from 1 second "
+        "to 31 days.",
+    ),
 )
 class SecureApi(models.Model):
     _name = "secure.api"
@@ -53,12 +59,6 @@ class SecureApi(models.Model):
     name = fields.Char(
         required=True,
         translate=True,
-    (
-        "rate_limit_range",
-        "CHECK (rate_limit >= 0 AND rate_window > 0 AND rate_window <= 2678400)",
-        "The rate limit cannot be negative, and its window lasts from 1 second "
-        "to 31 days.",
-    ),
         help="The API's name for people: shown on the dashboard, in the "
         "OpenAPI document and on /api/docs. Clients address it by its route.",
     )
