@@ -291,16 +291,6 @@ class SecureApi(models.Model):
         help="Count the calls, errors and durations of this API per hour, "
         "endpoint and client app (Statistics menu and dashboard).",
     )
-    test_mode = fields.Boolean(
-        help="Run every request, then roll back what it wrote: clients get "
-        "real answers but nothing is saved. Responses carry X-Test-Mode: 1."
-    )
-    client_ids = fields.Many2many(
-        "secure.api.client",
-        "secure_api_client_rel",
-        "api_id",
-        "client_id",
-        string="Client Apps",
     rate_limit = fields.Integer(
         help="At most this many requests per rate window for each caller of this "
         "API (a client app, a logged-in user, or an address on a public API); "
@@ -311,6 +301,16 @@ class SecureApi(models.Model):
         help="The length, in seconds, of the windows the rate limit counts in "
         "(aligned: a 60 s window starts at each full minute).",
     )
+    test_mode = fields.Boolean(
+        help="Run every request, then roll back what it wrote: clients get "
+        "real answers but nothing is saved. Responses carry X-Test-Mode: 1."
+    )
+    client_ids = fields.Many2many(
+        "secure.api.client",
+        "secure_api_client_rel",
+        "api_id",
+        "client_id",
+        string="Client Apps",
         help="The client apps whose tokens may call this API. Other apps' "
         "tokens get 403.",
     )
@@ -914,10 +914,10 @@ class SecureApi(models.Model):
             "statistics": self.statistics_enabled,
             "test_mode": self.test_mode,
             "client_ids": frozenset(self.client_ids.ids),
+            "rate": (self.rate_limit, self.rate_window),
         }
         # Part of every ETag: changing what the API shows changes them all.
         spec["config_version"] = hashlib.sha256(
             repr((spec["models"], spec["binary_mode"], spec["obfuscate"])).encode()
         ).hexdigest()[:16]
         return spec
-            "rate": (self.rate_limit, self.rate_window),
