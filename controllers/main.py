@@ -16,6 +16,7 @@ from odoo.http import request
 from .. import compat
 from ..core.exceptions import dumps
 from ..core.request import ApiRequest
+from ..core.routing import DISCOVERY_ROUTES
 
 CHUNK = 65536
 
@@ -74,6 +75,18 @@ def prepare_body(httprequest, limit):
     return result
 
 
+class SessionCsrf:
+    """Odoo's CSRF tokens of the current session, for the consent form."""
+
+    __slots__ = ()
+
+    def token(self):
+        return request.csrf_token()
+
+    def check(self, value):
+        return isinstance(value, str) and bool(value) and request.validate_csrf(value)
+
+
 def build_request(subpath):
     """The request value of the current HTTP request."""
     httprequest = request.httprequest
@@ -90,6 +103,7 @@ def build_request(subpath):
         session_uid=request.session.uid,
         host=httprequest.host,
         remote_addr=httprequest.remote_addr,
+        csrf=SessionCsrf(),
     )
 
 
@@ -146,3 +160,20 @@ class SecureApiController(http.Controller):
     def api_dispatch(self, subpath="", **_kwargs):
         engine = request.env["secure.api.engine"].sudo()
         return render(engine._serve(build_request(subpath)))
+
+    # OAuth discovery (RFC 8414, RFC 9728) lives at the server's root, outside
+    # /api/, but is served by the same pipeline, in JSON, errors included.
+    @http.route(
+        list(DISCOVERY_ROUTES),
+        type="http",
+        auth="none",
+        methods=None,
+        csrf=False,
+        save_session=False,
+        readonly=readonly_request,
+        secure_api_body=True,
+    )
+    def oauth_discovery(self, **_kwargs):
+        path = request.httprequest.path
+        engine = request.env["secure.api.engine"].sudo()
+        return render(engine._serve(build_request(path), DISCOVERY_ROUTES[path]))

@@ -52,6 +52,9 @@ class ApiRequest:
     host: str = ""
     remote_addr: str = ""
     force_test_mode: bool = False
+    # The session's CSRF tokens (``token()`` and ``check(value)``), for the
+    # consent form of the authorization endpoint; ``None`` without a session.
+    csrf: object = None
 
     @classmethod
     def build(cls, method, path, headers=None, **values):

@@ -11,3 +11,4 @@ from . import test_security
 from . import test_sync
 from . import test_webhooks
 from . import test_traffic
+from . import test_oauth_code
