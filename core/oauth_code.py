@@ -291,8 +291,10 @@ def echoed_state(state):
 def granted_scope(asked, allowed):
     """The scope words asked for (all when none) that ``allowed`` holds, as
     canonical text. Unknown words and an empty result are refused."""
-    words = (asked or "").split() if isinstance(asked, str) else None
-    if words is None or any(word not in SCOPES for word in words):
+    if asked is not None and not isinstance(asked, str):
+        raise AuthorizeError(_lt("Unknown scope requested"), code="invalid_scope")
+    words = (asked or "").split()
+    if any(word not in SCOPES for word in words):
         raise AuthorizeError(_lt("Unknown scope requested"), code="invalid_scope")
     allowed_words = set((allowed or "").split())
     wanted = set(words) if words else allowed_words
