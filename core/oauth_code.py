@@ -112,12 +112,12 @@ def redirect_uri_problem(uri):
     try:
         parts = urlsplit(uri)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a bad port
+        port = parts.port  # raises ValueError when out of range
     except ValueError:
         return _lt("'%(uri)s' is not a valid URI", uri=uri)
     if "#" in uri:
         return _lt("A redirect URI may not have a fragment (#)")
-    if parts.scheme not in ("https", "http") or not host:
+    if parts.scheme not in ("https", "http") or not host or port == 0:
         return _lt("'%(uri)s' is not an absolute http(s) URI", uri=uri)
     if "@" in parts.netloc or "*" in uri:
         return _lt("A redirect URI holds no user information and no wildcard")

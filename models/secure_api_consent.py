@@ -21,7 +21,6 @@ class SecureApiConsent(models.Model):
 
     user_id = fields.Many2one(
         "res.users",
-        string="User",
         required=True,
         readonly=True,
         index=True,
@@ -31,7 +30,6 @@ class SecureApiConsent(models.Model):
     )
     app_id = fields.Many2one(
         "secure.api.client",
-        string="App",
         required=True,
         readonly=True,
         index=True,
@@ -61,7 +59,6 @@ class SecureApiConsent(models.Model):
     token_ids = fields.One2many(
         "secure.api.token",
         "consent_id",
-        string="Tokens",
         help="The access and refresh tokens issued under this consent.",
     )
     api_names = fields.Char(

@@ -35,7 +35,6 @@ class SecureApiOauthCode(models.Model):
     )
     user_id = fields.Many2one(
         "res.users",
-        string="User",
         required=True,
         readonly=True,
         ondelete="cascade",
@@ -59,7 +58,6 @@ class SecureApiOauthCode(models.Model):
     )
     consent_id = fields.Many2one(
         "secure.api.consent",
-        string="Consent",
         readonly=True,
         ondelete="set null",
         help="The consent, and its tokens, the code's exchange created.",

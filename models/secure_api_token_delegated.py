@@ -32,7 +32,6 @@ class SecureApiToken(models.Model):
     )
     consent_id = fields.Many2one(
         "secure.api.consent",
-        string="Consent",
         readonly=True,
         index="btree_not_null",
         ondelete="cascade",
