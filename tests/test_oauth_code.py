@@ -304,6 +304,12 @@ class TestOauthCode(SecureApiHttpCase):
             response = session.get(
                 f"{self.base_url()}/api/test/plain/{self.partner.id}", timeout=30
             )
+            first_refresh = token["refresh_token"]
+            # As the README shows a public client refreshing.
+            renewed = session.refresh_token(
+                self.base_url() + TOKEN, client_id=self.mobile_app.client_id
+            )
+        self.assertNotEqual(renewed["refresh_token"], first_refresh)
         self.assertEqual(response.status_code, 200, response.text)
         self.assertEqual(response.json()["result"]["name"], self.partner.name)
         consent = self.env["secure.api.consent"].search(
