@@ -10,6 +10,7 @@ import base64
 import contextlib
 import hashlib
 import inspect
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -26,6 +27,7 @@ from odoo.tests import tagged
 from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME, ChromeBrowser
 
 from ..compat import user_groups_field
+from ..hooks import SecretRedactingFilter
 from .common import SecureApiHttpCase, internal_user
 
 AUTHORIZE = "/api/oauth2/authorize"
@@ -889,6 +891,18 @@ class TestOauthCode(SecureApiHttpCase):
         self.assertEqual(resource["authorization_servers"], [base])
         response = self.request("POST", "/.well-known/oauth-protected-resource")
         self.assertError(response, 405)
+
+    def test_codes_in_a_url_are_masked_in_the_access_log(self):
+        line = "GET /cb?code=c0de&state=s1&code_verifier=v3r HTTP/1.1"
+        record = logging.LogRecord(
+            "werkzeug", logging.INFO, __file__, 1, '"%s" %s', (line, 302), None
+        )
+        SecretRedactingFilter().filter(record)
+        message = record.getMessage()
+        self.assertIn("code=***", message)
+        self.assertIn("code_verifier=***", message)
+        self.assertIn("state=s1", message)
+        self.assertNotIn("c0de", message)
 
     def test_openapi_describes_the_authorization_code_flow(self):
         document = self.env["secure.api"].get_openapi_document()
