@@ -306,6 +306,17 @@ def granted_scope(asked, allowed):
     return scope
 
 
+def redirect_origins(uris):
+    """The web origins (``scheme://host[:port]``) of redirect URIs: where a
+    public client's browser code runs, and may read the token endpoint's
+    answers from (CORS)."""
+    origins = set()
+    for uri in uris:
+        parts = urlsplit(uri)
+        origins.add(f"{parts.scheme}://{parts.netloc}".lower())
+    return origins
+
+
 def redirect_url(uri, params):
     """``uri`` with ``params`` (``None`` values left out) added to its query,
     keeping the query it already has (RFC 6749 3.1.2)."""

@@ -17,6 +17,14 @@ DISCOVERY_CORS = {
 class SecureApiEngineOauth(models.AbstractModel):
     _inherit = "secure.api.engine"
 
+    def _serve_oauth(self, call, kind):
+        if kind in ("token", "revoke"):
+            # On every answer, errors included: see _serve.
+            call.headers.update(
+                self.env["secure.api.oauth"]._public_client_cors(call.request)
+            )
+        return super()._serve_oauth(call, kind)
+
     def _serve_authorize(self, call):
         return self.env["secure.api.oauth.authorize"]._serve(call.request)
 

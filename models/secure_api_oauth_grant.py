@@ -12,7 +12,7 @@ from odoo import fields, models
 from ..core import oauth as core_oauth
 from ..core import oauth_code as core_oauth_code
 from ..core import traffic as core_traffic
-from ..core.exceptions import OAuthError
+from ..core.exceptions import ApiError, OAuthError
 from ..core.oauth_code import AUTHORIZATION_CODE, REFRESH_TOKEN
 from ..core.operations import SCOPES
 
@@ -95,6 +95,32 @@ class SecureApiOauth(models.AbstractModel):
         user = self.env["res.users"]._secure_api_user_state(uid)
         if not user["active"] or user["privileged"]:
             raise OAuthError("invalid_grant", "The user can no longer grant access")
+
+    def _public_client_cors(self, req):
+        """CORS headers for a public client's browser code: its token and
+        revocation requests (simple form POSTs, no preflight) may be read
+        from the origins of its redirect URIs, and from nowhere else."""
+        origin = req.headers.get("origin")
+        if not origin or req.method != "POST":
+            return {}
+        try:
+            client_id = self._params(req).get("client_id")
+        except ApiError:
+            return {}
+        app = (
+            self.env["secure.api.client"]._get_client_state(client_id)
+            if isinstance(client_id, str) and 0 < len(client_id) <= 128
+            else None
+        )
+        if (
+            not app
+            or not app["active"]
+            or app["client_type"] != "public"
+            or origin.lower()
+            not in core_oauth_code.redirect_origins(app["redirect_uris"])
+        ):
+            return {}
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
     # ------------------------------------------------------------------
     # The grants

@@ -835,6 +835,47 @@ class TestOauthCode(SecureApiHttpCase):
         )
         self.oauth_error(response, 401, "invalid_client")
 
+    def test_public_client_browser_code_reads_token_answers_from_its_origin(self):
+        code, verifier, params = self.code_for(self.mobile_app)
+        origin = {"Origin": "http://127.0.0.1:8400"}
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": params["redirect_uri"],
+            "code_verifier": verifier,
+            "client_id": self.mobile_app.client_id,
+        }
+        response = self.request("POST", TOKEN, data=data, headers=origin)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(
+            response.headers["Access-Control-Allow-Origin"], "http://127.0.0.1:8400"
+        )
+        self.assertIn("Origin", response.headers["Vary"])
+        # Refusals are readable too, from that origin only.
+        refresh = {
+            "grant_type": "refresh_token",
+            "refresh_token": "unknown",
+            "client_id": self.mobile_app.client_id,
+        }
+        response = self.request("POST", TOKEN, data=refresh, headers=origin)
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(
+            response.headers["Access-Control-Allow-Origin"], "http://127.0.0.1:8400"
+        )
+        response = self.request(
+            "POST", TOKEN, data=refresh, headers={"Origin": "https://evil.example.com"}
+        )
+        self.assertNotIn("Access-Control-Allow-Origin", response.headers)
+        # A confidential client's secret never belongs in a browser.
+        confidential = dict(refresh, **self.client_auth(self.web_app))
+        response = self.request(
+            "POST",
+            TOKEN,
+            data=confidential,
+            headers={"Origin": "https://app.example.com"},
+        )
+        self.assertNotIn("Access-Control-Allow-Origin", response.headers)
+
     # ------------------------------------------------------------------
     # Configuration and documents
     # ------------------------------------------------------------------

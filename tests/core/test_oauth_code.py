@@ -223,3 +223,9 @@ def test_challenge_shape_matches_sha256():
     digest = hashlib.sha256(b"anything").digest()
     challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     assert oc.CHALLENGE_RE.match(challenge)
+
+
+def test_redirect_origins():
+    assert oc.redirect_origins(
+        ("https://App.example.com/cb?x=1", "http://127.0.0.1:8400/cb")
+    ) == {"https://app.example.com", "http://127.0.0.1:8400"}
