@@ -72,7 +72,7 @@ class SecretRedactingFilter(logging.Filter):
 
     SECRET_RE = re.compile(
         r"([?&;](?:access_token|client_secret|token|refresh_token|id_token|api_?key"
-        r"|password|passwd|secret|jwt|assertion|client_assertion)"
+        r"|password|passwd|secret|jwt|assertion|client_assertion|code|code_verifier)"
         r"(?:%5B%5D|\[\])?=)[^&;\s\"]*",
         re.IGNORECASE,
     )

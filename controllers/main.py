@@ -20,6 +20,7 @@ from .. import compat, replica
 from ..core import consistency
 from ..core.exceptions import ApiError, dumps
 from ..core.request import ApiRequest
+from ..core.routing import DISCOVERY_ROUTES
 
 _logger = logging.getLogger(__name__)
 
@@ -80,6 +81,18 @@ def prepare_body(httprequest, limit):
     return result
 
 
+class SessionCsrf:
+    """Odoo's CSRF tokens of the current session, for the consent form."""
+
+    __slots__ = ()
+
+    def token(self):
+        return request.csrf_token()
+
+    def check(self, value):
+        return isinstance(value, str) and bool(value) and request.validate_csrf(value)
+
+
 def build_request(subpath):
     """The request value of the current HTTP request."""
     httprequest = request.httprequest
@@ -97,6 +110,7 @@ def build_request(subpath):
         host=httprequest.host,
         remote_addr=httprequest.remote_addr,
         attempt=_attempt_memo(httprequest),
+        csrf=SessionCsrf(),
     )
 
 
@@ -228,3 +242,20 @@ class SecureApiController(http.Controller):
         if req.unsafe and answer.status < 400:
             stamp_consistency_token(request.env, response)
         return response
+
+    # OAuth discovery (RFC 8414, RFC 9728) lives at the server's root, outside
+    # /api/, but is served by the same pipeline, in JSON, errors included.
+    @http.route(
+        list(DISCOVERY_ROUTES),
+        type="http",
+        auth="none",
+        methods=None,
+        csrf=False,
+        save_session=False,
+        readonly=readonly_request,
+        secure_api_body=True,
+    )
+    def oauth_discovery(self, **_kwargs):
+        path = request.httprequest.path
+        engine = request.env["secure.api.engine"].sudo()
+        return render(engine._serve(build_request(path), DISCOVERY_ROUTES[path]))

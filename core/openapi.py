@@ -385,12 +385,20 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
     security_schemes = {
         "oauth2": {
             "type": "oauth2",
-            "description": "OAuth 2.0 client credentials; opaque tokens",
+            "description": "OAuth 2.0 client credentials, or the authorization "
+            "code grant with PKCE (S256), whose tokens act as the user who "
+            "consented; opaque tokens",
             "flows": {
                 "clientCredentials": {
                     "tokenUrl": f"{base_url}/api/oauth2/token",
                     "scopes": {scope: f"{scope} records" for scope in SCOPES},
-                }
+                },
+                "authorizationCode": {
+                    "authorizationUrl": f"{base_url}/api/oauth2/authorize",
+                    "tokenUrl": f"{base_url}/api/oauth2/token",
+                    "refreshUrl": f"{base_url}/api/oauth2/token",
+                    "scopes": {scope: f"{scope} records" for scope in SCOPES},
+                },
             },
         },
         "bearerJWT": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

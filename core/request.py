@@ -56,6 +56,9 @@ class ApiRequest:
     # serialization failure (the traffic policy's count): shared by the
     # attempts, never compared.
     attempt: dict = field(default_factory=dict, compare=False, repr=False)
+    # The session's CSRF tokens (``token()`` and ``check(value)``), for the
+    # consent form of the authorization endpoint; ``None`` without a session.
+    csrf: object = None
 
     @classmethod
     def build(cls, method, path, headers=None, **values):

@@ -33,6 +33,12 @@ FIXED_ROUTES = {
     "oauth2/introspect": "introspect",
     "openapi.json": "openapi",
     "docs": "docs",
+    "oauth2/authorize": "authorize",
+}
+# OAuth discovery documents, at the server's root (outside /api/).
+DISCOVERY_ROUTES = {
+    "/.well-known/oauth-authorization-server": "authorization_server",
+    "/.well-known/oauth-protected-resource": "protected_resource",
 }
 # Routes answered in RFC 6749's error style instead of the envelope.
 TOKEN_ROUTES = ("token", "jwt", "revoke", "introspect")
@@ -73,7 +79,7 @@ def fixed_route(path):
     """The addon's own route that ``path`` (after ``/api/``) names, or ``None``.
 
     Returns ``token``, ``jwt``, ``revoke``, ``introspect``, ``openapi``,
-    ``docs`` or ``binary``; anything else is an API route.
+    ``docs``, ``authorize`` or ``binary``; anything else is an API route.
     """
     name = FIXED_ROUTES.get(path.strip("/"))
     if name:

@@ -26,6 +26,12 @@ from . import secure_api_webhook
 from . import secure_api_event
 from . import secure_api_webhook_delivery
 from . import secure_api_oauth
+from . import secure_api_consent
+from . import secure_api_oauth_code
+from . import secure_api_token_delegated
+from . import secure_api_oauth_grant
+from . import secure_api_oauth_authorize
+from . import secure_api_engine_oauth
 from . import res_config_settings
 from . import res_users
 from . import res_groups

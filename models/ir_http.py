@@ -13,6 +13,7 @@ from ..core.exceptions import (
     to_api_error,
 )
 from ..core.request import Answer
+from ..core.routing import DISCOVERY_ROUTES
 
 _logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class IrHttp(models.AbstractModel):
         """
         httprequest = getattr(request, "httprequest", None)
         path = httprequest.path if httprequest is not None else ""
-        if not (path == "/api" or path.startswith("/api/")):
+        if not (path == "/api" or path.startswith("/api/") or path in DISCOVERY_ROUTES):
             return super()._handle_error(exception)
         request_id = uuid.uuid4().hex[:16]
         if is_retryable(exception):

@@ -1,4 +1,4 @@
-from odoo import SUPERUSER_ID, api, models
+from odoo import SUPERUSER_ID, api, fields, models
 
 from .. import compat, replica
 
@@ -8,6 +8,20 @@ PRIVILEGED_GROUPS = ("base.group_system", "base.group_erp_manager")
 
 class ResUsers(models.Model):
     _inherit = "res.users"
+
+    secure_api_consent_ids = fields.One2many(
+        "secure.api.consent",
+        "user_id",
+        string="Connected Apps",
+        domain=[("state", "=", "active")],
+        help="The client apps this user allowed to act as them; revoking one "
+        "stops its tokens at once.",
+    )
+
+    @property
+    def SELF_READABLE_FIELDS(self):  # noqa: N802 - Odoo's name
+        # Each user sees their connected apps in their preferences.
+        return super().SELF_READABLE_FIELDS + ["secure_api_consent_ids"]
 
     def write(self, vals):
         result = super().write(vals)

@@ -1,9 +1,10 @@
 import time
 
 from odoo import SUPERUSER_ID, Command, _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
-from .. import compat, replica
+from .. import compat, i18n_messages, replica
+from ..core import oauth_code as core_oauth_code
 from ..core import tokens as core_tokens
 from ..core import traffic as core_traffic
 from ..core.traffic import DAILY, MONTHLY
@@ -17,6 +18,11 @@ from .secure_api_log import LEVEL_SELECTION as LOG_LEVELS
         "token_lifetime_range",
         "CHECK (token_lifetime > 0 AND token_lifetime <= 2592000)",
         "The token lifetime must be between 1 second and 30 days.",
+    ),
+    (
+        "refresh_token_lifetime_range",
+        "CHECK (refresh_token_lifetime > 0 AND refresh_token_lifetime <= 31536000)",
+        "The refresh token lifetime must be between 1 second and 365 days.",
     ),
     (
         "traffic_range",
@@ -146,6 +152,45 @@ class SecureApiClient(models.Model):
     test_mode = fields.Boolean(
         help="Every request of this app is rolled back; responses carry X-Test-Mode: 1."
     )
+    # Delegated access (OAuth 2.1 authorization code): see
+    # secure_api_oauth_authorize.py and secure_api_oauth_grant.py.
+    grant_types = fields.Char(
+        default=core_oauth_code.CLIENT_CREDENTIALS,
+        required=True,
+        help="How the app gets tokens, space-separated: client_credentials (with "
+        "its secret, acting as the execution user) and/or authorization_code "
+        "(a user signs in and consents; the tokens act as that user, and come "
+        "with refresh tokens).",
+    )
+    client_type = fields.Selection(
+        [("confidential", "Confidential"), ("public", "Public")],
+        default="confidential",
+        required=True,
+        help="Confidential: a server that keeps a secret and sends it to the token "
+        "endpoint. Public: a browser or mobile app that cannot keep one; it has no "
+        "secret, uses only the authorization code grant, and proves itself with "
+        "PKCE.",
+    )
+    redirect_uris = fields.Text(
+        string="Redirect URIs",
+        help="Where users are sent back after they allow or deny access, one URI "
+        "per line, compared exactly. https only; plain http only to localhost, "
+        "127.0.0.1 or [::1] (native apps); no fragment (#). Required for the "
+        "authorization code grant.",
+    )
+    refresh_token_lifetime = fields.Integer(
+        string="Refresh Token Lifetime (s)",
+        default=2592000,
+        required=True,
+        help="How long a refresh token is valid, in seconds (default 30 days). "
+        "Each use returns a new one and ends the old one.",
+    )
+    consent_ids = fields.One2many(
+        "secure.api.consent",
+        "app_id",
+        string="Consents",
+        help="The users who allowed this app to act as them (authorization code).",
+    )
     api_ids = fields.Many2many(
         "secure.api",
         "secure_api_client_rel",
@@ -266,6 +311,39 @@ class SecureApiClient(models.Model):
         for client in self:
             self._check_execution_user(client.user_id)
 
+    @api.constrains("grant_types", "client_type", "redirect_uris")
+    def _check_grant_types(self):
+        for client in self:
+            try:
+                grants = core_oauth_code.parse_grant_types(client.grant_types)
+                core_oauth_code.parse_redirect_uris(client.redirect_uris)
+            except ValueError as error:
+                raise ValidationError(
+                    i18n_messages.translate(self.env, error.args[0])
+                ) from None
+            if (
+                client.client_type == "public"
+                and core_oauth_code.CLIENT_CREDENTIALS in grants
+            ):
+                raise ValidationError(
+                    _(
+                        "A public client app has no secret: it may only use the "
+                        "authorization code grant."
+                    )
+                )
+            if (
+                core_oauth_code.AUTHORIZATION_CODE in grants
+                and not (client.redirect_uris or "").strip()
+            ):
+                raise ValidationError(
+                    _("The authorization code grant needs at least one redirect URI.")
+                )
+
+    @api.onchange("client_type")
+    def _onchange_client_type(self):
+        if self.client_type == "public":
+            self.grant_types = core_oauth_code.AUTHORIZATION_CODE
+
     @api.constrains("allow_opaque", "allow_jwt")
     def _check_token_types(self):
         for client in self:
@@ -312,6 +390,9 @@ class SecureApiClient(models.Model):
     def write(self, vals):
         if "user_id" in vals:
             self.env["secure.api"]._check_privileged_edit()
+        if vals.get("client_type") == "public":
+            # A public client cannot keep a secret: it has none.
+            vals = dict(vals, client_secret_hash=False, secret_date=False)
         return super().write(vals)
 
     def action_generate_secret(self):
@@ -322,6 +403,8 @@ class SecureApiClient(models.Model):
         """
         self.ensure_one()
         compat.check_access(self, "write")
+        if self.client_type == "public":
+            raise UserError(_("A public client app has no secret."))
         secret = core_tokens.generate_secret()
         self.sudo().write(
             {
@@ -445,6 +528,10 @@ class SecureApiClient(models.Model):
             "secret_hash": self.client_secret_hash,
             "test_mode": self.test_mode,
             "log_level": self.log_level or None,
+            "grant_types": core_oauth_code.parse_grant_types(self.grant_types),
+            "client_type": self.client_type,
+            "redirect_uris": core_oauth_code.parse_redirect_uris(self.redirect_uris),
+            "refresh_lifetime": self.refresh_token_lifetime,
             "traffic": core_traffic.ClientPolicy(
                 rate_limit=self.rate_limit,
                 rate_window=self.rate_window,

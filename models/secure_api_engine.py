@@ -107,16 +107,17 @@ class SecureApiEngine(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _serve(self, req):
+    def _serve(self, req, kind=None):
         """Serve one :class:`~..core.request.ApiRequest`; return an
         :class:`~..core.request.Answer`.
 
-        Never raises, except the PostgreSQL concurrency errors that Odoo's
-        request retry loop must see.
+        ``kind`` names a route outside /api/ (``routing.DISCOVERY_ROUTES``);
+        under /api/ the path decides. Never raises, except the PostgreSQL
+        concurrency errors that Odoo's request retry loop must see.
         """
         started = time.perf_counter()
         request_id = uuid.uuid4().hex[:16]
-        kind = routing.fixed_route(req.path) or "rest"
+        kind = kind or routing.fixed_route(req.path) or "rest"
         style = "oauth" if kind in routing.TOKEN_ROUTES else "envelope"
         call = Call(request=req)
         answer = None

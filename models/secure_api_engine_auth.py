@@ -45,7 +45,8 @@ class SecureApiEngineAuth(models.AbstractModel):
                     "This client app may not call this API", name="client_not_allowed"
                 )
             return {
-                "uid": app["uid"],
+                # The execution user, or the user who consented (delegated).
+                "uid": found["uid"],
                 "scope": found["scope"],
                 "app": app,
                 "session": False,

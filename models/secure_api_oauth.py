@@ -20,6 +20,7 @@ from ..core.exceptions import (
     TooManyRequests,
     Unauthorized,
 )
+from ..core.oauth_code import CLIENT_CREDENTIALS
 
 # The per-address threshold is this many times the per-client one, so that
 # clients behind one address are not locked out by one of them.
@@ -73,14 +74,18 @@ class SecureApiOauth(models.AbstractModel):
             limits[f"client:{client_id[:128]}@{address}"] = threshold
         return limits
 
-    def _authenticate_client(self, req, params, lockout_first=True):
+    def _authenticate_client(
+        self, req, params, lockout_first=True, execution_user=True
+    ):
         """Return the cached state of the authenticated client app.
 
         Unknown client, wrong secret, disabled app, archived or privileged
         user: all get the same ``invalid_client`` answer after the same hash
         work. With ``lockout_first`` (token requests) a locked-out party is
         refused before its secret is checked; otherwise (revocation and
-        introspection) valid credentials are never locked out.
+        introspection) valid credentials are never locked out. Without
+        ``execution_user`` (delegated grants, whose tokens act as the user
+        who consented) the execution user's state is not checked.
         """
         client_id, secret, used_basic = core_oauth.client_credentials(
             params, req.headers.get("authorization"), req.query
@@ -96,26 +101,29 @@ class SecureApiOauth(models.AbstractModel):
         )
         valid = core_tokens.verify_secret(secret, app and app["secret_hash"])
         if valid and app["active"]:
-            user = self.env["res.users"]._secure_api_user_state(app["uid"])
-            valid = user["active"] and not user["privileged"]
+            if execution_user:
+                user = self.env["res.users"]._secure_api_user_state(app["uid"])
+                valid = user["active"] and not user["privileged"]
             # From outside the allowlist the right secret is refused as a wrong one.
             valid = valid and core_traffic.address_allowed(
                 app["traffic"].allowlist, req.remote_addr
             )
         if not valid or not app["active"]:
-            throttle._add_failure(limits)
-            if not lockout_first:
-                self._check_lockout(throttle, limits)
-            headers = (
-                {"WWW-Authenticate": 'Basic realm="secure_api"'} if used_basic else {}
-            )
-            raise OAuthError(
-                "invalid_client",
-                "Client authentication failed",
-                status=401,
-                headers=headers,
-            )
+            self._auth_failed(throttle, limits, lockout_first, used_basic)
         return app
+
+    def _auth_failed(self, throttle, limits, lockout_first, used_basic=False):
+        """Count the failure and answer ``invalid_client``."""
+        throttle._add_failure(limits)
+        if not lockout_first:
+            self._check_lockout(throttle, limits)
+        headers = {"WWW-Authenticate": 'Basic realm="secure_api"'} if used_basic else {}
+        raise OAuthError(
+            "invalid_client",
+            "Client authentication failed",
+            status=401,
+            headers=headers,
+        )
 
     def _check_lockout(self, throttle, limits):
         wait = throttle._retry_after(limits)
@@ -125,13 +133,16 @@ class SecureApiOauth(models.AbstractModel):
     def _check_grant(self, params):
         grant_type = params.get("grant_type")
         if grant_type not in (None, "client_credentials"):
-            raise OAuthError(
-                "unsupported_grant_type", "Only client_credentials is supported"
-            )
+            raise OAuthError("unsupported_grant_type", "Unsupported grant type")
 
     def _serve_token(self, req, params, token_type="opaque"):
         self._check_grant(params)
         app = self._authenticate_client(req, params)
+        if CLIENT_CREDENTIALS not in app["grant_types"]:
+            raise OAuthError(
+                "unauthorized_client",
+                "This client may not use the client_credentials grant",
+            )
         scope = core_oauth.requested_scope(params.get("scope"), app["scope"])
         if not app["allow_jwt" if token_type == "jwt" else "allow_opaque"]:
             raise OAuthError(
@@ -156,12 +167,18 @@ class SecureApiOauth(models.AbstractModel):
 
     def _serve_revoke(self, req, params):
         app = self._authenticate_client(req, params, lockout_first=False)
+        return self._revoke_own(app, params)
+
+    def _revoke_own(self, app, params):
         found = self._find_own_token(app, params.get("token"))
         if found and not found["revoked"]:
-            self.env["secure.api.token"].sudo().browse(found["id"])._revoke()
+            self._revoke_found(found)
         # RFC 7009 2.2: 200 whether or not the token was known, so that the
         # endpoint tells nothing about other clients' tokens.
         return 200, {}
+
+    def _revoke_found(self, found):
+        self.env["secure.api.token"].sudo().browse(found["id"])._revoke()
 
     def _serve_introspect(self, req, params):
         app = self._authenticate_client(req, params, lockout_first=False)
@@ -169,15 +186,19 @@ class SecureApiOauth(models.AbstractModel):
         found = self._find_own_token(app, token)
         if not found or found["revoked"] or found["expires_at"] <= time.time():
             return 200, {"active": False}
+        return 200, self._introspection(app, token, found)
+
+    def _introspection(self, app, token, found):
+        """RFC 7662's answer about a live token of ``app``."""
         try:
             leeway = self.env["secure.api"]._get_settings()["jwt_leeway"]
             current = (
                 self.env["secure.api.token"].sudo()._authenticate_bearer(token, leeway)
             )
         except Unauthorized:
-            return 200, {"active": False}
+            return {"active": False}
         record = self.env["secure.api.token"].sudo().browse(found["id"])
-        return 200, {
+        return {
             "active": True,
             "scope": core_tokens.normalize_scope(" ".join(current["scope"])),
             "client_id": app["client_id"],

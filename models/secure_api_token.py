@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from .. import compat, replica
 from ..core import tokens as core_tokens
 from ..core.exceptions import Unauthorized
+from ..core.oauth_code import CLIENT_CREDENTIALS
 
 JWT_AUDIENCE = "secure_api"
 JWT_MEMO_SIZE = 4096
@@ -242,7 +243,9 @@ class SecureApiToken(models.Model):
         with replica.primary_env(self.env) as env:
             env.cr.execute(
                 f"""SELECT id, app_id, scope, revoked, token_type,
-                           EXTRACT(EPOCH FROM expires_at AT TIME ZONE 'UTC')
+                           EXTRACT(EPOCH FROM expires_at AT TIME ZONE 'UTC'),
+                           user_id, (SELECT c.state FROM secure_api_consent c
+                                      WHERE c.id = consent_id)
                       FROM secure_api_token WHERE {where}""",  # noqa: S608 - constant
                 params,
             )
@@ -256,18 +259,25 @@ class SecureApiToken(models.Model):
             "revoked": row[3],
             "token_type": row[4],
             "expires_at": float(row[5]),
+            # Delegated tokens (authorization code): the user they act as,
+            # and the state of the consent they descend from.
+            "user_id": row[6],
+            "consent_state": row[7],
         }
 
     @api.model
     def _authenticate_bearer(self, token, leeway=30):
-        """Check a bearer token; return ``{"app", "scope", "token_id"}``.
+        """Check a bearer token; return ``{"app", "scope", "token_id", "uid"}``.
 
-        ``app`` is the client's current state and ``scope`` what the token
+        ``app`` is the client's current state, ``scope`` what the token
         may do now: its own scope intersected with the client's current
-        scopes. Raises :class:`Unauthorized` (``invalid_token``) for an
-        unknown, expired, revoked or deleted token, a disabled app, a token
-        type the app no longer allows, and an execution user that is
-        archived or was made an administrator, all alike.
+        scopes, and ``uid`` the user it acts as: the app's execution user, or
+        for a delegated token the user who consented (see
+        ``secure_api_token_delegated``). Raises :class:`Unauthorized`
+        (``invalid_token``) for an unknown, expired, revoked or deleted
+        token, a disabled app, a token type or grant the app no longer
+        allows, and a user that is archived or was made an administrator,
+        all alike.
         """
         if token.count(".") == 2:
             app, claims = self._verify_jwt(token, leeway)
@@ -277,19 +287,32 @@ class SecureApiToken(models.Model):
             app = found and self.env["secure.api.client"]._get_client_state_by_id(
                 found["app_id"]
             )
-        if not found or found["revoked"]:
+        if not found or found["revoked"] or found["token_type"] == "refresh":
+            # A refresh token is never a bearer token.
             raise Unauthorized("Invalid token", name="invalid_token")
         if found["expires_at"] + (leeway if found["token_type"] == "jwt" else 0) <= (
             time.time()
         ):
             raise Unauthorized("The token expired", name="invalid_token")
-        if not app or not app["active"] or not app[f"allow_{found['token_type']}"]:
+        if found["user_id"]:
+            return self._authenticate_delegated(found, app)
+        if (
+            not app
+            or not app["active"]
+            or not app[f"allow_{found['token_type']}"]
+            or CLIENT_CREDENTIALS not in app["grant_types"]
+        ):
             raise Unauthorized("The client app is disabled", name="invalid_token")
         user = self.env["res.users"]._secure_api_user_state(app["uid"])
         if not user["active"] or user["privileged"]:
             raise Unauthorized("The client app is disabled", name="invalid_token")
         granted = set(found["scope"].split()) & set(app["scope"].split())
-        return {"app": app, "scope": granted, "token_id": found["id"]}
+        return {
+            "app": app,
+            "scope": granted,
+            "token_id": found["id"],
+            "uid": app["uid"],
+        }
 
     def _verify_jwt(self, token, leeway):
         """Verify a JWT's signature and claims; return ``(app, claims)``.
