@@ -1,21 +1,47 @@
-"""What the ``/api/docs`` page shows of one API and model, as plain data.
+"""The ``/api/docs`` explorer's fixed parts, and curl lines.
 
-The endpoints come from :data:`core.operations.OPERATIONS` (method and path
-shape), the example bodies from the same field types the Postman collection
-uses, so that the page, the collection and the OpenAPI document agree.
+``/api/docs`` is Swagger UI (static/lib/swagger-ui, a pinned copy of the
+``swagger-ui-dist`` package) over ``/api/openapi.json``: the document says
+what each operation takes and answers, so the page holds no API data of its
+own. What is fixed here is what the page may load: this server's files
+only.
 """
 
-import json
 import shlex
 
-from . import operations
-from .messages import _lt
-from .postman import EXAMPLES, example_body
+# The swagger-ui-dist version copied into static/lib/swagger-ui (its
+# README.md says how to update it); the page asks for its files with it, so
+# that browsers do not keep an older copy from their cache.
+SWAGGER_UI_VERSION = "5.36.0"
 
-# Plain values for a shell: Postman's dynamic variables mean nothing there.
-DOC_EXAMPLES = dict(
-    EXAMPLES, char="Example", text="Example text", email="someone@example.com"
-)
+# What the page and Swagger UI need, from this server only: its scripts and
+# styles, the document and the operations it runs (same origin), and the
+# data: images of Swagger UI's style sheet. No inline script, no eval, no
+# other host; nothing may frame it but this server's own pages.
+DOCS_PAGE_POLICY = {
+    "default-src": "'none'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'self'",
+}
+
+
+def docs_page_headers():
+    """The security headers of the ``/api/docs`` page."""
+    return {
+        "Content-Security-Policy": "; ".join(
+            f"{directive} {sources}" for directive, sources in DOCS_PAGE_POLICY.items()
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "SAMEORIGIN",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
 
 
 def curl_line(method, url, *, bearer=False, body_text=None, headers=()):
@@ -39,136 +65,3 @@ def curl_line(method, url, *, bearer=False, body_text=None, headers=()):
         ]
     parts.append(shlex.quote(url))
     return " ".join(parts)
-
-
-def endpoints(spec, model_spec, base, base_url):
-    """One entry per HTTP endpoint of the API's active operations on one
-    model: method, path, scope, a curl line with an example body, and the
-    path a logged-in reader may try from the page."""
-    public = spec["auth_mode"] == "public"
-    active = {op for op, e in spec["endpoints"].items() if e.get("active")}
-    fields = model_spec["fields"]
-    create_body = example_body(fields, DOC_EXAMPLES)
-    update_body = dict(list(create_body.items())[:1])
-    keys = [f["alias"] for f in fields if f.get("upsert_key")]
-    result = []
-    for operation in operations.OPERATIONS:
-        if operation.name == "binary" or operation.switch not in active:
-            continue
-        if operation.name not in spec["operations"] and operation.generated:
-            continue
-        if operation.name == "upsert" and not keys:
-            continue
-        if operation.name == "rpc":
-            paths = [
-                f"{base}/{{id}}/{name}"
-                if method["on_records"]
-                else f"{base}/call/{name}"
-                for name, method in sorted(model_spec["methods"].items())
-            ]
-        elif operation.name == "upsert":
-            paths = [f"{base}/by/{key}/{{value}}" for key in keys]
-        else:
-            paths = [base + operation.path_suffix]
-        method = operation.http_method
-        body = {
-            "create": create_body,
-            "update": update_body,
-            "upsert": create_body,
-            "rpc": {"args": [], "kwargs": {}},
-        }.get(operation.name)
-        query = "?limit=10" if operation.name == "search" else ""
-        headers = ()
-        if not public and operation.writes and operation.name != "rpc":
-            headers = (("Idempotency-Key", "$(uuidgen)"),)
-        for path in paths:
-            result.append(
-                {
-                    "operation": operation.name,
-                    "label": operation.label,
-                    "method": method,
-                    "path": path,
-                    "scope": operation.scope,
-                    "body": json.dumps(body, indent=2) if body is not None else "",
-                    "curl": curl_line(
-                        method,
-                        base_url + path + query,
-                        bearer=not public,
-                        body_text=None if body is None else json.dumps(body),
-                        headers=headers,
-                    ),
-                    "try_path": (path + query)
-                    if method == "GET" and "{" not in path
-                    else "",
-                }
-            )
-    return result
-
-
-def sync_notes(spec):
-    """The safe-retry and synchronisation features this API offers, as
-    ``(header or parameter, what it does)`` pairs."""
-    public = spec["auth_mode"] == "public"
-    active = {op for op, e in spec["endpoints"].items() if e.get("active")}
-    notes = []
-    if "search" in active:
-        notes += [
-            (
-                "cursor",
-                _lt(
-                    "Keyset pages: send cursor= (empty) first, then the "
-                    "next_cursor of each answer until it is null."
-                ),
-            ),
-            (
-                "changed_since",
-                _lt(
-                    "Only records changed since this UTC time (ISO 8601), in "
-                    "change order; the next call sends the answer's changes_until."
-                ),
-            ),
-            (
-                "count=estimated",
-                _lt("The planner's estimate on large tables (length_is tells which)."),
-            ),
-        ]
-    if "read" in active:
-        notes.append(
-            (
-                "ETag / If-None-Match",
-                _lt(
-                    "A read answers an ETag; sending it back answers 304 when "
-                    "nothing changed."
-                ),
-            )
-        )
-    if active & {"update", "delete"}:
-        notes.append(
-            (
-                "If-Match",
-                _lt(
-                    "Update or delete only if the record still has this ETag; "
-                    "otherwise 412 and nothing is written."
-                ),
-            )
-        )
-    if not public and active & {"create", "update", "delete"}:
-        notes.append(
-            (
-                "Idempotency-Key",
-                _lt(
-                    "A retried write with the same key replays the first answer "
-                    "for 24 hours instead of running twice."
-                ),
-            )
-        )
-    if active & {"create", "update"}:
-        notes.append(
-            (
-                "Prefer: return=minimal",
-                _lt(
-                    "201 with Location and the id, or 204, instead of the whole record."
-                ),
-            )
-        )
-    return notes

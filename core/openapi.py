@@ -9,7 +9,8 @@ import hashlib
 import re
 from collections import Counter
 
-from .exceptions import STATUS_DESCRIPTIONS
+from . import operations
+from .exceptions import STATUS_DESCRIPTIONS, PreconditionFailed
 from .operations import SCOPES
 
 SCALARS = {
@@ -215,8 +216,6 @@ def _json(schema, description="OK"):
     }
 
 
-# What a request with a body can answer besides success.
-WRITE_ERRORS = ("400", "401", "403", "404", "405", "409", "413", "422", "500")
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -247,8 +246,8 @@ IF_NONE_MATCH = {
 }
 
 
-def _errors(*statuses):
-    return {code: {"$ref": f"#/components/responses/Error{code}"} for code in statuses}
+def _request_body(schema, required=True):
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
 def _webhooks(apis, names):
@@ -314,66 +313,9 @@ def _webhooks(apis, names):
     return events
 
 
-def _add_upsert_paths(paths, base, model, name, fields, operation, ops):
-    """``PUT <base>/by/<key>/{value}`` for each field marked as upsert key."""
-    keys = [f for f in fields if f.get("upsert_key")] if "update" in ops else []
-    for fspec in keys:
-        path = f"{base}/by/{fspec['alias']}/{{value}}"
-        paths[path] = {
-            "parameters": [
-                {
-                    "name": "value",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "minLength": 1},
-                }
-            ],
-            "put": operation(
-                "update",
-                f"Create or update {model} by {fspec['alias']}",
-                {
-                    "200": _json(_envelope(_ref(f"{name}Record")), "Updated"),
-                    "201": _json(_envelope(_ref(f"{name}Record")), "Created"),
-                    **_errors(*WRITE_ERRORS, "412"),
-                },
-                requestBody={
-                    "required": False,
-                    "content": {"application/json": {"schema": _ref(f"{name}Update")}},
-                },
-                variant=f"upsert_by_{fspec['alias']}",
-            ),
-        }
-        _add_write_headers(paths[path], item=True)
-
-
-def _add_write_headers(entry, item):
-    """Idempotency keys on every write; Prefer on creates and updates;
-    If-Match (and its 412) on writes to one record."""
-    for verb, operation in entry.items():
-        if verb not in ("post", "patch", "put", "delete"):
-            continue
-        parameters = operation.setdefault("parameters", [])
-        parameters.append(IDEMPOTENCY_KEY)
-        responses = operation["responses"]
-        if verb != "delete":
-            parameters.append(PREFER)
-            if verb == "post" and "201" in responses:
-                responses["201"].setdefault(
-                    "headers",
-                    {"Location": {"schema": {"type": "string"}}},
-                )
-            if verb in ("patch", "put"):
-                responses.setdefault(
-                    "204", {"description": "Updated (Prefer: return=minimal)"}
-                )
-        if item:
-            parameters.append(IF_MATCH)
-            responses.setdefault("412", {"$ref": "#/components/responses/Error412"})
-
-
-def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
-    """Return an OpenAPI 3.0.3 document (a dict) for ``apis``."""
-    schemas = {
+def _base_schemas():
+    """The schemas every document holds: errors and the token answer."""
+    return {
         "Error": {
             "type": "object",
             "required": ["jsonrpc", "id", "error"],
@@ -417,6 +359,11 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
             },
         },
     }
+
+
+def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
+    """Return an OpenAPI 3.0.3 document (a dict) for ``apis``."""
+    schemas = _base_schemas()
     responses = {
         f"Error{code}": _json(_ref("Error"), text)
         for code, text in STATUS_DESCRIPTIONS.items()
@@ -485,21 +432,149 @@ def _security(api, operation):
     return [{"oauth2": [operation]}, {"bearerJWT": []}, {"sessionCookie": []}]
 
 
-def _add_model_paths(paths, schemas, api, model, mspec, names):
-    obfuscated = api["obfuscate"]
-    name = names["schema"]
-    fields = mspec["fields"]
-    ident = id_schema(obfuscated, api.get("min_length"))
-    record = {"type": "object", "required": ["id"], "properties": {"id": ident}}
-    for fspec in fields:
+# ----------------------------------------------------------------------
+# Paths of one model of one API: one builder per operation of the registry
+# ----------------------------------------------------------------------
+
+# Bodies of the statuses that carry none (the errors' come from the
+# registry's declaration and the components).
+STATUS_TEXT = {
+    "204": "Updated (Prefer: return=minimal)",
+    "304": "Not modified (If-None-Match matched)",
+    "206": "Part of the file (Range)",
+}
+# Operations whose answer Prefer: return=minimal shortens.
+PREFERRED = ("create", "update", "upsert")
+# Where a created record's id is in a create's answer: the record, or
+# {"id": ...} with Prefer: return=minimal (a bulk create answers an array).
+CREATED_ID = "$response.body#/result/id"
+# What can be done with a created record, by link name: the operation
+# (its switch), the operationId suffix and what the link does.
+CREATED_LINKS = (
+    ("read", "read", "Read the created record"),
+    ("update", "update", "Update the created record"),
+    ("update", "replace", "Update the created record (PUT)"),
+    ("delete", "delete", "Delete the created record"),
+)
+
+
+class _ModelPaths:
+    """The paths, operations and schemas of one model of one API."""
+
+    def __init__(self, paths, schemas, api, model, mspec, names):
+        self.paths, self.schemas = paths, schemas
+        self.api, self.model, self.mspec = api, model, mspec
+        self.name, self.slug = names["schema"], names["slug"]
+        self.fields = mspec["fields"]
+        self.ident = id_schema(api["obfuscate"], api.get("min_length"))
+        self.id_param = {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "schema": self.ident,
+        }
+        self.base = f"/api/{api['route']}" + (f"/{model}" if api["multi_model"] else "")
+        active = {op for op, end in api["endpoints"].items() if end["active"]}
+        self.ops = [op for op in api["operations"] if op in active]
+        # Paths by shape: collection, one record, and the others (RPC
+        # methods, upsert keys), in this order in the document.
+        self.collection, self.item, self.extra = {}, {}, {}
+
+    def build(self):
+        _record_schemas(self)
+        for operation in operations.OPERATIONS:
+            builder = BUILDERS.get(operation.name)
+            if builder is not None and operation.switch in self.ops:
+                builder(self)
+        if self.collection:
+            self.paths[self.base] = self.collection
+        if self.item:
+            self.item["parameters"] = [self.id_param]
+            self.paths[f"{self.base}/{{id}}"] = self.item
+        self.paths.update(self.extra)
+
+    def ref(self, suffix):
+        return _ref(f"{self.name}{suffix}")
+
+    def operation(self, name, shape, summary, bodies, variant=None, **extra):
+        """One operation: its responses are those the registry declares for
+        operation ``name`` on ``shape``; ``bodies`` gives the content of
+        those that have one. Writes take their headers here."""
+        registry = operations.get(name)
+        body = {
+            "tags": [self.api["name"]],
+            "summary": summary,
+            "operationId": f"{self.slug}_{variant or name}",
+            "security": _security(self.api, registry.scope),
+            "responses": _responses(name, shape, bodies),
+        }
+        body.update(extra)
+        headers = self._write_headers(registry, shape) if registry.writes else []
+        if headers:
+            body["parameters"] = body.get("parameters", []) + headers
+        return body
+
+    def _write_headers(self, registry, shape):
+        """Idempotency-Key (not on public APIs, which refuse it: their
+        callers share one identity), Prefer, and If-Match where a write to
+        one record can answer 412."""
+        headers = [] if self.api["auth_mode"] == "public" else [IDEMPOTENCY_KEY]
+        if registry.name in PREFERRED:
+            headers.append(PREFER)
+        if PreconditionFailed in operations.error_classes(registry.name, shape):
+            headers.append(IF_MATCH)
+        return headers
+
+    def created(self, result=None):
+        """A 201: ``result`` (the record by default), its Location, and
+        links to what can be done with it on this API."""
+        answer = _json(_envelope(result or self.ref("Record")), "Created")
+        answer["headers"] = {"Location": {"schema": {"type": "string"}}}
+        links = {
+            suffix: {
+                "operationId": f"{self.slug}_{suffix}",
+                "parameters": {"id": CREATED_ID},
+                "description": f"{text}: the id of a single create's answer, "
+                "with or without Prefer: return=minimal (a bulk create answers "
+                "an array, which this link does not follow)",
+            }
+            for switch, suffix, text in CREATED_LINKS
+            if switch in self.ops
+        }
+        if links:
+            answer["links"] = links
+        return answer
+
+
+def _responses(name, shape, bodies):
+    unknown = set(bodies) - set(operations.statuses(name, shape))
+    if unknown:
+        # A builder documents a status the registry does not declare.
+        raise ValueError(name, shape, sorted(unknown))
+    responses = {}
+    for status in operations.statuses(name, shape):
+        if status in bodies:
+            responses[status] = bodies[status]
+        elif status in STATUS_TEXT:
+            responses[status] = {"description": STATUS_TEXT[status]}
+        else:
+            responses[status] = {"$ref": f"#/components/responses/Error{status}"}
+    return responses
+
+
+def _record_schemas(doc):
+    """``<Name>Record``, ``<Name>Create`` and ``<Name>Update``."""
+    obfuscated = doc.api["obfuscate"]
+    record = {"type": "object", "required": ["id"], "properties": {"id": doc.ident}}
+    for fspec in doc.fields:
         schema = output_schema(fspec, obfuscated)
         if fspec.get("string"):
             schema["title"] = fspec["string"]
         if fspec.get("alias") != fspec["name"]:
             schema["description"] = f"Odoo field {fspec['name']}"
         record["properties"][fspec["alias"]] = schema
-    writable = [f for f in fields if f.get("writable")]
-    defaulted = {line["name"] for line in mspec.get("defaults") or ()}
+    writable = [f for f in doc.fields if f.get("writable")]
+    defaulted = {line["name"] for line in doc.mspec.get("defaults") or ()}
     # Required on create where Odoo requires a value that neither Odoo nor
     # the API's default values provide.
     required = [
@@ -513,428 +588,425 @@ def _add_model_paths(paths, schemas, api, model, mspec, names):
         "properties": {f["alias"]: input_schema(f, obfuscated) for f in writable},
     }
     create_body = dict(update_body, **({"required": required} if required else {}))
-    schemas[f"{name}Record"] = record
-    schemas[f"{name}Create"] = create_body
-    schemas[f"{name}Update"] = update_body
-    base = f"/api/{api['route']}" + (f"/{model}" if api["multi_model"] else "")
-    active = {op for op, endpoint in api["endpoints"].items() if endpoint["active"]}
-    ops = [op for op in api["operations"] if op in active]
-    tag = [api["name"]]
-    id_param = {"name": "id", "in": "path", "required": True, "schema": ident}
-    searchable = [f["alias"] for f in fields if f.get("searchable")]
+    doc.schemas[f"{doc.name}Record"] = record
+    doc.schemas[f"{doc.name}Create"] = create_body
+    doc.schemas[f"{doc.name}Update"] = update_body
+
+
+def _search_result_schema(doc):
+    return {
+        "type": "object",
+        "required": ["records"],
+        "properties": {
+            "length": {
+                "type": "integer",
+                "description": "Total; absent if count=none",
+            },
+            "length_is": {
+                "type": "string",
+                "enum": ["exact", "estimated"],
+                "description": "With count=estimated",
+            },
+            "changes_until": {
+                "type": "string",
+                "format": "date-time",
+                "description": "With changed_since: every "
+                "change before this moment is included; the "
+                "next changed_since of an incremental sync",
+            },
+            "next_cursor": {
+                "type": "string",
+                "nullable": True,
+                "description": "With cursor (or an id order): "
+                "the next page's cursor, null on the last",
+            },
+            "records": {"type": "array", "items": doc.ref("Record")},
+        },
+    }
+
+
+def _aliases(doc):
+    return [f["alias"] for f in doc.fields] or ["id"]
+
+
+def _search_parameters(doc):
+    searchable = [f["alias"] for f in doc.fields if f.get("searchable")]
     text_searchable = [
         f["alias"]
-        for f in fields
+        for f in doc.fields
         if f.get("searchable") and f["type"] in ("char", "text", "html")
     ]
-    aliases = [f["alias"] for f in fields] or ["id"]
-    collection, item = {}, {}
+    return [
+        {
+            "name": "domain",
+            "in": "query",
+            "schema": {"type": "string", "pattern": domain_pattern(text_searchable)},
+            "description": "Odoo domain as a literal list of terms over: "
+            + (", ".join(["id", *searchable]))
+            + "; the pattern shows the text-field subset",
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 0, "maximum": 10**9},
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                # Larger limits are clamped, up to what the parser reads.
+                "maximum": 10**18 - 1,
+                "default": doc.api["default_limit"],
+            },
+            "description": f"Clamped to {doc.api['max_limit']}",
+        },
+        {
+            "name": "order",
+            "in": "query",
+            "schema": {
+                "type": "string",
+                "pattern": order_pattern(["id", *searchable]),
+            },
+            "description": "field [asc|desc], ... over: "
+            + ", ".join(["id", *searchable]),
+        },
+        *_paging_parameters(doc),
+    ]
 
-    slug = names["slug"]
 
-    def operation(op, summary, responses, variant=None, **extra):
-        body = {
-            "tags": tag,
-            "summary": summary,
-            "operationId": f"{slug}_{variant or op}",
-            "security": _security(api, op),
-            "responses": responses,
-        }
-        body.update(extra)
-        return body
+def _paging_parameters(doc):
+    return [
+        {
+            "name": "fields",
+            "in": "query",
+            "schema": {"type": "string", "pattern": names_pattern(_aliases(doc))},
+            "description": "Comma-separated subset of: "
+            + ", ".join(f["alias"] for f in doc.fields),
+        },
+        {
+            "name": "count",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["exact", "estimated", "none"]},
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "schema": {"type": "string", "maxLength": 512},
+            "description": "Keyset pagination: empty to start, then the "
+            "previous page's next_cursor (pages are ordered by id; not "
+            "with offset)",
+        },
+        {
+            "name": "changed_since",
+            "in": "query",
+            "schema": {"type": "string", "format": "date-time"},
+            "description": "Only records created or written at or after "
+            "this UTC time, ordered by their last change",
+        },
+    ]
 
-    if "search" in ops:
-        schemas[f"{name}SearchResult"] = {
-            "type": "object",
-            "required": ["records"],
-            "properties": {
-                "length": {
-                    "type": "integer",
-                    "description": "Total; absent if count=none",
-                },
-                "length_is": {
-                    "type": "string",
-                    "enum": ["exact", "estimated"],
-                    "description": "With count=estimated",
-                },
-                "changes_until": {
-                    "type": "string",
-                    "format": "date-time",
-                    "description": "With changed_since: every "
-                    "change before this moment is included; the "
-                    "next changed_since of an incremental sync",
-                },
-                "next_cursor": {
-                    "type": "string",
-                    "nullable": True,
-                    "description": "With cursor (or an id order): "
-                    "the next page's cursor, null on the last",
-                },
-                "records": {
-                    "type": "array",
-                    "items": _ref(f"{name}Record"),
-                },
-            },
-        }
-        search_parameters = [
-            {
-                "name": "domain",
-                "in": "query",
-                "schema": {
-                    "type": "string",
-                    "pattern": domain_pattern(text_searchable),
-                },
-                "description": "Odoo domain as a literal list of terms over: "
-                + (", ".join(["id", *searchable]))
-                + "; the pattern shows the text-field subset",
-            },
-            {
-                "name": "offset",
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 0, "maximum": 10**9},
-            },
-            {
-                "name": "limit",
-                "in": "query",
-                "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                    # Larger limits are clamped, up to what the parser reads.
-                    "maximum": 10**18 - 1,
-                    "default": api["default_limit"],
-                },
-                "description": f"Clamped to {api['max_limit']}",
-            },
-            {
-                "name": "order",
-                "in": "query",
-                "schema": {
-                    "type": "string",
-                    "pattern": order_pattern(["id", *searchable]),
-                },
-                "description": "field [asc|desc], ... over: "
-                + ", ".join(["id", *searchable]),
-            },
+
+def _search(doc):
+    doc.schemas[f"{doc.name}SearchResult"] = _search_result_schema(doc)
+    doc.collection["get"] = doc.operation(
+        "search",
+        "collection",
+        f"Search {doc.model}",
+        {"200": _json(_envelope(doc.ref("SearchResult")))},
+        parameters=_search_parameters(doc),
+    )
+
+
+def _read(doc):
+    doc.item["get"] = doc.operation(
+        "read",
+        "record",
+        f"Read one {doc.model}",
+        {"200": _json(_envelope(doc.ref("Record")))},
+        parameters=[
             {
                 "name": "fields",
                 "in": "query",
-                "schema": {"type": "string", "pattern": names_pattern(aliases)},
-                "description": "Comma-separated subset of: "
-                + ", ".join(f["alias"] for f in fields),
+                "schema": {"type": "string", "pattern": names_pattern(_aliases(doc))},
             },
-            {
-                "name": "count",
-                "in": "query",
-                "schema": {
-                    "type": "string",
-                    "enum": ["exact", "estimated", "none"],
-                },
-            },
-            {
-                "name": "cursor",
-                "in": "query",
-                "schema": {"type": "string", "maxLength": 512},
-                "description": "Keyset pagination: empty to start, then the "
-                "previous page's next_cursor (pages are ordered by id; not "
-                "with offset)",
-            },
-            {
-                "name": "changed_since",
-                "in": "query",
-                "schema": {"type": "string", "format": "date-time"},
-                "description": "Only records created or written at or after "
-                "this UTC time, ordered by their last change",
-            },
-        ]
-        collection["get"] = operation(
-            "search",
-            f"Search {model}",
-            {
-                "200": _json(_envelope(_ref(f"{name}SearchResult"))),
-                **_errors("400", "401", "403", "404", "405", "500"),
-            },
-            parameters=search_parameters,
-        )
-    if "create" in ops:
-        collection["post"] = operation(
-            "create",
-            f"Create {model}",
-            {
-                "201": _json(
-                    _envelope(
-                        {
-                            "oneOf": [
-                                _ref(f"{name}Record"),
-                                {"type": "array", "items": _ref(f"{name}Record")},
-                                # Bulk create with Prefer: return=minimal.
-                                {"type": "array", "items": ident},
-                            ]
-                        }
-                    ),
-                    "Created",
-                ),
-                **_errors(*WRITE_ERRORS),
-            },
-            requestBody={
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "oneOf": [
-                                _ref(f"{name}Create"),
-                                {
-                                    "type": "array",
-                                    "items": _ref(f"{name}Create"),
-                                    "minItems": 1,
-                                },
-                            ]
-                        }
-                    }
-                },
-            },
-        )
-    if "update" in ops:
-        # Concrete schemas rather than allOf over the update body: its
-        # additionalProperties would refuse "ids" and "id".
-        values = schemas[f"{name}Update"]["properties"]
-        schemas[f"{name}UpdateMany"] = {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["ids"],
-            "properties": {
-                "ids": {"type": "array", "items": ident, "minItems": 1},
-                **values,
-            },
-        }
-        schemas[f"{name}UpdateItem"] = {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["id"],
-            "properties": {"id": ident, **values},
-        }
-        bulk = {
+            IF_NONE_MATCH,
+        ],
+    )
+
+
+def _create(doc):
+    created = doc.created(
+        {
             "oneOf": [
-                _ref(f"{name}UpdateMany"),
-                {"type": "array", "minItems": 1, "items": _ref(f"{name}UpdateItem")},
+                doc.ref("Record"),
+                {"type": "array", "items": doc.ref("Record")},
+                # Bulk create with Prefer: return=minimal.
+                {"type": "array", "items": doc.ident},
             ]
         }
-        collection["patch"] = operation(
+    )
+    one_or_many = {
+        "oneOf": [
+            doc.ref("Create"),
+            {"type": "array", "items": doc.ref("Create"), "minItems": 1},
+        ]
+    }
+    doc.collection["post"] = doc.operation(
+        "create",
+        "collection",
+        f"Create {doc.model}",
+        {"201": created},
+        requestBody=_request_body(one_or_many),
+    )
+
+
+def _update_schemas(doc):
+    """Concrete bulk-update schemas rather than allOf over the update body:
+    its additionalProperties would refuse "ids" and "id"."""
+    values = doc.schemas[f"{doc.name}Update"]["properties"]
+    doc.schemas[f"{doc.name}UpdateMany"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["ids"],
+        "properties": {
+            "ids": {"type": "array", "items": doc.ident, "minItems": 1},
+            **values,
+        },
+    }
+    doc.schemas[f"{doc.name}UpdateItem"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id"],
+        "properties": {"id": doc.ident, **values},
+    }
+
+
+def _update(doc):
+    _update_schemas(doc)
+    bulk = {
+        "oneOf": [
+            doc.ref("UpdateMany"),
+            {"type": "array", "minItems": 1, "items": doc.ref("UpdateItem")},
+        ]
+    }
+    doc.collection["patch"] = doc.operation(
+        "update",
+        "collection",
+        f"Update many {doc.model}",
+        {"200": _json(_envelope({"type": "array", "items": doc.ref("Record")}))},
+        variant="update_many",
+        requestBody=_request_body(bulk),
+    )
+    for verb, variant in (("patch", "update"), ("put", "replace")):
+        doc.item[verb] = doc.operation(
             "update",
-            f"Update many {model}",
-            {
-                "200": _json(
-                    _envelope({"type": "array", "items": _ref(f"{name}Record")})
-                ),
-                **_errors(*WRITE_ERRORS),
-            },
-            requestBody={
-                "required": True,
-                "content": {"application/json": {"schema": bulk}},
-            },
-            variant="update_many",
+            "record",
+            f"Update one {doc.model}" + (" (PUT)" if verb == "put" else ""),
+            {"200": _json(_envelope(doc.ref("Record")))},
+            variant=variant,
+            requestBody=_request_body(doc.ref("Update")),
         )
-        for verb in ("patch", "put"):
-            item[verb] = operation(
-                "update",
-                f"Update one {model}" + (" (PUT)" if verb == "put" else ""),
-                {
-                    "200": _json(_envelope(_ref(f"{name}Record"))),
-                    **_errors(*WRITE_ERRORS),
-                },
-                requestBody={
-                    "required": True,
-                    "content": {"application/json": {"schema": _ref(f"{name}Update")}},
-                },
-                variant="update" if verb == "patch" else "replace",
-            )
-    if "read" in ops:
-        item["get"] = operation(
-            "read",
-            f"Read one {model}",
-            {
-                "200": _json(_envelope(_ref(f"{name}Record"))),
-                "304": {"description": "Not modified (If-None-Match matched)"},
-                **_errors("400", "401", "403", "404", "405", "500"),
-            },
-            parameters=[
-                {
-                    "name": "fields",
-                    "in": "query",
-                    "schema": {"type": "string", "pattern": names_pattern(aliases)},
-                },
-                IF_NONE_MATCH,
-            ],
-        )
-    if "delete" in ops:
-        deleted = _json(_envelope({"type": "array", "items": ident}))
-        item["delete"] = operation(
-            "delete",
-            f"Delete one {model}",
-            {
-                "200": deleted,
-                **_errors("401", "403", "404", "405", "409", "422", "500"),
-            },
-        )
-        collection["delete"] = operation(
-            "delete",
-            f"Delete many {model}",
-            {
-                "200": deleted,
-                **_errors(*WRITE_ERRORS),
-            },
-            variant="delete_many",
-            requestBody={
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["ids"],
-                            "additionalProperties": False,
-                            "properties": {
-                                "ids": {"type": "array", "items": ident, "minItems": 1}
-                            },
-                        }
-                    }
-                },
-            },
-        )
-    _add_upsert_paths(paths, base, model, name, fields, operation, ops)
-    _add_write_headers(collection, item=False)
-    _add_write_headers(item, item=True)
-    if collection:
-        paths[base] = collection
-    if item:
-        item["parameters"] = [id_param]
-        paths[f"{base}/{{id}}"] = item
-    if "rpc" in ops:
-        call_body = {
-            "required": False,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "args": {"type": "array"},
-                            "kwargs": {"type": "object"},
-                        },
-                    }
-                }
-            },
-        }
-        for method in sorted(
-            mspec.get("methods", {}).values(), key=lambda m: m["name"]
-        ):
-            path = (
-                f"{base}/{{id}}/{method['name']}"
-                if method["on_records"]
-                else f"{base}/call/{method['name']}"
-            )
-            entry = {
-                "post": operation(
-                    "rpc",
-                    f"Call {method['name']} on {model}",
-                    {
-                        "200": _json(_envelope({})),
-                        **_errors(
-                            "400", "401", "403", "404", "405", "409", "422", "500"
-                        ),
-                    },
-                    requestBody=call_body,
-                    variant=f"call_{method['name']}",
-                )
+
+
+def _delete(doc):
+    deleted = _json(_envelope({"type": "array", "items": doc.ident}))
+    doc.item["delete"] = doc.operation(
+        "delete", "record", f"Delete one {doc.model}", {"200": deleted}
+    )
+    ids = {
+        "type": "object",
+        "required": ["ids"],
+        "additionalProperties": False,
+        "properties": {"ids": {"type": "array", "items": doc.ident, "minItems": 1}},
+    }
+    doc.collection["delete"] = doc.operation(
+        "delete",
+        "collection",
+        f"Delete many {doc.model}",
+        {"200": deleted},
+        variant="delete_many",
+        requestBody=_request_body(ids),
+    )
+
+
+RPC_BODY = {
+    "required": False,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"args": {"type": "array"}, "kwargs": {"type": "object"}},
             }
-            if method["on_records"]:
-                entry["parameters"] = [id_param]
-            paths[path] = entry
+        }
+    },
+}
+
+
+def _rpc(doc):
+    methods = sorted(doc.mspec.get("methods", {}).values(), key=lambda m: m["name"])
+    for method in methods:
+        on_records = method["on_records"]
+        path = f"{doc.base}/{{id}}/{method['name']}"
+        if not on_records:
+            path = f"{doc.base}/call/{method['name']}"
+        entry = {
+            "post": doc.operation(
+                "rpc",
+                "rpc",
+                f"Call {method['name']} on {doc.model}",
+                {"200": _json(_envelope({}))},
+                variant=f"call_{method['name']}",
+                requestBody=RPC_BODY,
+            )
+        }
+        if on_records:
+            entry["parameters"] = [doc.id_param]
+        doc.extra[path] = entry
+
+
+def _upsert(doc):
+    """``PUT <base>/by/<key>/{value}`` for each field marked as upsert key."""
+    for fspec in (f for f in doc.fields if f.get("upsert_key")):
+        alias = fspec["alias"]
+        value = {
+            "name": "value",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+        }
+        operation = doc.operation(
+            "upsert",
+            "key",
+            f"Create or update {doc.model} by {alias}",
+            {
+                "200": _json(_envelope(doc.ref("Record")), "Updated"),
+                "201": doc.created(),
+            },
+            variant=f"upsert_by_{alias}",
+            requestBody=_request_body(doc.ref("Update"), required=False),
+        )
+        doc.extra[f"{doc.base}/by/{alias}/{{value}}"] = {
+            "parameters": [value],
+            "put": operation,
+        }
+
+
+# The builder of each documented operation of the registry (binary
+# downloads live outside the APIs' routes and are not documented).
+BUILDERS = {
+    "search": _search,
+    "read": _read,
+    "create": _create,
+    "update": _update,
+    "delete": _delete,
+    "rpc": _rpc,
+    "upsert": _upsert,
+}
+
+
+def _add_model_paths(paths, schemas, api, model, mspec, names):
+    _ModelPaths(paths, schemas, api, model, mspec, names).build()
+
+
+# RFC 6749 5.2 errors of the token server, by status (the statuses are
+# the registry's: operations.token_error_statuses).
+OAUTH_ERROR_TEXT = {
+    "400": "RFC 6749 5.2 error",
+    "401": "invalid_client",
+    "413": "Body larger than the configured maximum",
+    "429": "Too many failed attempts; see Retry-After",
+    "500": "server_error: unexpected; the description names the logged request id",
+}
+CREDENTIALS = {"client_id": {"type": "string"}, "client_secret": {"type": "string"}}
+TOKEN_FORM = {
+    "type": "object",
+    "required": ["client_id", "client_secret"],
+    "properties": {
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        **CREDENTIALS,
+        "scope": {"type": "string"},
+    },
+}
+WITH_TOKEN = {
+    "application/x-www-form-urlencoded": {
+        "schema": {
+            "type": "object",
+            "required": ["client_id", "client_secret", "token"],
+            "properties": {**CREDENTIALS, "token": {"type": "string"}},
+        }
+    }
+}
+INTROSPECTION = {
+    "type": "object",
+    "required": ["active"],
+    "properties": {
+        "active": {"type": "boolean"},
+        "scope": {"type": "string"},
+        "client_id": {"type": "string"},
+        "token_type": {"type": "string"},
+        "exp": {"type": "integer"},
+        "iat": {"type": "integer", "nullable": True},
+        "sub": {"type": "string"},
+        "aud": {"type": "string"},
+        "iss": {"type": "string"},
+        "jti": {"type": "string", "nullable": True},
+    },
+}
+
+
+def _token_operation(operation_id, summary, body, response, description=""):
+    errors = {
+        status: _json(
+            _ref("OAuthError"),
+            OAUTH_ERROR_TEXT.get(status) or STATUS_DESCRIPTIONS.get(status, ""),
+        )
+        for status in operations.token_error_statuses()
+    }
+    return {
+        "post": {
+            "tags": ["Authentication"],
+            "summary": summary,
+            "description": description,
+            "operationId": operation_id,
+            "security": [],
+            "requestBody": {"required": True, "content": body},
+            "responses": {"200": response, **errors},
+        }
+    }
 
 
 def token_paths():
     """Paths of the token server (opaque and JWT tokens, RFC 7009 revocation,
     RFC 7662 introspection), in every document."""
-    credentials = {
-        "client_id": {"type": "string"},
-        "client_secret": {"type": "string"},
-    }
-    token_form = {
-        "type": "object",
-        "required": ["client_id", "client_secret"],
-        "properties": {
-            "grant_type": {"type": "string", "enum": ["client_credentials"]},
-            **credentials,
-            "scope": {"type": "string"},
-        },
-    }
-    token_form_body = {"application/x-www-form-urlencoded": {"schema": token_form}}
-    oauth_errors = {
-        "400": _json(_ref("OAuthError"), "RFC 6749 5.2 error"),
-        "401": _json(_ref("OAuthError"), "invalid_client"),
-        "413": _json(_ref("OAuthError"), "Body larger than the configured maximum"),
-        "429": _json(_ref("OAuthError"), "Too many failed attempts; see Retry-After"),
-    }
-
-    def token_operation(operation_id, summary, body, response, description=""):
-        return {
-            "post": {
-                "tags": ["Authentication"],
-                "summary": summary,
-                "description": description,
-                "operationId": operation_id,
-                "security": [],
-                "requestBody": {"required": True, "content": body},
-                "responses": {"200": response, **oauth_errors},
-            }
-        }
-
-    token_with = {
-        "type": "object",
-        "required": ["client_id", "client_secret", "token"],
-        "properties": {**credentials, "token": {"type": "string"}},
-    }
-    with_token = {"application/x-www-form-urlencoded": {"schema": token_with}}
+    form = {"application/x-www-form-urlencoded": {"schema": TOKEN_FORM}}
     return {
-        "/api/oauth2/token": token_operation(
+        "/api/oauth2/token": _token_operation(
             "oauth2_token",
             "Client credentials token (RFC 6749 4.4)",
-            token_form_body,
+            form,
             _json(_ref("TokenResponse")),
             "Also takes HTTP Basic client authentication (RFC 6749 2.3.1).",
         ),
-        "/api/jwt/token": token_operation(
+        "/api/jwt/token": _token_operation(
             "jwt_token",
             "JWT access token",
-            {"application/json": {"schema": token_form}},
+            {"application/json": {"schema": TOKEN_FORM}},
             _json(_ref("TokenResponse")),
             "The same credentials as JSON; the token is a JWT (HS256/384/512).",
         ),
-        "/api/oauth2/revoke": token_operation(
+        "/api/oauth2/revoke": _token_operation(
             "oauth2_revoke",
             "Revoke one of this client's tokens (RFC 7009)",
-            with_token,
+            WITH_TOKEN,
             _json({"type": "object"}, "Revoked, or unknown to this client"),
         ),
-        "/api/oauth2/introspect": token_operation(
+        "/api/oauth2/introspect": _token_operation(
             "oauth2_introspect",
             "Introspect one of this client's tokens (RFC 7662)",
-            with_token,
-            _json(
-                {
-                    "type": "object",
-                    "required": ["active"],
-                    "properties": {
-                        "active": {"type": "boolean"},
-                        "scope": {"type": "string"},
-                        "client_id": {"type": "string"},
-                        "token_type": {"type": "string"},
-                        "exp": {"type": "integer"},
-                        "iat": {"type": "integer", "nullable": True},
-                        "sub": {"type": "string"},
-                        "aud": {"type": "string"},
-                        "iss": {"type": "string"},
-                        "jti": {"type": "string", "nullable": True},
-                    },
-                }
-            ),
+            WITH_TOKEN,
+            _json(INTROSPECTION),
         ),
     }

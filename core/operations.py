@@ -13,6 +13,21 @@ own, ``binary``, outside the API's route.
 
 from dataclasses import dataclass
 
+from .exceptions import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    OAuthError,
+    PayloadTooLarge,
+    PreconditionFailed,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+)
+
 # The scope words of the contract, in its order. Tokens carry them as text.
 SCOPES = ("create", "read", "update", "delete", "search", "rpc")
 SHAPES = ("collection", "record", "rpc", "key", "binary")
@@ -143,3 +158,113 @@ def endpoint_values(operation_name, base_path):
 def selection():
     """Selection pairs of the generated operations, for Odoo fields."""
     return [(op.name, op.label) for op in OPERATIONS if op.generated]
+
+
+# ----------------------------------------------------------------------
+# What each operation answers, declared once
+# ----------------------------------------------------------------------
+# The OpenAPI document lists exactly these statuses for every operation, and
+# a core test (tests/core/test_documents_statuses.py) holds them to the
+# code: every error class that an operation's code path in the engine
+# raises must be declared here, for its operation or as shared.
+
+# Errors every REST operation can answer, from the steps each request goes
+# through (``secure.api.engine``: _serve, _serve_rest, _resolve_operation,
+# _run) and from the ORM, whatever the operation asks of it.
+PIPELINE_ERRORS = (
+    # A parameter, a header (Idempotency-Key) or the body, which is parsed
+    # for every method, GET and DELETE included; a value PostgreSQL cannot
+    # store or compare.
+    BadRequest,
+    # No or bad credentials (RFC 6750).
+    Unauthorized,
+    # The token's scope, the client app, CSRF, the user's access rights.
+    Forbidden,
+    # The route, API, endpoint, model, record or method.
+    NotFound,
+    # An operation the API does not enable (creating, on an upsert).
+    MethodNotAllowed,
+    # A body over the limit, whatever the method.
+    PayloadTooLarge,
+    # A rate limit or quota of the client app or the API (traffic policy).
+    TooManyRequests,
+    # Odoo's UserError and ValidationError: writes' refusals, but any ORM
+    # call may raise them (a custom search method, a computed field).
+    Unprocessable,
+    InternalError,
+)
+# What every write adds: an Idempotency-Key still in progress (its reuse
+# for another request is a 422), a unique constraint, and Odoo giving up
+# replaying a serialization failure (ir.http answers 409). Reads write
+# nothing and run on read-only cursors.
+WRITE_ERRORS = (Conflict,)
+# Writes to one record take If-Match (RFC 9110 13.1.1).
+IF_MATCH_ERRORS = (PreconditionFailed,)
+# Path shapes naming one record (If-Match applies to them only).
+ONE_RECORD_SHAPES = ("record", "key", "binary")
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """What one operation answers besides :data:`PIPELINE_ERRORS`."""
+
+    # Statuses without an error object: successes, 304, and the file
+    # server's 206 (a Range request) for binary downloads.
+    statuses: tuple
+    # Error classes on every path shape of the operation.
+    errors: tuple = ()
+    # Error classes on the shapes of :data:`ONE_RECORD_SHAPES` only.
+    one_record_errors: tuple = ()
+
+
+ANSWERS = {
+    "search": Answers(("200",)),
+    # 304: If-None-Match names the record's current ETag.
+    "read": Answers(("200", "304")),
+    # 201 with the record, or {"id": ...} with Prefer: return=minimal.
+    "create": Answers(("201",), WRITE_ERRORS),
+    # 204: Prefer: return=minimal.
+    "update": Answers(("200", "204"), WRITE_ERRORS, IF_MATCH_ERRORS),
+    "delete": Answers(("200",), WRITE_ERRORS, IF_MATCH_ERRORS),
+    "rpc": Answers(("200",), WRITE_ERRORS),
+    # 200 updated (204 minimal), 201 created; 409 also for an ambiguous key.
+    "upsert": Answers(("200", "201", "204"), WRITE_ERRORS, IF_MATCH_ERRORS),
+    "binary": Answers(("200", "206", "304")),
+}
+
+# The token server (/api/oauth2/*, /api/jwt/token) answers RFC 6749 5.2
+# errors: OAuthError with the status of its code, 400 (invalid_request,
+# invalid_scope, unsupported_grant_type, unauthorized_client) or 401
+# (invalid_client), or 405 to a method other than POST (which is no
+# documented operation); a body over the limit, the lockout of a party that
+# keeps failing, and unexpected failures.
+TOKEN_ERRORS = (OAuthError, PayloadTooLarge, TooManyRequests, InternalError)
+OAUTH_ERROR_STATUSES = ("400", "401")
+
+
+def error_classes(name, shape=None):
+    """The error classes operation ``name`` can raise on ``shape`` (its
+    main shape by default), shared ones included, by status."""
+    answers = ANSWERS[name]
+    shape = shape or BY_NAME[name].shape
+    classes = PIPELINE_ERRORS + answers.errors
+    if shape in ONE_RECORD_SHAPES:
+        classes += answers.one_record_errors
+    return tuple(sorted(set(classes), key=lambda cls: (cls.status, cls.__name__)))
+
+
+def error_statuses(name, shape=None):
+    """The error statuses of :func:`error_classes`, as text, sorted."""
+    return tuple(sorted({str(cls.status) for cls in error_classes(name, shape)}))
+
+
+def statuses(name, shape=None):
+    """Every status operation ``name`` can answer on ``shape``, as text,
+    sorted: those without an error object first."""
+    return tuple(sorted(ANSWERS[name].statuses)) + error_statuses(name, shape)
+
+
+def token_error_statuses():
+    """The error statuses of a documented (POST) token server operation."""
+    others = {str(cls.status) for cls in TOKEN_ERRORS if cls is not OAuthError}
+    return tuple(sorted(others | set(OAUTH_ERROR_STATUSES)))

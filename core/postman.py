@@ -185,92 +185,123 @@ def build_postman(apis, base_url="http://localhost:8069", name="Secure API"):
     }
 
 
+class _Life:
+    """What the requests of one API model share: the paths, the collection
+    variable of the record they create, and how they authenticate."""
+
+    def __init__(self, api, model, mspec, public):
+        self.model = model
+        self.base = f"/api/{api['route']}" + (f"/{model}" if api["multi_model"] else "")
+        active = {op for op, endpoint in api["endpoints"].items() if endpoint["active"]}
+        self.ops = [op for op in api["operations"] if op in active]
+        self.var = variable_name(api, model)
+        self.record_path = f"{self.base}/{{{{{self.var}}}}}"
+        self.auth = not public
+        self.relations = _relation_aliases(mspec["fields"])
+        self.body = example_body(mspec["fields"])
+        # Public APIs take no Idempotency-Key: their callers share one identity.
+        self.key_header = (
+            (("Idempotency-Key", f"{{{{{self.var}_key}}}}"),) if self.auth else ()
+        )
+
+
 def _model_items(api, model, mspec, public):
     """Search, then create, read, update and delete one record, chained; the
     create is retried with the same ``Idempotency-Key`` (replayed) and the
     update sends the read's ``ETag`` as ``If-Match``."""
-    base = f"/api/{api['route']}" + (f"/{model}" if api["multi_model"] else "")
-    active = {op for op, endpoint in api["endpoints"].items() if endpoint["active"]}
-    ops = [op for op in api["operations"] if op in active]
-    var = variable_name(api, model)
-    record_path = f"{base}/{{{{{var}}}}}"
-    auth = not public
-    relations = _relation_aliases(mspec["fields"])
-    items = []
-    if "search" in ops:
-        remember = [
-            line
-            for index, alias in enumerate(relations)
-            for line in (
-                f"    const found_{index} = result.records.find("
-                f"(r) => Array.isArray(r['{alias}']) && r['{alias}'].length);",
-                f"    if (found_{index}) pm.collectionVariables.set("
-                f"'{var}_{alias}', JSON.stringify(found_{index}['{alias}'][0]));",
-            )
-        ]
-        items.append(
-            _request(
-                f"Search {model}",
-                "GET",
-                base,
-                [
-                    "pm.test('search answers records', function () {",
-                    "    pm.response.to.have.status(200);",
-                    "    const result = pm.response.json().result;",
-                    "    pm.expect(result.records).to.be.an('array');",
-                    *remember,
-                    "});",
-                ],
-                query=[("limit", "5")],
-                auth=auth,
-            )
-        )
-        items.append(
-            _request(
-                f"Search {model} by cursor",
-                "GET",
-                base,
-                [
-                    "pm.test('a cursor page tells where the next one starts', "
-                    "function () {",
-                    "    pm.response.to.have.status(200);",
-                    "    const result = pm.response.json().result;",
-                    "    pm.expect(result).to.have.property('next_cursor');",
-                    "    pm.expect(result.records.length).to.be.at.most(2);",
-                    "});",
-                ],
-                query=[("limit", "2"), ("cursor", "")],
-                auth=auth,
-            )
-        )
-    body = example_body(mspec["fields"])
-    if "create" not in ops or not body:
+    life = _Life(api, model, mspec, public)
+    items = _search_items(life) if "search" in life.ops else []
+    if "create" not in life.ops or not life.body:
         # Without a record of its own, the collection changes nothing.
         return items
-    # The body is settled once (invented values, related ids the search
-    # found) so that the retry sends exactly the same request.
+    items += _create_items(life)
+    if "read" in life.ops:
+        items.append(_read_item(life))
+    update = dict(list(life.body.items())[:1])
+    if "update" in life.ops and update:
+        items.append(_update_item(life, update))
+    if "delete" in life.ops:
+        items.append(_delete_item(life))
+    return items
+
+
+def _search_items(life):
+    """A page of records (remembering related ids for the create) and a
+    page by cursor."""
+    var = life.var
+    remember = [
+        line
+        for index, alias in enumerate(life.relations)
+        for line in (
+            f"    const found_{index} = result.records.find("
+            f"(r) => Array.isArray(r['{alias}']) && r['{alias}'].length);",
+            f"    if (found_{index}) pm.collectionVariables.set("
+            f"'{var}_{alias}', JSON.stringify(found_{index}['{alias}'][0]));",
+        )
+    ]
+    search = _request(
+        f"Search {life.model}",
+        "GET",
+        life.base,
+        [
+            "pm.test('search answers records', function () {",
+            "    pm.response.to.have.status(200);",
+            "    const result = pm.response.json().result;",
+            "    pm.expect(result.records).to.be.an('array');",
+            *remember,
+            "});",
+        ],
+        query=[("limit", "5")],
+        auth=life.auth,
+    )
+    by_cursor = _request(
+        f"Search {life.model} by cursor",
+        "GET",
+        life.base,
+        [
+            "pm.test('a cursor page tells where the next one starts', function () {",
+            "    pm.response.to.have.status(200);",
+            "    const result = pm.response.json().result;",
+            "    pm.expect(result).to.have.property('next_cursor');",
+            "    pm.expect(result.records.length).to.be.at.most(2);",
+            "});",
+        ],
+        query=[("limit", "2"), ("cursor", "")],
+        auth=life.auth,
+    )
+    return [search, by_cursor]
+
+
+def _create_prerequest(life):
+    """The body is settled once (invented values, related ids the search
+    found) so that the retry sends exactly the same request."""
+    var = life.var
     prepare = [
         "const body = JSON.parse(pm.variables.replaceIn(pm.request.body.raw));",
         *(
             f"if (pm.collectionVariables.get('{var}_{alias}')) body['{alias}'] = "
             f"JSON.parse(pm.collectionVariables.get('{var}_{alias}'));"
-            for alias in relations
+            for alias in life.relations
         ),
         f"pm.collectionVariables.set('{var}_body', JSON.stringify(body));",
         "pm.request.body.update(JSON.stringify(body));",
     ]
-    key_header = ()
-    if auth:
+    if life.auth:
         prepare.append(
             f"pm.collectionVariables.set('{var}_key', "
             "pm.variables.replaceIn('{{$guid}}'));"
         )
-        key_header = (("Idempotency-Key", f"{{{{{var}_key}}}}"),)
-    items.append(
+    return prepare
+
+
+def _create_items(life):
+    """The create, and its retry with the same key (replayed)."""
+    var = life.var
+    items = [
         _request(
-            f"Create {model}",
+            f"Create {life.model}",
             "POST",
-            base,
+            life.base,
             [
                 "pm.test('the record is created', function () {",
                 "    pm.response.to.have.status(201);",
@@ -279,18 +310,18 @@ def _model_items(api, model, mspec, public):
                 f"    pm.collectionVariables.set('{var}', record.id);",
                 "});",
             ],
-            body=body,
-            auth=auth,
-            headers=key_header,
-            prerequest=prepare,
+            body=life.body,
+            auth=life.auth,
+            headers=life.key_header,
+            prerequest=_create_prerequest(life),
         )
-    )
-    if auth:
+    ]
+    if life.auth:
         items.append(
             _request(
-                f"Retry create {model} (replayed)",
+                f"Retry create {life.model} (replayed)",
                 "POST",
-                base,
+                life.base,
                 [
                     "pm.test('the retry replays the first answer', function () {",
                     "    pm.response.to.have.status(201);",
@@ -301,59 +332,61 @@ def _model_items(api, model, mspec, public):
                     "});",
                 ],
                 body=f"{{{{{var}_body}}}}",
-                auth=auth,
-                headers=key_header,
-            )
-        )
-    if "read" in ops:
-        items.append(
-            _request(
-                f"Read {model}",
-                "GET",
-                record_path,
-                [
-                    "pm.test('the created record is read', function () {",
-                    "    pm.response.to.have.status(200);",
-                    "    pm.expect(String(pm.response.json().result.id))",
-                    f"        .to.eql(String(pm.collectionVariables.get('{var}')));",
-                    f"    pm.collectionVariables.set('{var}_etag', "
-                    "pm.response.headers.get('ETag'));",
-                    "});",
-                ],
-                auth=auth,
-            )
-        )
-    update = dict(list(body.items())[:1])
-    if "update" in ops and update:
-        items.append(
-            _request(
-                f"Update {model}",
-                "PATCH",
-                record_path,
-                [
-                    "pm.test('the record is updated', function () {",
-                    "    pm.response.to.have.status(200);",
-                    "    pm.expect(pm.response.json().result).to.have.property('id');",
-                    "});",
-                ],
-                body=update,
-                auth=auth,
-                headers=(("If-Match", f"{{{{{var}_etag}}}}"),) if "read" in ops else (),
-            )
-        )
-    if "delete" in ops:
-        items.append(
-            _request(
-                f"Delete {model}",
-                "DELETE",
-                record_path,
-                [
-                    "pm.test('the record is deleted', function () {",
-                    "    pm.response.to.have.status(200);",
-                    "    pm.expect(pm.response.json().result).to.have.lengthOf(1);",
-                    "});",
-                ],
-                auth=auth,
+                auth=life.auth,
+                headers=life.key_header,
             )
         )
     return items
+
+
+def _read_item(life):
+    var = life.var
+    return _request(
+        f"Read {life.model}",
+        "GET",
+        life.record_path,
+        [
+            "pm.test('the created record is read', function () {",
+            "    pm.response.to.have.status(200);",
+            "    pm.expect(String(pm.response.json().result.id))",
+            f"        .to.eql(String(pm.collectionVariables.get('{var}')));",
+            f"    pm.collectionVariables.set('{var}_etag', "
+            "pm.response.headers.get('ETag'));",
+            "});",
+        ],
+        auth=life.auth,
+    )
+
+
+def _update_item(life, update):
+    """The update sends the ETag the read remembered as If-Match."""
+    if_match = (("If-Match", f"{{{{{life.var}_etag}}}}"),)
+    return _request(
+        f"Update {life.model}",
+        "PATCH",
+        life.record_path,
+        [
+            "pm.test('the record is updated', function () {",
+            "    pm.response.to.have.status(200);",
+            "    pm.expect(pm.response.json().result).to.have.property('id');",
+            "});",
+        ],
+        body=update,
+        auth=life.auth,
+        headers=if_match if "read" in life.ops else (),
+    )
+
+
+def _delete_item(life):
+    return _request(
+        f"Delete {life.model}",
+        "DELETE",
+        life.record_path,
+        [
+            "pm.test('the record is deleted', function () {",
+            "    pm.response.to.have.status(200);",
+            "    pm.expect(pm.response.json().result).to.have.lengthOf(1);",
+            "});",
+        ],
+        auth=life.auth,
+    )

@@ -2,10 +2,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from odoo import SUPERUSER_ID, _, api, fields, models, tools
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .. import compat, i18n_messages
+from .. import compat, i18n_messages, replica
+from ..core import cors as core_cors
 from ..core import docs as core_docs
 from ..core import domain as core_domain
 from ..core import operations
@@ -17,8 +18,27 @@ from ..core.routing import check_route
 
 # Fields that decide what an API runs and as whom (see _check_privileged_edit).
 PRIVILEGED_FIELDS = frozenset({"domain", "default_ids", "run_as_user_id", "method_ids"})
+# What a manager may still change on a public API: labels for people. Every
+# other field decides what its anonymous callers can do (see
+# _public_apis_changed_by), except switching operations off and narrowing CORS.
+PUBLIC_LABEL_FIELDS = frozenset(
+    {"name", "sequence", "category_id", "tag_ids", "description"}
+)
+CORS_FIELDS = frozenset(
+    {"cors_enabled", "cors_origins", "cors_methods", "cors_headers", "cors_max_age"}
+)
 # What clients address: fixed while the API is published.
 SHAPE_FIELDS = frozenset({"route", "model_id", "multi_model", "allowed_model_ids"})
+
+
+def _bounded_int(text, default, low, high):
+    """A setting's integer within ``[low, high]``; ``default`` when unset
+    or not an integer (a typo must not stop every request)."""
+    try:
+        value = int(text) if text not in (None, False, "") else default
+    except ValueError:
+        value = default
+    return min(max(value, low), high)
 
 
 @compat.sql_constraints(
@@ -386,7 +406,7 @@ class SecureApi(models.Model):
             record.endpoint_count = len(record.endpoint_ids)
 
     def _compute_can_edit_privileged(self):
-        allowed = self.env.su or self.env.user.has_group("base.group_system")
+        allowed = self._is_api_administrator()
         for record in self:
             record.can_edit_privileged = allowed
 
@@ -524,17 +544,24 @@ class SecureApi(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        default_mode = self.env.context.get("default_auth_mode")
         for vals in vals_list:
             if any(
                 vals.get(name) not in (None, False, [], "", "[]")
                 for name in PRIVILEGED_FIELDS
             ):
                 self._check_privileged_edit()
-        return super().create(vals_list)
+            if vals.get("auth_mode", default_mode) == "public":
+                # Refused before the constraints run, with the reason.
+                self._check_public_edit(names=[vals.get("name") or ""])
+        records = super().create(vals_list)
+        records._public_apis()._check_public_edit()
+        return records
 
     def write(self, vals):
         if PRIVILEGED_FIELDS & vals.keys():
             self._check_privileged_edit()
+        self._public_apis_changed_by(vals)._check_public_edit()
         if self._changes_shape(vals):
             # Clients of a published API rely on its route and model.
             raise UserError(
@@ -561,11 +588,17 @@ class SecureApi(models.Model):
         return False
 
     @api.model
+    def _is_api_administrator(self):
+        """Administrators (Settings) decide what APIs run, as whom, and what
+        anonymous callers can do; Secure API Managers configure the rest."""
+        return self.env.su or self.env.user.has_group("base.group_system")
+
+    @api.model
     def _check_privileged_edit(self):
         """Forced domains, default values, run-as and execution users and RPC
         methods decide what an API runs and as whom: only administrators set
         them."""
-        if not self.env.su and not self.env.user.has_group("base.group_system"):
+        if not self._is_api_administrator():
             raise AccessError(
                 _(
                     "Only administrators (Settings) may edit forced domains, "
@@ -573,6 +606,83 @@ class SecureApi(models.Model):
                     "and RPC methods."
                 )
             )
+
+    def _check_public_edit(self, names=None):
+        """``self``: the public APIs (or APIs made public) an edit changes
+        for their anonymous callers, or ``names`` of APIs being created
+        public. What anonymous callers can do is an administrator's decision,
+        like the run-as user they run as: their operations, exposed fields,
+        endpoints, CORS, settings and status. Dependent lines call this with
+        their API (see secure.api.privileged.mixin)."""
+        names = names or self.sudo().mapped("display_name")
+        if names and not self._is_api_administrator():
+            raise AccessError(
+                _(
+                    "%s is a public API: only administrators (Settings) change "
+                    "what its anonymous callers can do (operations, exposed "
+                    "fields, endpoints, CORS, settings and status). Managers may "
+                    "rename and describe it, switch operations and endpoints "
+                    "off and narrow CORS.",
+                    ", ".join(names),
+                )
+            )
+
+    def _public_apis(self):
+        """The public APIs among these (read as the system: the guard must
+        not depend on what the current user may read)."""
+        return self.browse(self.sudo().filtered(lambda a: a.auth_mode == "public").ids)
+
+    def _public_apis_changed_by(self, vals):
+        """The APIs among these whose anonymous callers ``vals`` change: the
+        public ones (all of them when ``vals`` make them public), unless
+        ``vals`` only relabel them or take something away (operations
+        switched off, CORS narrowed)."""
+        apis = self if vals.get("auth_mode") == "public" else self._public_apis()
+        if not apis:
+            return apis
+        keys = set(vals) - PUBLIC_LABEL_FIELDS
+        keys -= {key for key in keys if key.startswith("allow_") and not vals[key]}
+        if keys & CORS_FIELDS and not apis.sudo()._widens_cors(vals):
+            keys -= CORS_FIELDS
+        return apis if keys else apis.browse()
+
+    def _widens_cors(self, vals):
+        """Whether ``vals`` let browsers do more with any of these APIs: CORS
+        switched on, or an origin, method or header added, or a longer max
+        age (even while CORS is off: switching it on later would allow
+        them)."""
+        for record in self:
+            if vals.get("cors_enabled") and not record.cors_enabled:
+                return True
+            allowed = record._cors_allowance()
+            wanted = record._cors_allowance(vals)
+            if "*" in allowed["origins"]:
+                wanted["origins"] = set()
+            if wanted["max_age"] > allowed["max_age"] or any(
+                not wanted[key] <= allowed[key]
+                for key in ("origins", "methods", "headers")
+            ):
+                return True
+        return False
+
+    def _cors_allowance(self, vals=None):
+        """What this API's CORS settings allow, with ``vals`` applied (sets
+        of origins, methods and headers, and the max age); empty methods and
+        headers mean the defaults, as in core.cors."""
+        self.ensure_one()
+        vals = vals or {}
+
+        def value(name):
+            return vals[name] if name in vals else self[name]
+
+        methods = value("cors_methods") or core_cors.DEFAULT_METHODS
+        headers = value("cors_headers") or core_cors.DEFAULT_HEADERS
+        return {
+            "origins": set(parse_origins(value("cors_origins"))),
+            "methods": {m.strip().upper() for m in methods.split(",") if m.strip()},
+            "headers": {h.strip().lower() for h in headers.split(",") if h.strip()},
+            "max_age": value("cors_max_age") or 0,
+        }
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
@@ -682,7 +792,11 @@ class SecureApi(models.Model):
         apis = self or self.search([("state", "=", "active")])
         specs = []
         for record in apis.sudo().filtered(lambda a: a.state == "active"):
-            spec = dict(self._get_spec(record.id))
+            spec = self._get_spec(record.id)
+            if spec is None:
+                # Active on a lagging replica, no longer on the primary.
+                continue
+            spec = dict(spec)
             spec.pop("salt", None)
             spec["description"] = record.description or ""
             spec["webhooks"] = bool(
@@ -703,11 +817,14 @@ class SecureApi(models.Model):
 
     @api.model
     def _docs_page_html(self, req):
-        """The /api/docs page, rendered for ``req``'s session."""
-        values = self.sudo()._docs_page_values()
-        values["can_try"] = bool(req.session_uid)
+        """The /api/docs page, rendered for ``req``'s session: Swagger UI
+        and its start script, which load the document from /api/openapi.json
+        (what each reader sees is decided there)."""
         user = self.env["res.users"].sudo().browse(req.session_uid or SUPERUSER_ID)
-        values["lang"] = (user.lang or "en_US").replace("_", "-")
+        values = {
+            "lang": (user.lang or "en_US").replace("_", "-"),
+            "swagger_ui_version": core_docs.SWAGGER_UI_VERSION,
+        }
         page = (
             self.env["ir.qweb"]
             .sudo()
@@ -716,38 +833,6 @@ class SecureApi(models.Model):
         # QWeb escapes a doctype written in a template: standards mode needs
         # it first, as is.
         return "<!DOCTYPE html>\n" + str(page)
-
-    @api.model
-    def _docs_page_values(self):
-        """What the /api/docs page shows, per active API and endpoint."""
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        pages = []
-        for spec in self._doc_specs():
-            for model, model_spec in sorted(spec["models"].items()):
-                base = f"/api/{spec['route']}" + (
-                    f"/{model}" if spec["multi_model"] else ""
-                )
-                pages.append(
-                    {
-                        "name": spec["name"],
-                        "model": model,
-                        "description": spec["description"],
-                        "auth_mode": spec["auth_mode"],
-                        "obfuscate": spec["obfuscate"],
-                        "fields": model_spec["fields"],
-                        "endpoints": core_docs.endpoints(
-                            spec, model_spec, base, base_url
-                        ),
-                        "sync": [
-                            (name, i18n_messages.translate(self.env, text))
-                            for name, text in core_docs.sync_notes(spec)
-                        ],
-                        "anchor": f"{spec['route']}-{model}".replace("/", "-").replace(
-                            ".", "-"
-                        ),
-                    }
-                )
-        return {"pages": pages, "base_url": base_url}
 
     def _get_model_names(self):
         self.ensure_one()
@@ -791,9 +876,10 @@ class SecureApi(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    @tools.ormcache()
+    @replica.ormcache()
     def _get_route_map(self):
-        """``{route: api id}`` of the active APIs."""
+        """``{route: api id}`` of the active APIs, read on the primary (see
+        ``replica``), as are the settings and specs below."""
         apis = self.sudo().search_read([("state", "=", "active")], ["route"])
         return {row["route"]: row["id"] for row in apis}
 
@@ -810,10 +896,19 @@ class SecureApi(models.Model):
         )
 
     @api.model
-    @tools.ormcache()
+    @replica.ormcache()
     def _get_settings(self):
-        """Global settings of the request path (cleared when parameters change)."""
-        param = self.env["ir.config_parameter"].sudo().get_param
+        """Global settings of the request path (cleared when parameters change).
+
+        Read from the table, not through ``get_param``, whose cache any
+        read-only request may have filled on a replica.
+        """
+        self.env["ir.config_parameter"].flush_model(["key", "value"])
+        self.env.cr.execute(
+            "SELECT key, value FROM ir_config_parameter WHERE key LIKE %s",
+            ["secure\\_api.%"],
+        )
+        param = dict(self.env.cr.fetchall()).get
         return {
             "max_body": int(param("secure_api.max_body_kb", 1024) or 1024) * 1024,
             "jwt_leeway": int(param("secure_api.jwt_leeway", 30) or 30),
@@ -824,10 +919,15 @@ class SecureApi(models.Model):
             "estimate_threshold": int(
                 param("secure_api.estimate_threshold", 100000) or 100000
             ),
+            # How long a read with a consistency token waits for the replica
+            # to replay its write before it reads on the primary.
+            "consistency_wait_ms": _bounded_int(
+                param("secure_api.consistency_wait_ms"), 1000, 0, 10000
+            ),
         }
 
     @api.model
-    @tools.ormcache("api_id")
+    @replica.ormcache("api_id")
     def _get_spec(self, api_id):
         """The plain description of one API that the engine runs on.
 

@@ -1,7 +1,12 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from .. import compat
 from ..core import operations
+
+# Generated from the API's enabled operations (secure.api._sync_endpoints):
+# only the system writes them; users switch endpoints on and off.
+GENERATED_FIELDS = frozenset({"api_id", "operation", "http_method", "path"})
 
 
 @compat.sql_constraints(
@@ -13,11 +18,14 @@ from ..core import operations
 )
 class SecureApiEndpoint(models.Model):
     _name = "secure.api.endpoint"
-    _inherit = ["secure.api.cache.mixin"]
+    _inherit = ["secure.api.cache.mixin", "secure.api.privileged.mixin"]
     _description = "API Endpoint"
     _order = "api_id, id"
     _rec_name = "path"
     _rec_names_search = ["path", "operation"]
+    # Switching an endpoint of a public API on is an administrator's
+    # decision; switching it off is open to managers (see _narrows).
+    _privileged_public_only = True
 
     api_id = fields.Many2one(
         "secure.api",
@@ -56,6 +64,21 @@ class SecureApiEndpoint(models.Model):
         string="Statistics",
         help="The hourly usage counters of this endpoint.",
     )
+
+    def write(self, vals):
+        # An endpoint moved to another API or given another operation would
+        # serve what that API's switches do not enable.
+        if not self.env.su and GENERATED_FIELDS & vals.keys():
+            raise UserError(
+                _(
+                    "Endpoints are generated from the API's operations: only "
+                    "their Enabled switch can be changed."
+                )
+            )
+        return super().write(vals)
+
+    def _narrows(self, vals):
+        return set(vals) == {"active"} and not vals["active"]
 
     @api.depends("operation", "http_method", "path")
     def _compute_display_name(self):

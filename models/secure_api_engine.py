@@ -23,6 +23,7 @@ from odoo import api, models
 
 from .. import hooks, i18n_messages
 from ..core import cors as core_cors
+from ..core import docs as core_docs
 from ..core import operations, routing
 from ..core import tokens as core_tokens
 from ..core.exceptions import (
@@ -71,6 +72,9 @@ class Call:
     body: object = None
     codecs: dict = field(default_factory=dict)
     test_mode: bool = False
+    # Whether the operation began its work (see _begin): what an
+    # Idempotency-Key stores depends on it.
+    started: bool = False
     # Headers every answer of this request carries (CORS, test mode), and
     # those of its successful answer only (ETag, Location, ...).
     headers: dict = field(default_factory=dict)
@@ -252,7 +256,13 @@ class SecureApiEngine(models.AbstractModel):
             raise NotFound("Unknown route", name="unknown_route")
         if call.request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(("GET", "HEAD"))
-        return Answer(200, html=documents._docs_page_html(call.request))
+        # The page loads this server's files only (its policy allows nothing
+        # else), and is framed by this server's pages only.
+        return Answer(
+            200,
+            core_docs.docs_page_headers(),
+            html=documents._docs_page_html(call.request),
+        )
 
     # ------------------------------------------------------------------
     # Resolution: API, operation, switch, credentials, parameters
@@ -306,6 +316,7 @@ class SecureApiEngine(models.AbstractModel):
         call.model, call.model_spec, call.operation = model, model_spec, operation
         call.principal = self._authenticate(call)
         self._check_scope(call.principal, operations.get(operation).scope)
+        self._admit(call)
         self._read_parameters(call)
         if call.principal.get("session") and call.request.unsafe:
             self._check_csrf(call)
@@ -316,7 +327,6 @@ class SecureApiEngine(models.AbstractModel):
             or (app and app["test_mode"])
             or call.request.force_test_mode
         )
-        self._admit(call)
         if call.test_mode:
             call.headers["X-Test-Mode"] = "1"
 

@@ -33,9 +33,12 @@ UPSERT_TYPES = ("char", "integer", "selection")
 
 class SecureApiField(models.Model):
     _name = "secure.api.field"
-    _inherit = ["secure.api.cache.mixin"]
+    _inherit = ["secure.api.cache.mixin", "secure.api.privileged.mixin"]
     _description = "Exposed API Field"
     _order = "api_id, sequence, id"
+    # What anonymous callers read and write: administrators decide it on
+    # public APIs, managers on the others.
+    _privileged_public_only = True
 
     api_id = fields.Many2one(
         "secure.api",

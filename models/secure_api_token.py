@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from .. import compat
+from .. import compat, replica
 from ..core import tokens as core_tokens
 from ..core.exceptions import Unauthorized
 
@@ -108,14 +108,16 @@ class SecureApiToken(models.Model):
         # A token's row is its whole truth (see _authenticate_bearer): users,
         # administrators included, may only revoke it; only code running as
         # the superuser (maintenance scripts) may change it otherwise.
-        if not self.env.su and (
-            set(vals) - {"revoked", "revoked_at"} or vals.get("revoked") is False
-        ):
+        if self.env.su:
+            return super().write(vals)
+        if set(vals) - {"revoked", "revoked_at"} or not vals.get("revoked"):
             raise UserError(_("Tokens cannot be changed, only revoked."))
-        if self.filtered("revoked") and "revoked_at" in vals:
-            vals = dict(vals)
-            vals.pop("revoked_at")
-        return super().write(vals)
+        # Revoking records its moment, chosen by no one: a token already
+        # revoked keeps its date.
+        tokens = self.filtered(lambda token: not token.revoked)
+        return super(SecureApiToken, tokens).write(
+            {"revoked": True, "revoked_at": fields.Datetime.now()}
+        )
 
     def action_revoke(self):
         compat.check_access(self, "write")
@@ -235,13 +237,16 @@ class SecureApiToken(models.Model):
         # A revocation earlier in this transaction must be seen (a no-op
         # when nothing is pending, as on the request path).
         self.flush_model()
-        self.env.cr.execute(
-            f"""SELECT id, app_id, scope, revoked, token_type,
-                       EXTRACT(EPOCH FROM expires_at AT TIME ZONE 'UTC')
-                  FROM secure_api_token WHERE {where}""",  # noqa: S608 - constant
-            params,
-        )
-        row = self.env.cr.fetchone()
+        # Never on a replica: a token revoked or issued on the primary would
+        # work, or fail, for as long as the replica lags (see ``replica``).
+        with replica.primary_env(self.env) as env:
+            env.cr.execute(
+                f"""SELECT id, app_id, scope, revoked, token_type,
+                           EXTRACT(EPOCH FROM expires_at AT TIME ZONE 'UTC')
+                      FROM secure_api_token WHERE {where}""",  # noqa: S608 - constant
+                params,
+            )
+            row = env.cr.fetchone()
         if not row:
             return None
         return {

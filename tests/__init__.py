@@ -10,4 +10,7 @@ from . import test_http
 from . import test_security
 from . import test_sync
 from . import test_webhooks
+from . import test_docs_explorer
+from . import test_privileges
 from . import test_traffic
+from . import test_replica

@@ -190,32 +190,6 @@ class TestSecureApiUi(SecureApiHttpCase):
             self.url("secure_api.secure_api_action", res_id=self.api_plain.id),
         )
 
-    def test_docs_page(self):
-        """/api/docs renders, and its "Try it" answers, without errors."""
-        self.browser_js(
-            "/api/docs",
-            """(async () => {
-                const form = document.querySelector("form.o_secure_api_try");
-                if (!form) {
-                    console.error("no Try it form on /api/docs");
-                    return;
-                }
-                form.querySelector("button").click();
-                const output = form.querySelector(".o_secure_api_result");
-                for (let i = 0; i < 100 && !output.textContent; i++) {
-                    await new Promise((resolve) => setTimeout(resolve, 100));
-                }
-                if (output.textContent.startsWith("HTTP 200")) {
-                    console.log("test successful");
-                } else {
-                    console.error("Try it answered: " + output.textContent);
-                }
-            })()""",
-            ready="document.readyState === 'complete'",
-            login="admin",
-            timeout=60,
-        )
-
     def test_create_api_through_the_form(self):
         self.run_tour(
             "secure_api_tour_api", compat.action_url("secure_api.secure_api_action")

@@ -1,80 +1,73 @@
-"""The /api/docs page's data: endpoints from the operation registry, example
-bodies, and the sync features an API offers."""
+"""The /api/docs explorer's fixed parts: the pinned Swagger UI files it
+loads and the policy it is served under; and the curl lines of the live-test
+wizard."""
 
-import json
+import re
+import shlex
+from pathlib import Path
 
-from core.docs import endpoints, sync_notes
+from core.docs import (
+    DOCS_PAGE_POLICY,
+    SWAGGER_UI_VERSION,
+    curl_line,
+    docs_page_headers,
+)
 
-FIELDS = [
-    {"name": "name", "alias": "name", "type": "char", "writable": True},
-    {
-        "name": "ref",
-        "alias": "sku",
-        "type": "char",
-        "writable": True,
-        "upsert_key": True,
-    },
-    {"name": "country_id", "alias": "country", "type": "many2one", "writable": True},
-]
-OPS = ("search", "read", "create", "update", "delete", "rpc")
-
-
-def spec(auth_mode="user", active=OPS):
-    return {
-        "auth_mode": auth_mode,
-        "operations": list(OPS),
-        "endpoints": {op: {"active": op in active} for op in OPS},
-    }
+ADDON = Path(__file__).resolve().parents[2]
+SWAGGER = ADDON / "static" / "lib" / "swagger-ui"
+TEMPLATE = ADDON / "views" / "secure_api_docs_templates.xml"
 
 
-MODEL = {"fields": FIELDS, "methods": {"ping": {"on_records": False}}}
+def test_the_pinned_swagger_ui_files_are_all_there_with_their_license():
+    for name in (
+        "swagger-ui-bundle.js",
+        "swagger-ui-bundle.js.LICENSE.txt",
+        "swagger-ui.css",
+        "LICENSE",
+        "NOTICE",
+        "README.md",
+    ):
+        assert (SWAGGER / name).stat().st_size > 0, name
+    assert "Apache License" in (SWAGGER / "LICENSE").read_text()
+    readme = (SWAGGER / "README.md").read_text()
+    assert f"swagger-ui-dist@{SWAGGER_UI_VERSION}" in readme
+    assert "Apache-2.0" in readme
 
 
-def test_every_active_operation_has_its_endpoints_and_curl_lines():
-    found = endpoints(spec(), MODEL, "/api/shop", "https://odoo.example")
-    pairs = [(e["label"], e["method"], e["path"]) for e in found]
-    assert pairs == [
-        ("Search", "GET", "/api/shop"),
-        ("Read", "GET", "/api/shop/{id}"),
-        ("Create", "POST", "/api/shop"),
-        ("Update", "PATCH", "/api/shop/{id}"),
-        ("Delete", "DELETE", "/api/shop/{id}"),
-        ("RPC", "POST", "/api/shop/call/ping"),
-        ("Upsert", "PUT", "/api/shop/by/sku/{value}"),
-    ]
-    create = found[2]
-    assert json.loads(create["body"]) == {"name": "Example", "sku": "Example"}
-    assert create["curl"].startswith("curl -g -X POST")
-    assert '-H "Idempotency-Key: $(uuidgen)"' in create["curl"]
-    assert "Authorization: Bearer" in found[0]["curl"]
-    assert found[0]["try_path"] == "/api/shop?limit=10"
+def test_the_page_loads_swagger_ui_from_the_addon_only():
+    template = TEMPLATE.read_text()
+    urls = re.findall(r'(?:src|href)="([^"]+)"', template)
+    assert "/secure_api/static/src/js/secure_api_docs.js" in urls
+    for url in urls:
+        assert url.startswith("/") and not url.startswith("//"), url
+    assert "cdn" not in template.lower()
+    # No inline script: every script element only names its file.
+    scripts = re.findall(r"<script\b[^>]*>", template)
+    assert len(scripts) == 2
+    assert all(tag.endswith("/>") for tag in scripts), scripts
 
 
-def test_disabled_operations_and_public_apis_show_less():
-    found = endpoints(spec("public", ("search",)), MODEL, "/api/p", "")
-    assert [e["operation"] for e in found] == ["search"]
-    assert "Authorization" not in found[0]["curl"]
-    notes = dict(sync_notes(spec("public", ("search", "create"))))
-    assert "Idempotency-Key" not in notes
-    assert {"cursor", "changed_since", "count=estimated"} <= set(notes)
+def test_the_page_policy_allows_this_server_only():
+    policy = docs_page_headers()["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives == DOCS_PAGE_POLICY
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'"
+    assert directives["connect-src"] == "'self'"
+    sources = " ".join(directives.values()).split()
+    assert set(sources) <= {"'self'", "'none'", "data:"}
+    assert "unsafe" not in policy
 
 
-def test_sync_notes_follow_the_enabled_operations():
-    notes = dict(sync_notes(spec(active=("read", "update"))))
-    assert set(notes) == {
-        "ETag / If-None-Match",
-        "If-Match",
-        "Idempotency-Key",
-        "Prefer: return=minimal",
-    }
-    assert all(note.template for note in notes.values())
+def test_the_page_headers_forbid_sniffing_framing_and_caching():
+    headers = docs_page_headers()
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
 
 
 def test_curl_lines_split_back_into_what_they_send():
-    import shlex
-
-    from core.docs import curl_line
-
     line = curl_line(
         "POST",
         "https://odoo.example/api/shop?domain=[('name','=','x')]",
