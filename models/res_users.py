@@ -32,3 +32,11 @@ class ResUsers(models.Model):
             or any(user.has_group(group) for group in PRIVILEGED_GROUPS)
         )
         return {"active": user.active, "privileged": privileged}
+
+    @api.model
+    @tools.ormcache("uid")
+    def _secure_api_companies(self, uid):
+        """``(default company id, ids of the user's companies)``, cached
+        until users or companies change (Odoo clears the caches then)."""
+        user = self.sudo().with_context(active_test=False).browse(uid)
+        return user.company_id.id, tuple(user._get_company_ids())

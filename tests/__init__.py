@@ -14,3 +14,4 @@ from . import test_docs_explorer
 from . import test_privileges
 from . import test_traffic
 from . import test_replica
+from . import test_queries
