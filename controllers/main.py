@@ -6,16 +6,22 @@ to the pipeline (``secure.api.engine._serve``) and renders the
 """
 
 import io
+import logging
+import uuid
 
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.formparser import FormDataParser
 
 from odoo import http
 from odoo.http import request
+from odoo.tools.misc import hmac as odoo_hmac
 
-from .. import compat
-from ..core.exceptions import dumps
+from .. import compat, replica
+from ..core import consistency
+from ..core.exceptions import ApiError, dumps
 from ..core.request import ApiRequest
+
+_logger = logging.getLogger(__name__)
 
 CHUNK = 65536
 
@@ -98,10 +104,73 @@ def readonly_request(_controller, *_rule_and_args):
 
     Odoo 18 passes the controller; 19 also the rule and its arguments.
 
-    Nothing on the read path writes: tokens are checked through caches and
-    statistics are buffered in memory.
+    Nothing on the read path writes: statistics are buffered in memory. What
+    decides who may do what is read on the primary all the same (token rows,
+    cached configuration: see ``replica``); records are read on the replica,
+    unless the request sends a consistency token its replica has not
+    replayed yet (see :func:`serve`).
     """
     return request.httprequest.method in ("GET", "HEAD", "OPTIONS")
+
+
+def consistency_key(env):
+    """The key consistency tokens are signed with, from the database secret."""
+    return odoo_hmac(env(su=True), "secure_api.consistency_token", "key").encode()
+
+
+def requested_position(env, req):
+    """The WAL position a read asks to see (``pg_lsn`` text), or ``None``.
+
+    Raises :class:`~..core.exceptions.BadRequest` for a token this database
+    did not issue. Writes ignore it: they run on the primary.
+    """
+    if req.method not in ("GET", "HEAD"):
+        return None
+    token = consistency.requested(req.headers, req.query)
+    if token is None:
+        return None
+    return consistency.lsn_text(consistency.decode(token, consistency_key(env)))
+
+
+def stamp_consistency_token(env, response):
+    """Answer the position of this write's commit in ``X-Consistency-Token``.
+
+    Taken once the transaction committed (a post-commit hook, which runs
+    before the response is sent): the WAL insert position then is at or
+    after the end of the commit record, so a replica that replayed it sees
+    the write. A position read before the commit would precede the commit
+    record. If it cannot be read, the header is left out: the write itself
+    succeeded.
+    """
+    cr, key = env.cr, consistency_key(env)
+
+    def stamp():
+        try:
+            position = replica.current_position(cr)
+        except Exception:  # noqa: BLE001 - committed already: answer it anyway
+            _logger.warning("secure_api: no consistency token", exc_info=True)
+            return
+        response.headers[consistency.HEADER] = consistency.encode(position, key)
+
+    replica.after_commit(cr, stamp)
+
+
+def serve(env, req):
+    """The answer of ``req``, read where its consistency token allows."""
+    try:
+        position = requested_position(env, req)
+    except ApiError as error:
+        request_id = uuid.uuid4().hex[:16]
+        engine = env["secure.api.engine"].sudo()
+        answer = engine._error_answer(error, request_id, "envelope", req)
+        answer.headers["X-Request-Id"] = request_id
+        return answer
+    wait_ms = 0
+    if position is not None:
+        wait_ms = env["secure.api"].sudo()._get_settings()["consistency_wait_ms"]
+    with replica.consistent_env(env, position, wait_ms) as served_env:
+        with replica.request_scope(served_env):
+            return served_env["secure.api.engine"].sudo()._serve(req)
 
 
 def render(answer):
@@ -144,5 +213,9 @@ class SecureApiController(http.Controller):
         secure_api_body=True,
     )
     def api_dispatch(self, subpath="", **_kwargs):
-        engine = request.env["secure.api.engine"].sudo()
-        return render(engine._serve(build_request(subpath)))
+        req = build_request(subpath)
+        answer = serve(request.env, req)
+        response = render(answer)
+        if req.unsafe and answer.status < 400:
+            stamp_consistency_token(request.env, response)
+        return response

@@ -188,7 +188,10 @@ class TooManyRequests(ApiError):
     status = 429
     name = "too_many_requests"
     default_message = _lt("Too many requests")
-    description = "Rate limit hit; see Retry-After"
+    description = (
+        "A rate limit or quota of the client app or the API is reached, or the "
+        "token endpoint locked a failing party out; see Retry-After"
+    )
 
     def __init__(self, retry_after=60, message=None, **kwargs):
         super().__init__(message, **kwargs)

@@ -398,6 +398,11 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
         f"Error{code}": _json(_ref("Error"), text)
         for code, text in STATUS_DESCRIPTIONS.items()
     }
+    if "Error429" in responses:
+        responses["Error429"]["headers"] = {
+            "Retry-After": {"$ref": "#/components/headers/Retry-After"},
+            **RATE_HEADER_REFS,
+        }
     paths = {}
     uses_session = False
     names = document_names(apis)
@@ -447,6 +452,7 @@ def build_openapi(apis, base_url="", title="Secure API", version="1.0.0"):
         "components": {
             "schemas": schemas,
             "responses": responses,
+            "headers": _header_components(),
             "securitySchemes": security_schemes,
         },
         "tags": [
@@ -596,7 +602,40 @@ def _responses(name, shape, bodies):
             responses[status] = {"description": STATUS_TEXT[status]}
         else:
             responses[status] = {"$ref": f"#/components/responses/Error{status}"}
+        if status.startswith("2"):
+            # Any client app or API may be given a rate limit.
+            responses[status] = {
+                **responses[status],
+                "headers": {**responses[status].get("headers", {}), **RATE_HEADER_REFS},
+            }
     return responses
+
+
+# The traffic policy's headers (see core/traffic.py), on every answer under
+# a rate limit: the 2xx of every REST operation and its 429.
+RATE_HEADERS = {
+    "RateLimit-Policy": "The rate limit that applies: <limit>;w=<window seconds>",
+    "RateLimit": "limit=<limit>, remaining=<requests left>, reset=<seconds until "
+    "the window resets>",
+    "X-RateLimit-Limit": "Requests allowed per window",
+    "X-RateLimit-Remaining": "Requests left in the current window",
+    "X-RateLimit-Reset": "When the window resets, as Unix time (seconds)",
+}
+RATE_HEADER_REFS = {
+    name: {"$ref": f"#/components/headers/{name}"} for name in RATE_HEADERS
+}
+
+
+def _header_components():
+    headers = {
+        name: {"description": text, "schema": {"type": "string"}}
+        for name, text in RATE_HEADERS.items()
+    }
+    headers["Retry-After"] = {
+        "description": "Seconds to wait before retrying",
+        "schema": {"type": "integer"},
+    }
+    return headers
 
 
 def _record_schemas(doc):

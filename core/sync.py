@@ -17,7 +17,10 @@ from .messages import _lt
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}\Z")
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-CURSOR_VERSION = 1
+# Stored answers kept per client and API (secure_api.idempotency_max_keys).
+IDEMPOTENCY_MAX_KEYS = 1000
+# 2: the position is the client-facing id, signed with a server key.
+CURSOR_VERSION = 2
 MAX_CURSOR = 512
 _ISO_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]00:?00)?\Z"
@@ -37,6 +40,16 @@ def check_idempotency_key(value):
             name="invalid_idempotency_key",
         )
     return value
+
+
+def max_keys(text):
+    """The ``secure_api.idempotency_max_keys`` setting: a positive number,
+    or the default when unset or not a number (a typo must not stop every
+    keyed write)."""
+    try:
+        return max(1, int(text)) if text else IDEMPOTENCY_MAX_KEYS
+    except (TypeError, ValueError):
+        return IDEMPOTENCY_MAX_KEYS
 
 
 def key_hash(key):
@@ -126,16 +139,34 @@ def query_binding(api_id, model, domain_text, changed_since):
     ).hexdigest()[:16]
 
 
-def encode_cursor(secret, binding, last_id):
-    """An opaque, signed position after ``last_id`` for ``binding``."""
-    payload = json.dumps([CURSOR_VERSION, binding, last_id], separators=(",", ":"))
-    signature = hmac.new(secret.encode(), payload.encode(), "sha256").digest()[:16]
+def derive_key(server_secret, purpose, *context):
+    """A key for one purpose (and, say, one API) derived from a server
+    secret: HMAC-SHA256 of the purpose under the secret.
+
+    Keys that sign what clients hold come from a secret no user of the
+    database can read (Odoo's ``database.secret``), never from a value some
+    users can (an API's Hashids salt is readable by its managers).
+    """
+    if not server_secret:
+        raise ValueError("a derived key needs a server secret")
+    label = "\x00".join(["secure_api", purpose, *map(str, context)])
+    return hmac.new(server_secret.encode(), label.encode(), "sha256").digest()
+
+
+def encode_cursor(key, binding, position):
+    """An opaque, signed position for ``binding``, after the record whose
+    client-facing id is ``position`` (its obfuscated id when the API
+    obfuscates: a cursor shows nothing the page it ends does not show)."""
+    payload = json.dumps([CURSOR_VERSION, binding, position], separators=(",", ":"))
+    signature = hmac.new(key, payload.encode(), "sha256").digest()[:16]
     return _b64(payload.encode()) + "." + _b64(signature)
 
 
-def decode_cursor(secret, binding, text):
-    """The last id of a cursor made by :func:`encode_cursor` for the same
-    query; 400 for anything else (forged, altered, of another query)."""
+def decode_cursor(key, binding, text, decode=None):
+    """The position of a cursor made by :func:`encode_cursor` with the same
+    key for the same query, through ``decode`` when given (the codec that
+    made the client-facing id); 400 for anything else (forged, altered, of
+    another query or API)."""
 
     def refuse():
         return BadRequest(
@@ -150,16 +181,25 @@ def decode_cursor(secret, binding, text):
         signature = _unb64(tail)
     except (binascii.Error, ValueError):
         raise refuse() from None
-    expected = hmac.new(secret.encode(), payload, "sha256").digest()[:16]
+    expected = hmac.new(key, payload, "sha256").digest()[:16]
     if not hmac.compare_digest(signature, expected):
         raise refuse()
     try:
-        version, bound, last_id = json.loads(payload)
+        version, bound, position = json.loads(payload)
     except (ValueError, TypeError):
         raise refuse() from None
-    if version != CURSOR_VERSION or bound != binding or not isinstance(last_id, int):
+    if (
+        version != CURSOR_VERSION
+        or bound != binding
+        or isinstance(position, bool)
+        or not isinstance(position, int | str)
+    ):
         raise refuse()
-    return last_id
+    if decode is not None:
+        position = decode(position)
+        if position is None:
+            raise refuse()
+    return position
 
 
 def parse_changed_since(value):

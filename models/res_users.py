@@ -1,6 +1,6 @@
-from odoo import SUPERUSER_ID, api, models, tools
+from odoo import SUPERUSER_ID, api, models
 
-from .. import compat
+from .. import compat, replica
 
 # Users whose rights would lift an API's limits: never execution users.
 PRIVILEGED_GROUPS = ("base.group_system", "base.group_erp_manager")
@@ -19,17 +19,26 @@ class ResUsers(models.Model):
         return result
 
     @api.model
-    @tools.ormcache("uid")
+    @replica.ormcache("uid")
     def _secure_api_user_state(self, uid):
         """``{"active", "privileged"}`` of a user, cached until users or
-        groups change."""
+        groups change; read on the primary (see ``replica``).
+
+        From the user's stored groups, not from ``has_group``: Odoo's group
+        cache may have been filled on a replica by any read-only request.
+        """
         user = self.sudo().with_context(active_test=False).browse(uid).exists()
         if not user:
             return {"active": False, "privileged": False}
+        # 19.0 stores the groups given, and computes those they imply;
+        # earlier series store both.
+        name = "all_group_ids" if "all_group_ids" in user._fields else None
+        groups = user[name or compat.user_groups_field(self.env)]
+        privileged_ids = {self.env.ref(group).id for group in PRIVILEGED_GROUPS}
         privileged = (
             uid == SUPERUSER_ID
             or user._is_superuser()
-            or any(user.has_group(group) for group in PRIVILEGED_GROUPS)
+            or bool(privileged_ids & set(groups.ids))
         )
         return {"active": user.active, "privileged": privileged}
 

@@ -1,9 +1,9 @@
 import time
 
-from odoo import SUPERUSER_ID, Command, _, api, fields, models, tools
+from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .. import compat
+from .. import compat, replica
 from ..core import tokens as core_tokens
 from ..core import traffic as core_traffic
 from ..core.traffic import DAILY, MONTHLY
@@ -404,14 +404,15 @@ class SecureApiClient(models.Model):
         return self._get_client_state_by_id(app_id) if app_id else None
 
     @api.model
-    @tools.ormcache()
+    @replica.ormcache()
     def _get_client_ids(self):
-        """``{client_id: id}`` of every app, archived ones included."""
+        """``{client_id: id}`` of every app, archived ones included; read on
+        the primary (see ``replica``), like the state below."""
         self.env.cr.execute("SELECT client_id, id FROM secure_api_client")
         return dict(self.env.cr.fetchall())
 
     @api.model
-    @tools.ormcache("app_id")
+    @replica.ormcache("app_id")
     def _get_client_state_by_id(self, app_id):
         client = self.sudo().with_context(active_test=False).browse(app_id).exists()
         return client._state_dict() if client else None

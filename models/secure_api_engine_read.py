@@ -177,7 +177,11 @@ class SecureApiEngineRead(models.AbstractModel):
                 spec["id"], call.model, domain_text, changed_since
             )
             result["next_cursor"] = (
-                sync.encode_cursor(spec["salt"], binding, records[-1].id)
+                sync.encode_cursor(
+                    self._cursor_key(call),
+                    binding,
+                    call.codec_for(call.model).encode(records[-1].id),
+                )
                 if more
                 else None
             )
@@ -221,7 +225,15 @@ class SecureApiEngineRead(models.AbstractModel):
         binding = sync.query_binding(
             call.spec["id"], call.model, domain_text, changed_since
         )
-        return sync.decode_cursor(call.spec["salt"], binding, cursor)
+        return sync.decode_cursor(
+            self._cursor_key(call),
+            binding,
+            cursor,
+            call.codec_for(call.model).decode,
+        )
+
+    def _cursor_key(self, call):
+        return self._server_key("cursor", call.spec["id"])
 
     def _orders_by_id(self, order, offset):
         return not offset and (order or "").replace(" ", "").lower() in ("id", "idasc")

@@ -45,6 +45,7 @@ class SecureApiEngineRpc(models.AbstractModel):
             raise BadRequest(
                 f"Wrong arguments: {error}", name="invalid_arguments"
             ) from None
+        self._begin(call)
         try:
             result = function(*args, **kwargs)
         except ARGUMENT_ERRORS:

@@ -33,17 +33,36 @@ class SecureApiEngineSync(models.AbstractModel):
     _inherit = "secure.api.engine"
 
     # ------------------------------------------------------------------
+    # Server keys
+    # ------------------------------------------------------------------
+
+    def _server_key(self, purpose, *context):
+        """A key for what the server signs and clients hold (cursors),
+        derived from ``database.secret``: only administrators can read it,
+        and every worker and server of the database shares it."""
+        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        return sync.derive_key(secret, purpose, *context)
+
+    # ------------------------------------------------------------------
     # Idempotency-Key
     # ------------------------------------------------------------------
 
     def _run_idempotent(self, call, key):
         """Run a write once per key; replay its stored answer afterwards.
 
-        The answer is stored in the request's own transaction, so it exists
-        exactly when the write does; 5xx answers are not stored. A duplicate
-        arriving while the first runs finds its advisory lock taken (409); a
-        duplicate whose snapshot predates the first's commit collides with
-        it on the unique index when storing (409 too, and nothing written).
+        Only what ran is stored: the answer of an operation that began its
+        work (:meth:`_begin`), success or 4xx. A request refused before
+        (a bad body, unknown ids, a failed precondition) stores nothing,
+        and the client may send it again, fixed, with the same key. 5xx
+        answers are not stored either. The answer is stored in the
+        request's own transaction, so it exists exactly when the write
+        does, and each client keeps at most ``idempotency_max_keys``
+        answers per API (:meth:`_store_answer`).
+
+        A duplicate arriving while the first runs finds its advisory lock
+        taken (409); a duplicate whose snapshot predates the first's commit
+        collides with it on the unique index when storing (409 too, and
+        nothing written).
         """
         req = call.request
         sync.check_idempotency_key(key)
@@ -102,7 +121,7 @@ class SecureApiEngineSync(models.AbstractModel):
                 try:
                     answer = self._run_once(call)
                 except Exception as error:
-                    if is_retryable(error):
+                    if is_retryable(error) or not call.started:
                         raise
                     api_error = to_api_error(error)
                     if api_error.status >= 500:
@@ -114,6 +133,14 @@ class SecureApiEngineSync(models.AbstractModel):
             # A twin committed first: this one's writes are undone.
             raise self._in_progress() from None
         return answer
+
+    def _begin(self, call):
+        """Mark where an operation starts its work: its checks of the request
+        are done, its ORM writes (or the method it calls) come next. From
+        here on its answer, 2xx or 4xx, is what an Idempotency-Key replays;
+        a refusal before it is not stored (as Stripe does not store
+        validation failures)."""
+        call.started = True
 
     def _replay(self, row, fingerprint):
         stored_fingerprint, status, headers, body = row
@@ -157,6 +184,23 @@ class SecureApiEngineSync(models.AbstractModel):
                 None if answer.body is None else json.dumps(answer.body),
                 sync.IDEMPOTENCY_TTL_SECONDS,
             ],
+        )
+        # A bounded number of answers per client and API: beyond it the
+        # oldest are forgotten, so a client that sends a new key with every
+        # request can only shorten its own replay window.
+        self.env.cr.execute(
+            """DELETE FROM secure_api_idempotency
+                WHERE id IN (SELECT id FROM secure_api_idempotency
+                              WHERE scope = %s AND state = 'done'
+                              ORDER BY id DESC OFFSET %s)""",
+            [scope, self._idempotency_max_keys()],
+        )
+
+    def _idempotency_max_keys(self):
+        return sync.max_keys(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("secure_api.idempotency_max_keys")
         )
 
     # ------------------------------------------------------------------
@@ -258,6 +302,7 @@ class SecureApiEngineSync(models.AbstractModel):
         if records:
             moved = self._check_relations(call, [vals], records)
             moved |= self._neighbours(call, records)
+            self._begin(call)
             records.write(vals)
             self._check_in_domain(call, records | moved)
             return self._updated(call, records, one=True)
@@ -265,6 +310,7 @@ class SecureApiEngineSync(models.AbstractModel):
         vals[fspec["name"]] = value
         moved = self._check_relations(call, [vals])
         self._apply_defaults(call, vals)
+        self._begin(call)
         records = model.create(vals)
         self._check_in_domain(call, records | moved)
         return self._created(call, records, bulk=False)

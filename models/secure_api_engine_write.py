@@ -267,6 +267,7 @@ class SecureApiEngineWrite(models.AbstractModel):
         for vals in vals_list:
             self._apply_defaults(call, vals)
         model = self._model(call)
+        self._begin(call)
         records = self._batch(call, vals_list, model.create)
         self._check_in_domain(call, records | moved)
         return self._created(call, records, bulk)
@@ -280,6 +281,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             vals = self._values(call, body)
             moved = self._check_relations(call, [vals], record)
             moved |= self._neighbours(call, record)
+            self._begin(call)
             record.write(vals)
             self._check_in_domain(call, record | moved)
             return self._updated(call, record, one=True)
@@ -292,6 +294,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             records = self._find_many(call, ids)
             moved = self._check_relations(call, [vals], records)
             moved |= self._neighbours(call, records)
+            self._begin(call)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
@@ -324,6 +327,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             )
             moved |= self._neighbours(call, records)
             model = self._model(call)
+            self._begin(call)
             self._batch(
                 call,
                 pairs,
@@ -351,5 +355,6 @@ class SecureApiEngineWrite(models.AbstractModel):
                 )
             records = self._find_many(call, serializer.decode_ids(body["ids"], codec))
         ids = records.ids
+        self._begin(call)
         records.unlink()
         return 200, [codec.encode(rid) for rid in ids]

@@ -4,16 +4,23 @@ Each test names the rule of the contract it pins; most call the pipeline in
 process (``self.call``), with real tokens and real database rows.
 """
 
+import base64
+import contextlib
+import hmac
 import json
+import re
 from unittest.mock import patch
+from urllib.parse import urlencode
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from ..compat import user_groups_field
+from ..core import sync
 from ..core.hashid import IdCodec
 from .common import SecureApiTransactionCase
+from .test_webhooks import Receiver
 
 TOKEN = "/api/oauth2/token"
 
@@ -720,3 +727,291 @@ class TestSecondAttackRun(SecureApiTransactionCase):
         )
         self.assertEqual(answer.headers["Access-Control-Allow-Origin"], "*")
         self.assertEqual(answer.headers["Vary"], "Origin")
+
+
+@tagged("post_install", "-at_install")
+class TestNoRawIdLeavesAnObfuscatedApi(SecureApiTransactionCase):
+    """Where an API obfuscates ids, no channel by which data leaves shows a
+    database id: answers, headers, cursors, errors, replays, webhooks.
+
+    The partners of these tests get ids in a range no other number of an
+    answer falls in (735,000,000 to 735,009,999), so the text of one, found
+    anywhere, is a leak.
+    """
+
+    FIRST_ID = 735_000_000
+    RAW_ID = re.compile(r"(?<![0-9])73500[0-9]{4}(?![0-9])")
+
+    def setUp(self):
+        super().setUp()
+        cr = self.env.cr
+        cr.execute("SELECT last_value FROM res_partner_id_seq")
+        last = cr.fetchone()[0]
+        # Sequences ignore rollbacks: put it back after the test.
+        cr.execute("SELECT setval('res_partner_id_seq', %s)", [self.FIRST_ID])
+        self.addCleanup(cr.execute, "SELECT setval('res_partner_id_seq', %s)", [last])
+        partners = self.env["res.partner"]
+        self.company = partners.create(
+            {"name": "Leak Co", "is_company": True, "ref": "LEAK"}
+        )
+        self.contacts = partners.create(
+            [
+                {"name": f"Leak contact {i}", "parent_id": self.company.id}
+                for i in range(3)
+            ]
+            + [
+                {
+                    "name": "Leak invoice",
+                    "parent_id": self.company.id,
+                    "type": "invoice",
+                }
+            ]
+        )
+        self.assertTrue(self.RAW_ID.fullmatch(str(self.contacts[-1].id)))
+        self.api = self.api_obf
+        self.base = f"/api/{self.api.route}"
+        self.bearer = self.issue()
+        self.domain = json.dumps([["name", "=like", "Leak%"]])
+
+    def hid(self, record):
+        return self.ids(self.api, record)
+
+    def assertNoRawId(self, *answers):
+        for answer in answers:
+            text = json.dumps(
+                [answer.status, dict(answer.headers), answer.body], default=str
+            )
+            self.assertIsNone(self.RAW_ID.search(text), text)
+
+    def get(self, **params):
+        return self.call("GET", f"{self.base}?{urlencode(params)}", token=self.bearer)
+
+    def walk(self, limit=1):
+        """Every page of a cursor walk over the Leak partners."""
+        pages, cursor = [], ""
+        while cursor is not None:
+            answer = self.get(domain=self.domain, limit=limit, cursor=cursor)
+            pages.append(answer)
+            cursor = self.answer_result(answer)["next_cursor"]
+        return pages
+
+    @staticmethod
+    def readable(text):
+        """What anyone can read of a token: its parts, base64-decoded."""
+        out = [text]
+        for part in text.split("."):
+            with contextlib.suppress(ValueError):
+                out.append(
+                    base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode(
+                        "latin-1"
+                    )
+                )
+        return " ".join(out)
+
+    def test_cursors_hold_no_raw_id(self):
+        pages = self.walk()
+        self.assertEqual(len(pages), 5)
+        self.assertNoRawId(*pages)
+        for page in pages[:-1]:
+            cursor = page.body["result"]["next_cursor"]
+            self.assertIsNone(self.RAW_ID.search(self.readable(cursor)), cursor)
+
+    def test_an_obfuscated_cursor_walk_returns_every_record_once(self):
+        seen = [
+            record["id"]
+            for page in self.walk(limit=2)
+            for record in page.body["result"]["records"]
+        ]
+        expected = [self.hid(p) for p in (self.company | self.contacts).sorted("id")]
+        self.assertEqual(seen, expected)
+
+    def test_cursors_are_signed_with_a_key_no_manager_can_read(self):
+        manager = self.manager()
+        with self.assertRaises(AccessError):
+            self.env["ir.config_parameter"].with_user(manager).get_param(
+                "database.secret"
+            )
+        # What a Secure API Manager can read of the API.
+        readable = self.api.with_user(manager).read(["hashid_salt", "route", "name"])[0]
+        binding = sync.query_binding(self.api.id, "res.partner", self.domain, None)
+        target = self.contacts[0]
+
+        def b64(data):
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        for key in (readable["hashid_salt"], readable["route"], ""):
+            for position in (target.id, self.hid(target)):
+                for version in (1, 2):
+                    payload = json.dumps(
+                        [version, binding, position], separators=(",", ":")
+                    ).encode()
+                    signature = hmac.new(key.encode(), payload, "sha256").digest()
+                    forged = b64(payload) + "." + b64(signature[:16])
+                    with self.subTest(key=key, position=position, version=version):
+                        answer = self.get(domain=self.domain, limit=1, cursor=forged)
+                        self.answer_error(answer, 400, "invalid_cursor")
+
+    def test_etags_hold_no_raw_id(self):
+        path = f"{self.base}/{self.hid(self.company)}"
+        read = self.call("GET", path, token=self.bearer)
+        tag = read.headers["ETag"]
+        written = self.call(
+            "PATCH",
+            path,
+            token=self.bearer,
+            json={"phone": "1"},
+            headers={"If-Match": tag},
+        )
+        stale = self.call(
+            "PATCH",
+            path,
+            token=self.bearer,
+            json={"phone": "2"},
+            headers={"If-Match": tag},
+        )
+        self.answer_result(written)
+        self.answer_error(stale, 412, "precondition_failed")
+        self.assertNoRawId(read, written, stale)
+        self.assertIsNone(self.RAW_ID.search(self.readable(tag.strip('"'))))
+
+    def test_locations_hold_no_raw_id(self):
+        ref_line = self.api.field_ids.filtered(lambda line: line.field_id.name == "ref")
+        ref_line.write({"searchable": True, "upsert_key": True, "writable": True})
+        minimal = {"Prefer": "return=minimal"}
+        answers = [
+            self.call("POST", self.base, token=self.bearer, json={"name": "Leak new"}),
+            self.call(
+                "POST",
+                self.base,
+                token=self.bearer,
+                json={"name": "Leak min"},
+                headers=minimal,
+            ),
+            self.call(
+                "PUT",
+                f"{self.base}/by/ref/LEAK-NEW",
+                token=self.bearer,
+                json={"name": "Leak upserted"},
+            ),
+        ]
+        for answer in answers:
+            self.assertIn("Location", answer.headers)
+        self.assertNoRawId(*answers)
+
+    def test_error_answers_hold_no_raw_id(self):
+        ref_line = self.api.field_ids.filtered(lambda line: line.field_id.name == "ref")
+        ref_line.write({"searchable": True, "upsert_key": True, "writable": True})
+        self.contacts[0].ref = "LEAK"  # two records with one key
+        gone = self.env["res.partner"].create({"name": "Leak gone"})
+        gone_id = self.hid(gone)
+        gone.unlink()
+        hidden = self.env["res.partner"].create(
+            {"name": "Leak hidden", "ref": "HIDDEN"}
+        )
+        token = self.bearer
+        answers = {
+            "bulk update, a missing id": self.call(
+                "PATCH",
+                self.base,
+                token=token,
+                json=[{"id": self.hid(self.company), "phone": "1"}, {"id": gone_id}],
+            ),
+            "bulk update by ids, a hidden one": self.call(
+                "PATCH",
+                self.base,
+                token=token,
+                json={"ids": [self.hid(self.company), self.hid(hidden)], "phone": "1"},
+            ),
+            "bulk delete, a missing id": self.call(
+                "DELETE", self.base, token=token, json={"ids": [gone_id]}
+            ),
+            "a relation outside the API": self.call(
+                "POST",
+                self.base,
+                token=token,
+                json=[{"name": "Leak a"}, {"name": "Leak b", "country_id": gone_id}],
+            ),
+            "an ambiguous upsert": self.call(
+                "PUT", f"{self.base}/by/ref/LEAK", token=token, json={}
+            ),
+            "an upsert outside the API": self.call(
+                "PUT", f"{self.base}/by/ref/HIDDEN", token=token, json={"name": "x"}
+            ),
+            "an unknown record": self.call(
+                "GET", f"{self.base}/{gone_id}", token=token
+            ),
+            "a hidden record": self.call(
+                "GET", f"{self.base}/{self.hid(hidden)}", token=token
+            ),
+        }
+        for case, answer in answers.items():
+            with self.subTest(case=case):
+                self.assertGreaterEqual(answer.status, 400, answer.body)
+                self.assertNoRawId(answer)
+
+    def test_idempotent_answers_and_replays_hold_no_raw_id(self):
+        answers = []
+        for _attempt in range(2):
+            answers.append(
+                self.call(
+                    "POST",
+                    self.base,
+                    token=self.bearer,
+                    json=[{"name": "Leak idem 1"}, {"name": "Leak idem 2"}],
+                    headers={"Idempotency-Key": "leak-1"},
+                )
+            )
+            answers.append(
+                self.call(
+                    "DELETE",
+                    f"{self.base}/{self.hid(self.contacts[2])}",
+                    token=self.bearer,
+                    headers={"Idempotency-Key": "leak-2"},
+                )
+            )
+        self.assertEqual(answers[-1].headers.get("Idempotent-Replayed"), "true")
+        self.assertNoRawId(*answers)
+        stored = self.env["secure.api.idempotency"].sudo().search([])
+        self.assertIsNone(
+            self.RAW_ID.search(json.dumps(stored.read(["headers", "body"]))),
+        )
+
+    def test_search_read_and_rpc_answers_hold_no_raw_id(self):
+        company = self.hid(self.company)
+        answers = [
+            self.get(domain=self.domain, count="exact"),
+            self.get(domain=json.dumps([["id", "=", company]])),
+            self.call("GET", f"{self.base}/{company}", token=self.bearer),
+            self.call(
+                "POST", f"{self.base}/{company}/address_get", token=self.bearer, json={}
+            ),
+            self.call(
+                "POST",
+                f"{self.base}/find_or_create",
+                token=self.bearer,
+                json={"args": ["leak@example.com"]},
+            ),
+            self.call("HEAD", f"{self.base}/{company}", token=self.bearer),
+            self.call("OPTIONS", self.base, token=self.bearer),
+        ]
+        self.assertNoRawId(*answers)
+
+    def test_webhook_payloads_hold_no_raw_id(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "secure_api.webhook_allow_private", "1"
+        )
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        hook = self.env["secure.api.webhook"].create(
+            {"api_id": self.api.id, "url": receiver.url, "user_id": self.api_user.id}
+        )
+        self.addCleanup(hook._unregister_hook)
+        partner = self.env["res.partner"].create({"name": "Leak hooked"})
+        partner.phone = "5"
+        self.env["secure.api.webhook"]._cron_deliver()
+        partner.unlink()
+        self.env["secure.api.webhook"]._cron_deliver()
+        self.assertEqual(len(receiver.received), 3)
+        for headers, body in receiver.received:
+            text = json.dumps([headers, body.decode()])
+            self.assertIsNone(self.RAW_ID.search(text), text)

@@ -63,12 +63,80 @@ class TestIdempotency(SecureApiTransactionCase):
         self.assertNotIn("Idempotent-Replayed", answer.headers)
         self.assertEqual(self.count("Scoped"), 2)
 
-    def test_4xx_answers_are_stored_and_replayed(self):
-        first = self.post("bad-1", {"name": "x", "no_such_field": 1})
-        again = self.post("bad-1", {"name": "x", "no_such_field": 1})
-        self.assertEqual(first.status, 400)
-        self.assertEqual((again.status, again.body), (400, first.body))
+    def rows(self):
+        return self.env["secure.api.idempotency"].sudo().search_count([])
+
+    def test_4xx_answers_of_the_operation_itself_are_stored_and_replayed(self):
+        ref_line = self.api_plain.field_ids.filtered(
+            lambda line: line.field_id.name == "ref"
+        )
+        ref_line.write({"searchable": True, "upsert_key": True, "writable": True})
+
+        def upsert():
+            # The record it creates lies outside the API: 422 once it ran.
+            return self.call(
+                "PUT",
+                f"{self.base}/by/ref/HIDDEN",
+                token=self.bearer,
+                json={"name": "Outside"},
+                headers={"Idempotency-Key": "ran-1"},
+            )
+
+        first, again = upsert(), upsert()
+        self.answer_error(first, 422, "outside_domain")
+        self.assertEqual((again.status, again.body), (422, first.body))
         self.assertEqual(again.headers["Idempotent-Replayed"], "true")
+        self.assertEqual(self.rows(), 1)
+
+    def test_a_request_refused_before_it_ran_stores_nothing(self):
+        refused = {
+            "unknown field": {"name": "x", "no_such_field": 1},
+            "not an object": ["not", "records"],
+            "invalid relation": {"name": "x", "country_id": 2**31 - 1},
+        }
+        for case, body in refused.items():
+            with self.subTest(case=case):
+                answer = self.post(f"early-{case}", body)
+                self.assertEqual(answer.status, 400, answer.body)
+                self.assertEqual(self.rows(), 0)
+        stale = self.call(
+            "PATCH",
+            f"{self.base}/{self.partner.id}",
+            token=self.bearer,
+            json={"phone": "1"},
+            headers={"Idempotency-Key": "early-stale", "If-Match": '"stale"'},
+        )
+        self.answer_error(stale, 412, "precondition_failed")
+        self.assertEqual(self.rows(), 0)
+
+    def test_a_refused_request_retried_with_a_fixed_body_runs(self):
+        refused = self.post("fix-me", {"name": "Fixed", "no_such_field": 1})
+        self.answer_error(refused, 400)
+        fixed = self.post("fix-me", {"name": "Fixed"})
+        self.assertEqual(fixed.status, 201, fixed.body)
+        self.assertNotIn("Idempotent-Replayed", fixed.headers)
+        self.assertEqual(self.count("Fixed"), 1)
+        again = self.post("fix-me", {"name": "Fixed"})
+        self.assertEqual(again.headers["Idempotent-Replayed"], "true")
+
+    def test_each_client_keeps_its_latest_answers_up_to_the_cap(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "secure_api.idempotency_max_keys", "3"
+        )
+        other, _secret = self.make_client("Other", self.api_user)
+        self.api_plain.client_ids = [Command.link(other.id)]
+        self.post("other-1", {"name": "Other"}, token=self.issue(other))
+        for index in range(5):
+            self.post(f"capped-{index}", {"name": f"Capped {index}"})
+        rows = self.env["secure.api.idempotency"].sudo().search([])
+        mine = rows.filtered(lambda row: row.app_id == self.client)
+        self.assertEqual(len(mine), 3)
+        self.assertEqual(len(rows - mine), 1, "another client's answers stay")
+        # The latest keys still replay; the oldest ran and were forgotten.
+        latest = self.post("capped-4", {"name": "Capped 4"})
+        self.assertEqual(latest.headers["Idempotent-Replayed"], "true")
+        oldest = self.post("capped-0", {"name": "Capped 0"})
+        self.assertNotIn("Idempotent-Replayed", oldest.headers)
 
     def test_test_mode_stores_nothing(self):
         self.api_plain.test_mode = True

@@ -5,6 +5,10 @@
 #   5. after each Odoo suite, on its database: the live suite (tests/live,
 #      plain HTTP against that Odoo started on loopback: a client generated
 #      with openapi-python-client, and newman over the exported collection)
+#   6. then, on Odoo 18.0 and later, the replica suite (tests/replica): a
+#      streaming replica of the test database's PostgreSQL server, Odoo
+#      started with --db_replica_host on it, replay paused and resumed by
+#      the tests (17.0 has no replica support: recorded n/a)
 # and prints which suites ran, which were skipped and why.
 #
 # Environment:
@@ -24,6 +28,9 @@
 #   ODOO_LOG_DIR    keep a copy of each Odoo log there (optional)
 #   SKIP_ODOO=1     skip the Odoo suite on purpose (and so the live suite)
 #   SKIP_LIVE=1     skip the live suite on purpose
+#   SKIP_REPLICA=1  skip the replica suite on purpose
+#   PG_BIN          PostgreSQL's server binaries for the replica (default:
+#                   /usr/lib/postgresql/<the server's major version>/bin)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,7 +39,12 @@ PY=${PYTHON:-python3}
 case $PY in */*) PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY") ;; esac
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/secure_api_test.XXXXXX")
 LIVE_PID=
-trap 'stop_live; rm -rf "$WORK"' EXIT
+# The replica stage's standby cluster: its folder, port, slot and binaries.
+REPLICA_DIR= REPLICA_PORT= REPLICA_SLOT= REPLICA_BIN= REPLICA_ERROR=
+trap 'stop_live; stop_replica; rm -rf "$WORK"' EXIT
+# Interrupted, the EXIT trap still stops the servers and drops the slot.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 mkdir -p "$WORK/addons"
 ln -s "$ROOT" "$WORK/addons/secure_api"
 
@@ -105,21 +117,18 @@ stop_live() {  # the live stage's Odoo server, if it runs
     LIVE_PID=
 }
 
-run_live() {  # series database, then the odoo command with its options
-    local series=$1 db=$2 port url log rc summary passed failed skipped skips problems
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_server() {  # log port, then the odoo command with its options
+    # Starts Odoo in the background on loopback (LIVE_PID) and waits until it
+    # serves; on failure shows the log's end, stops it and returns 1.
+    local log=$1 port=$2 url
     shift 2
-    banner "live suite on Odoo $series (generated client, newman; plain HTTP)"
-    if [ -n "${SKIP_LIVE:-}" ]; then
-        echo "!!! live suite SKIPPED: SKIP_LIVE is set !!!"
-        record "live-$series" SKIPPED "SKIP_LIVE is set"
-        return
-    fi
-    log="$WORK/odoo-$series-live.log"
-    port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     url="http://127.0.0.1:$port"
-    echo "starting Odoo $series on $url (database $db, log: $log) ..."
-    "$@" -d "$db" --db-filter="^${db}\$" --http-interface=127.0.0.1 --http-port="$port" \
-        --workers=0 --max-cron-threads=0 --log-level=warn >"$log" 2>&1 &
+    "$@" --http-interface=127.0.0.1 --http-port="$port" --max-cron-threads=0 \
+        --log-level=warn >"$log" 2>&1 &
     LIVE_PID=$!
     if ! "$PY" - "$url/web/login" "$LIVE_PID" <<'PYEOF'
 import os, sys, time, urllib.error, urllib.request
@@ -142,6 +151,66 @@ PYEOF
     then
         tail -n 40 "$log"
         stop_live
+        return 1
+    fi
+}
+
+run_suite() {  # stage folder log, then the suite's environment (NAME=value ...)
+    # Runs the pytest suite of the folder against the server started by
+    # start_server, stops the server and records the stage: failed on a
+    # failed test, an empty suite, an error in the server's log, or a skipped
+    # test under CI.
+    local stage=$1 folder=$2 log=$3 rc summary passed failed skipped skips problems
+    shift 3
+    (cd "$ROOT/$folder" && env "$@" "$PY" -m pytest -q -rs . | tee "$WORK/$stage.log")
+    rc=${PIPESTATUS[0]}
+    stop_live
+    summary=$(grep -E '[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s' "$WORK/$stage.log" | tail -n 1)
+    passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+    failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
+    skipped=$(grep -oE '[0-9]+ skipped' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+    PASSED_TESTS=$((PASSED_TESTS + ${passed:-0}))
+    FAILED_TESTS=$((FAILED_TESTS + ${failed:-0}))
+    skips=$(grep -E '^SKIPPED' "$WORK/$stage.log" | sed -E 's/^SKIPPED \[[0-9]+\] [^ ]+ //' | tr '\n' ' ')
+    # A server error during the run fails it, even if no test noticed.
+    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" || true)
+    if [ -n "$problems" ]; then
+        echo "---- errors in the Odoo log of $stage ($log) ----"
+        awk '/^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) / {print; keep=1; next}
+             /^[0-9-]+ [0-9:,]+ [0-9]+ / {keep=0; next}
+             keep {print}' "$log" | head -n "${ODOO_LOG_LINES:-400}"
+    fi
+    if [ -n "${ODOO_LOG_DIR:-}" ]; then mkdir -p "$ODOO_LOG_DIR" && cp "$log" "$ODOO_LOG_DIR/"; fi
+    [ "${skipped:-0}" -gt 0 ] && echo "!!! $stage: ${skipped} test(s) SKIPPED: $skips!!!"
+    case $rc in
+        0)
+            if [ "${passed:-0}" -eq 0 ]; then
+                record "$stage" FAILED "no test passed: $summary"
+            elif [ -n "$problems" ]; then
+                record "$stage" FAILED "$summary; but the Odoo log has errors (above)"
+            elif [ "${skipped:-0}" -gt 0 ] && [ "${CI:-}" = true ]; then
+                record "$stage" FAILED "$summary; tests were skipped under CI: $skips"
+            else
+                record "$stage" passed "$summary${skips:+ (SKIPPED: $skips)}"
+            fi ;;
+        5) record "$stage" FAILED "pytest collected no test (exit 5): the suite must never be empty" ;;
+        *) record "$stage" FAILED "pytest exit $rc: $summary" ;;
+    esac
+}
+
+run_live() {  # series database, then the odoo command with its options
+    local series=$1 db=$2 port log
+    shift 2
+    banner "live suite on Odoo $series (generated client, newman; plain HTTP)"
+    if [ -n "${SKIP_LIVE:-}" ]; then
+        echo "!!! live suite SKIPPED: SKIP_LIVE is set !!!"
+        record "live-$series" SKIPPED "SKIP_LIVE is set"
+        return
+    fi
+    log="$WORK/odoo-$series-live.log"
+    port=$(free_port)
+    echo "starting Odoo $series on http://127.0.0.1:$port (database $db, log: $log) ..."
+    if ! start_server "$log" "$port" "$@" -d "$db" --db-filter="^${db}\$" --workers=0; then
         record "live-$series" FAILED "Odoo did not start (see the log above)"
         return
     fi
@@ -149,43 +218,192 @@ PYEOF
     # start servers of their own (two servers with two workers each).
     local odoo_json
     odoo_json=$("$PY" -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@")
-    (cd "$ROOT/tests/live" && SECURE_API_LIVE_URL="$url" SECURE_API_LIVE_DB="$db" \
+    run_suite "live-$series" tests/live "$log" \
+        SECURE_API_LIVE_URL="http://127.0.0.1:$port" SECURE_API_LIVE_DB="$db" \
         SECURE_API_LIVE_ODOO="$odoo_json" \
-        SECURE_API_LIVE_LOGIN=admin SECURE_API_LIVE_PASSWORD=admin \
-        "$PY" -m pytest -q -rs . | tee "$WORK/live-$series.log")
-    rc=${PIPESTATUS[0]}
-    stop_live
-    summary=$(grep -E '[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s' "$WORK/live-$series.log" | tail -n 1)
-    passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
-    failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
-    skipped=$(grep -oE '[0-9]+ skipped' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
-    PASSED_TESTS=$((PASSED_TESTS + ${passed:-0}))
-    FAILED_TESTS=$((FAILED_TESTS + ${failed:-0}))
-    skips=$(grep -E '^SKIPPED' "$WORK/live-$series.log" | sed -E 's/^SKIPPED \[[0-9]+\] [^ ]+ //' | tr '\n' ' ')
-    # A server error during the run fails it, even if no test noticed.
-    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" || true)
-    if [ -n "$problems" ]; then
-        echo "---- errors in the live Odoo log ($log) ----"
-        awk '/^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) / {print; keep=1; next}
-             /^[0-9-]+ [0-9:,]+ [0-9]+ / {keep=0; next}
-             keep {print}' "$log" | head -n "${ODOO_LOG_LINES:-400}"
+        SECURE_API_LIVE_LOGIN=admin SECURE_API_LIVE_PASSWORD=admin
+}
+
+# The replica stage -------------------------------------------------------
+# A hot standby of the test database's server, streaming from a replication
+# slot, in a temporary folder, on a free loopback port; its postgres runs as
+# the postgres OS user when this runs as root (the server refuses root).
+
+with_password() {  # command...: run with PGPASSWORD when ODOO_DB_PASSWORD is set
+    if [ -n "${ODOO_DB_PASSWORD:-}" ]; then env PGPASSWORD="$ODOO_DB_PASSWORD" "$@"; else "$@"; fi
+}
+
+pg_admin() {  # SQL on the test database's server, as the test role
+    with_password psql -X -q -v ON_ERROR_STOP=1 -h "${ODOO_DB_HOST:-127.0.0.1}" \
+        -p "${ODOO_DB_PORT:-5432}" -U "${ODOO_DB_USER:-$(id -un)}" -d postgres -Atc "$1"
+}
+
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+replication_allowed() {  # conninfo of a replication connection
+    with_password psql -X "$1 replication=true" -Atc "IDENTIFY_SYSTEM" >/dev/null 2>&1
+}
+
+grant_replication() {  # conninfo: replication connections on loopback, if pg_hba.conf lacks them
+    # The rule added mirrors the server's loopback rule for every database
+    # (same authentication method): it grants replication connections what
+    # loopback connections already have, nothing more.
+    local conninfo=$1 method hba _
+    replication_allowed "$conninfo" && return 0
+    method=$(pg_admin "SELECT auth_method FROM pg_hba_file_rules WHERE type = 'host'
+                       AND 'all' = ANY(database) AND address = '127.0.0.1'
+                       AND netmask = '255.255.255.255' AND error IS NULL
+                       ORDER BY line_number LIMIT 1" 2>/dev/null)
+    hba=$(pg_admin "SHOW hba_file" 2>/dev/null)
+    if [ -z "$method" ] || [ -z "$hba" ] || [ ! -w "$hba" ]; then
+        REPLICA_ERROR="the server refuses replication connections on loopback: add 'host replication all 127.0.0.1/32 <method>' to its pg_hba.conf and reload it"
+        return 1
     fi
-    if [ -n "${ODOO_LOG_DIR:-}" ]; then mkdir -p "$ODOO_LOG_DIR" && cp "$log" "$ODOO_LOG_DIR/"; fi
-    [ "${skipped:-0}" -gt 0 ] && echo "!!! live-$series: ${skipped} test(s) SKIPPED: $skips!!!"
-    case $rc in
-        0)
-            if [ "${passed:-0}" -eq 0 ]; then
-                record "live-$series" FAILED "no live test passed: $summary"
-            elif [ -n "$problems" ]; then
-                record "live-$series" FAILED "$summary; but the Odoo log has errors (above)"
-            elif [ "${skipped:-0}" -gt 0 ] && [ "${CI:-}" = true ]; then
-                record "live-$series" FAILED "$summary; tests were skipped under CI: $skips"
-            else
-                record "live-$series" passed "$summary${skips:+ (SKIPPED: $skips)}"
-            fi ;;
-        5) record "live-$series" FAILED "pytest collected no test (exit 5): the live suite must never be empty" ;;
-        *) record "live-$series" FAILED "pytest exit $rc: $summary" ;;
-    esac
+    echo "!!! $hba has no replication rule for loopback: adding 'host replication all 127.0.0.1/32 $method' (the method of its loopback rule) and reloading the server !!!"
+    printf '\n# Added by secure_api tools/test.sh (replica stage): replication\n# connections on loopback, authenticated as the rule for all databases above.\nhost replication all 127.0.0.1/32 %s\n' \
+        "$method" >>"$hba"
+    pg_admin "SELECT pg_reload_conf()" >/dev/null
+    for _ in $(seq 20); do
+        replication_allowed "$conninfo" && return 0
+        sleep 0.5
+    done
+    REPLICA_ERROR="replication connections are still refused after adding a rule to $hba"
+    return 1
+}
+
+start_replica() {  # database: a hot standby of its server (REPLICA_PORT), or REPLICA_ERROR
+    local db=$1 host=${ODOO_DB_HOST:-127.0.0.1} port=${ODOO_DB_PORT:-5432}
+    local user=${ODOO_DB_USER:-$(id -un)} version method slot setting
+    version=$(pg_admin "SHOW server_version_num") || { REPLICA_ERROR="cannot query the server"; return 1; }
+    REPLICA_BIN=${PG_BIN:-/usr/lib/postgresql/$((version / 10000))/bin}
+    if [ ! -x "$REPLICA_BIN/pg_basebackup" ] || [ ! -x "$REPLICA_BIN/pg_ctl" ]; then
+        REPLICA_ERROR="no PostgreSQL $((version / 10000)) server binaries in $REPLICA_BIN (set PG_BIN)"
+        return 1
+    fi
+    if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+        REPLICA_ERROR="running as root without a postgres OS user to run the replica as"
+        return 1
+    fi
+    grant_replication "host=$host port=$port user=$user dbname=replication" || return 1
+    # Slots left by runs that died: a slot keeps WAL on the server forever.
+    for slot in $(pg_admin "SELECT slot_name FROM pg_replication_slots
+                            WHERE slot_name LIKE 'secure\_api\_replica\_%' AND NOT active"); do
+        kill -0 "${slot##*_}" 2>/dev/null ||
+            pg_admin "SELECT pg_drop_replication_slot('$slot')" >/dev/null 2>&1
+    done
+    REPLICA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/secure_api_replica.XXXXXX")
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$REPLICA_DIR"
+    REPLICA_PORT=$(free_port)
+    REPLICA_SLOT="secure_api_replica_$$"
+    echo "pg_basebackup of $host:$port into $REPLICA_DIR (slot $REPLICA_SLOT) ..."
+    if ! as_postgres env ${ODOO_DB_PASSWORD:+PGPASSWORD="$ODOO_DB_PASSWORD"} "$REPLICA_BIN/pg_basebackup" \
+            -h "$host" -p "$port" -U "$user" -D "$REPLICA_DIR/data" -R -C -S "$REPLICA_SLOT" \
+            -X stream -c fast >"$WORK/basebackup.log" 2>&1; then
+        REPLICA_ERROR="pg_basebackup failed: $(tail -n 3 "$WORK/basebackup.log" | tr '\n' ' ')"
+        return 1
+    fi
+    method=$(pg_admin "SELECT auth_method FROM pg_hba_file_rules WHERE type = 'host'
+                       AND 'all' = ANY(database) AND address = '127.0.0.1'
+                       AND error IS NULL ORDER BY line_number LIMIT 1")
+    {
+        echo "port = $REPLICA_PORT"
+        echo "listen_addresses = '127.0.0.1'"
+        echo "unix_socket_directories = '$REPLICA_DIR'"
+        echo "hot_standby = on"
+        echo "fsync = off"
+        echo "shared_buffers = 32MB"
+        # A hot standby needs at least the primary's values of these.
+        for setting in max_connections max_worker_processes max_wal_senders \
+                max_prepared_transactions max_locks_per_transaction; do
+            echo "$setting = $(pg_admin "SHOW $setting")"
+        done
+    } >"$REPLICA_DIR/data/postgresql.conf"
+    printf 'local all all %s\nhost all all 127.0.0.1/32 %s\n' "${method:-trust}" "${method:-trust}" \
+        >"$REPLICA_DIR/data/pg_hba.conf"
+    : >"$REPLICA_DIR/data/pg_ident.conf"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres: "$REPLICA_DIR"
+    if ! as_postgres "$REPLICA_BIN/pg_ctl" -D "$REPLICA_DIR/data" -l "$REPLICA_DIR/postgres.log" \
+            -w -t 120 start >/dev/null; then
+        tail -n 20 "$REPLICA_DIR/postgres.log"
+        REPLICA_ERROR="the replica did not start (its log above)"
+        return 1
+    fi
+    if [ "$(with_password psql -X -h 127.0.0.1 -p "$REPLICA_PORT" -U "$user" \
+            -d "$db" -Atc "SELECT pg_is_in_recovery()" 2>&1)" != t ]; then
+        REPLICA_ERROR="the replica on port $REPLICA_PORT does not serve $db in recovery"
+        return 1
+    fi
+    echo "replica of $db streaming on 127.0.0.1:$REPLICA_PORT"
+}
+
+stop_replica() {  # the standby, its folder and its slot, whatever state they are in
+    if [ -n "${REPLICA_DIR:-}" ]; then
+        if [ -f "$REPLICA_DIR/data/postmaster.pid" ]; then
+            as_postgres "$REPLICA_BIN/pg_ctl" -D "$REPLICA_DIR/data" -m immediate -w stop >/dev/null 2>&1
+        fi
+        rm -rf "$REPLICA_DIR"
+        REPLICA_DIR=
+    fi
+    if [ -n "${REPLICA_SLOT:-}" ]; then
+        # The server's walsender lets the slot go a moment after the standby stops.
+        for _ in $(seq 40); do
+            [ "$(pg_admin "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$REPLICA_SLOT'" 2>/dev/null)" = 0 ] && break
+            pg_admin "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                      WHERE slot_name = '$REPLICA_SLOT' AND NOT active" >/dev/null 2>&1
+            sleep 0.25
+        done
+        REPLICA_SLOT=
+    fi
+}
+
+has_replica_support() {  # the odoo command (without options)
+    # 19.0 lists its commands on --help, and the server's options on
+    # "server --help"; 17.0 has no --db_replica_host.
+    local help
+    help=$({ "$@" --help; "$@" server --help; } 2>/dev/null)
+    grep -q -- '--db_replica_host' <<<"$help"
+}
+
+run_replica() {  # series database replica-support(yes/no), then the odoo command with its options
+    local series=$1 db=$2 supported=$3 port log user=${ODOO_DB_USER:-$(id -un)}
+    shift 3
+    banner "replica suite on Odoo $series (a streaming replica, replay paused; plain HTTP)"
+    if [ "$supported" != yes ]; then
+        echo "Odoo $series has no read replica support (--db_replica_host): nothing to test"
+        record "replica-$series" n/a "Odoo $series has no read replica support"
+        return
+    fi
+    if [ -n "${SKIP_REPLICA:-}" ]; then
+        echo "!!! replica suite SKIPPED: SKIP_REPLICA is set !!!"
+        record "replica-$series" SKIPPED "SKIP_REPLICA is set"
+        return
+    fi
+    if ! start_replica "$db"; then
+        stop_replica
+        echo "!!! replica suite: $REPLICA_ERROR !!!"
+        record "replica-$series" FAILED "$REPLICA_ERROR"
+        return
+    fi
+    log="$WORK/odoo-$series-replica.log"
+    port=$(free_port)
+    # Two workers: a change must reach the worker that did not make it too.
+    echo "starting Odoo $series on http://127.0.0.1:$port, replica on port $REPLICA_PORT (log: $log) ..."
+    if ! start_server "$log" "$port" "$@" -d "$db" --db-filter="^${db}\$" --workers=2 \
+            --gevent-port="$(free_port)" --db_replica_host=127.0.0.1 \
+            --db_replica_port="$REPLICA_PORT"; then
+        stop_replica
+        record "replica-$series" FAILED "Odoo did not start (see the log above)"
+        return
+    fi
+    run_suite "replica-$series" tests/replica "$log" \
+        SECURE_API_REPLICA_URL="http://127.0.0.1:$port" SECURE_API_REPLICA_DB="$db" \
+        SECURE_API_REPLICA_LOGIN=admin SECURE_API_REPLICA_PASSWORD=admin \
+        SECURE_API_REPLICA_PRIMARY="host=${ODOO_DB_HOST:-127.0.0.1} port=${ODOO_DB_PORT:-5432} user=$user dbname=$db" \
+        SECURE_API_REPLICA_STANDBY="host=127.0.0.1 port=$REPLICA_PORT user=$user dbname=$db" \
+        ${ODOO_DB_PASSWORD:+PGPASSWORD="$ODOO_DB_PASSWORD"}
+    stop_replica
 }
 
 run_odoo() {  # one odoo-bin
@@ -264,8 +482,12 @@ run_odoo() {  # one odoo-bin
     else
         record "odoo-$series" passed "$result"
     fi
-    # The live suite runs on the database the Odoo suite installed, then it goes.
+    # The live and replica suites run on the database the Odoo suite
+    # installed, then it goes.
     run_live "$series" "$db" "${cmd[@]}" "${dbopts[@]}" "${load[@]}"
+    local replica=no
+    has_replica_support "${cmd[@]}" && replica=yes
+    run_replica "$series" "$db" "$replica" "${cmd[@]}" "${dbopts[@]}" "${load[@]}"
     dropdb --if-exists -h "${ODOO_DB_HOST:-127.0.0.1}" -p "${ODOO_DB_PORT:-5432}" \
         -U "${ODOO_DB_USER:-$(id -un)}" "$db" >/dev/null 2>&1 || true
 }

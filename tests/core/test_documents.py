@@ -374,3 +374,23 @@ def test_routes_that_read_alike_keep_names_of_their_own():
     # A route alone in its document keeps the readable name.
     alone = build_openapi([twins[0]])
     assert "TBResPartnerRecord" in alone["components"]["schemas"]
+
+
+def test_every_success_and_429_documents_the_rate_limit_headers():
+    document = build_openapi([api("partner/rest", True)], "http://x")
+    headers = document["components"]["headers"]
+    assert {"RateLimit-Policy", "RateLimit", "X-RateLimit-Reset", "Retry-After"} <= set(
+        headers
+    )
+    too_many = document["components"]["responses"]["Error429"]["headers"]
+    assert "Retry-After" in too_many and "RateLimit" in too_many
+    for path, entry in document["paths"].items():
+        for verb, operation in entry.items():
+            if verb == "parameters" or path.startswith("/api/oauth2/"):
+                continue
+            responses = operation["responses"]
+            assert responses["429"] == {"$ref": "#/components/responses/Error429"}
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    assert "X-RateLimit-Remaining" in response["headers"], (path, verb)
+    validate(document)

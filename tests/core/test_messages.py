@@ -139,6 +139,7 @@ def test_core_messages_are_messages():
 INTERNAL = {
     ("hashid.py", "an obfuscating codec needs a secret salt"),
     ("hashid.py", "record ids are integers"),
+    ("sync.py", "a derived key needs a server secret"),
     ("tokens.py", "unsupported JWT algorithm"),
     ("webhooks.py", "no event"),
 }
