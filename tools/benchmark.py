@@ -11,9 +11,9 @@ same work through both ways, in one run, and prints ratios and targets.
 Every workload is bounded in time (``--duration`` seconds) and in count.
 ``--sections`` picks what runs: the simple API's rows (core), the limit
 (bare routes of tools/bench_addons/secure_api_bench_limit), the realistic
-API, hostile clients, webhook deliveries, --db-filter and memory (see
-bench_more.py). ``--scale N`` runs the scale benchmark instead
-(bench_scale.py) in a database of its own.
+API, aggregates (bench_queries.py), hostile clients, webhook deliveries,
+--db-filter and memory (see bench_more.py). ``--scale N`` runs the scale
+benchmark instead (bench_scale.py) in a database of its own.
 """
 
 import argparse
@@ -31,6 +31,7 @@ from urllib.parse import quote, urlencode
 
 import bench_common
 import bench_more
+import bench_queries
 from bench_common import (
     HOST,
     LIMIT_MODULE,
@@ -53,6 +54,7 @@ SECTIONS = (
     "core",
     "limit",
     "realistic",
+    "aggregate",
     "hostile",
     "traffic",
     "webhook",
@@ -341,6 +343,8 @@ def main():
         if "realistic" in sections:
             bench_more.realistic_run(bench, server.url, cfg, admin, user, limit)
             cleanup(admin, args)
+        if "aggregate" in sections:
+            bench_queries.aggregate_run(bench, server.url, cfg, admin, user, series)
         if "hostile" in sections:
             bench_more.hostile_run(bench, server.url, cfg, admin)
         if "traffic" in sections:
