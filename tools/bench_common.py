@@ -6,6 +6,7 @@ admin, and runs bounded, threaded HTTP workloads that record latencies.
 
 import base64
 import contextlib
+import hashlib
 import http.client
 import json
 import os
@@ -62,7 +63,10 @@ def addons_path(root, extra=None, bench_addons=False):
     """The addons path: secure_api (through a link named after it), the
     tree's addons, ``extra`` and, with ``bench_addons``, tools/bench_addons."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    link_dir = os.path.join("/tmp", f"secure_api_bench_addons_{os.getuid()}")
+    # One link per checkout: two checkouts benchmarked at once (worktrees)
+    # must not load each other's addon.
+    checkout = hashlib.sha1(here.encode()).hexdigest()[:8]
+    link_dir = os.path.join("/tmp", f"secure_api_bench_addons_{os.getuid()}_{checkout}")
     os.makedirs(link_dir, exist_ok=True)
     link = os.path.join(link_dir, "secure_api")
     if not os.path.islink(link) or os.path.realpath(link) != here:
