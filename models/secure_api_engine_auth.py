@@ -114,8 +114,9 @@ class SecureApiEngineAuth(models.AbstractModel):
             "api_id": call.spec["id"],
             "app_id": app["id"] if app else False,
         }
-        if request_companies:
-            context["allowed_company_ids"] = self._request_companies(call, uid)
+        companies = self._request_companies(call, uid) if request_companies else None
+        if companies:
+            context["allowed_company_ids"] = companies
         if lang:
             call.result_headers["Content-Language"] = lang.replace("_", "-")
         return self.env(user=uid, su=False, context=context)
@@ -132,11 +133,12 @@ class SecureApiEngineAuth(models.AbstractModel):
         """The companies the request runs in, the current one first:
         ``X-Company-Id`` (ids as the API shows ``res.company`` ids), each one
         of the execution user's, else 403; without it the user's default
-        company."""
+        company (``None``, Odoo's default, in the odd case that it is not
+        one of the user's active companies)."""
         default, allowed = self.env["res.users"]._secure_api_companies(uid)
         header = call.request.headers.get(COMPANY_HEADER.lower())
         if header is None:
-            return [default]
+            return [default] if default in allowed else None
         ids = parse_company_ids(header, call.codec_for("res.company"))
         if any(company_id not in allowed for company_id in ids):
             raise CompanyNotAllowed(data={"parameter": COMPANY_HEADER})
