@@ -212,8 +212,12 @@ class TestRicherQueries(SecureApiTransactionCase):
         return {record["id"] for record in self.answer_result(answer)["records"]}
 
     def admin_ids(self, domain):
-        found = self.admin_env["res.partner"].search([*REAL_DOMAIN, *domain])
-        return {self.ids(self.api, partner) for partner in found}
+        """The ids (as the API shows them) of what search_read gives an
+        administrator inside the forced domain."""
+        rows = self.admin_env["res.partner"].search_read(
+            [*REAL_DOMAIN, *domain], ["id"]
+        )
+        return {self.encode("res.partner", row["id"]) for row in rows}
 
     def encode(self, model, record_id, api=None):
         api = api or self.api
@@ -253,6 +257,23 @@ class TestRicherQueries(SecureApiTransactionCase):
         found = self.search_ids(domain)
         self.assertEqual(found, self.admin_ids(domain))
         self.assertEqual(found, {self.ids(self.api, p) for p in self.partners[:3]})
+        # The records as search_read gives them to an administrator.
+        answer = self.get(
+            "", domain=json.dumps(domain), order="id", fields="name,email_address"
+        )
+        rows = self.admin_env["res.partner"].search_read(
+            [*REAL_DOMAIN, *domain], ["name", "email"], order="id"
+        )
+        self.assertEqual(
+            [
+                (r["id"], r["name"], r["email_address"])
+                for r in self.answer_result(answer)["records"]
+            ],
+            [
+                (self.encode("res.partner", row["id"]), row["name"], row["email"])
+                for row in rows
+            ],
+        )
 
     def test_a_dotted_leaf_on_an_x2many_alias_matches_any_related_record(self):
         domain = [("tags.name", "=", "Q-Silver")]
@@ -542,6 +563,52 @@ class TestRicherQueries(SecureApiTransactionCase):
         reader_only = self.issue(self.reader_client, scope="read")
         answer = self.get("/aggregate", token=reader_only)
         self.answer_error(answer, 403, "insufficient_scope")
+
+    def test_aggregate_on_a_model_of_a_several_models_api(self):
+        multi = self.env["secure.api"].create(
+            {
+                "name": "Q multi",
+                "route": "test/qmulti",
+                "multi_model": True,
+                "allowed_model_ids": [
+                    Command.set(
+                        [
+                            self.env["ir.model"]._get_id("res.country"),
+                            self.env["ir.model"]._get_id("res.partner"),
+                        ]
+                    )
+                ],
+                "allow_aggregate": True,
+                "client_ids": [Command.set([self.client.id])],
+                "field_ids": [
+                    Command.create(
+                        {
+                            "field_id": self.field("res.country", "code").id,
+                            "searchable": True,
+                        }
+                    ),
+                    Command.create({"field_id": self.field("res.partner", "name").id}),
+                ],
+            }
+        )
+        multi.action_publish()
+        endpoint = multi.endpoint_ids.filtered(lambda e: e.operation == "aggregate")
+        self.assertEqual(endpoint.path, "/api/test/qmulti/{model}/aggregate")
+        result = self.aggregate(
+            route="test/qmulti/res.country",
+            groupby="code",
+            domain=json.dumps([("code", "in", ["BE", "FR"])]),
+        )
+        self.assertEqual(
+            result,
+            {
+                "groups": [{"code": "BE", "count": 1}, {"code": "FR", "count": 1}],
+                "length": 2,
+            },
+        )
+        # The partner model exposes no searchable field: nothing groups it.
+        answer = self.get("/aggregate", route="test/qmulti/res.partner", groupby="name")
+        self.refused(answer, "name", "invalid_field")
 
     def test_aggregate_is_never_read_as_a_record_id(self):
         answer = self.get("/aggregate", groupby="country_id")
