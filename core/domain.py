@@ -141,8 +141,9 @@ def _decode_relation_value(value, operator, codec, label):
                 return False
         decoded = codec.decode(item)
         if decoded is None:
-            raise BadRequest(
+            raise _field_error(
                 _lt("Invalid id in the domain for '%(field)s'", field=label),
+                label,
                 name="invalid_id",
             )
         return decoded
@@ -157,7 +158,34 @@ def _decode_relation_value(value, operator, codec, label):
     return one(value)
 
 
-def _term(token, searchable, codec_for, model):
+def related_spec(label, related):
+    """The field spec of a dotted leaf ``<alias>.<sub>``, or ``None``.
+
+    ``related`` maps the aliases of exposed relational fields to their specs;
+    ``<sub>`` must be one of the field's configured related fields (by its
+    client-facing name, which is its name on the comodel) that the ORM can
+    search. The spec returned names the ORM path ``<field>.<sub>``.
+    """
+    head, _dot, sub = label.partition(".")
+    fspec = (related or {}).get(head)
+    if fspec is None or not sub or "." in sub:
+        return None
+    for subspec in fspec.get("related") or ():
+        if subspec["name"] == sub and subspec.get("searchable", True):
+            return {
+                "name": f"{fspec['name']}.{sub}",
+                "type": subspec["type"],
+                "relation": subspec.get("relation"),
+            }
+    return None
+
+
+def _field_error(message, label, name="invalid_field"):
+    """A 400 that names the client's field in its data too."""
+    return BadRequest(message, name=name, data={"field": label})
+
+
+def _term(token, searchable, codec_for, model, related=None):
     """Check one ``[field, operator, value]`` term; return it in ORM terms."""
     if len(token) != 3:
         raise BadRequest(_lt("Domain terms have three items"), name="invalid_domain")
@@ -172,12 +200,22 @@ def _term(token, searchable, codec_for, model):
         )
     if label == "id":
         spec = {"name": "id", "type": "id", "relation": None}
+    elif "." in label:
+        spec = related_spec(label, related)
+        if spec is None:
+            raise _field_error(
+                _lt(
+                    "Field '%(field)s' is not a related field of this API that "
+                    "can be searched",
+                    field=label,
+                ),
+                label,
+            )
     else:
         spec = searchable.get(label)
     if spec is None:
-        raise BadRequest(
-            _lt("Field '%(field)s' is not searchable on this API", field=label),
-            name="invalid_field",
+        raise _field_error(
+            _lt("Field '%(field)s' is not searchable on this API", field=label), label
         )
     value = _check_value(value, operator)
     _check_type(spec, operator, value, label)
@@ -189,12 +227,13 @@ def _term(token, searchable, codec_for, model):
         value = 0 if value == 0 else _decode_relation_value(value, "=", codec, label)
     elif ftype == "id" or ftype in RELATIONAL_TYPES:
         if operator not in RELATION_OPERATORS:
-            raise BadRequest(
+            raise _field_error(
                 _lt(
                     "Operator '%(operator)s' is not allowed on '%(field)s'",
                     operator=operator,
                     field=label,
                 ),
+                label,
                 name="invalid_domain",
             )
         value = _decode_relation_value(value, operator, codec, label)
@@ -218,7 +257,7 @@ def _check_type(spec, operator, value, label):
     items = value if isinstance(value, list) else [value]
 
     def refuse(message):
-        raise BadRequest(message, name="invalid_domain")
+        raise _field_error(message, label, name="invalid_domain")
 
     if ftype in ("id", "many2one", "one2many", "many2many"):
         return
@@ -306,11 +345,14 @@ def _check_value(value, operator):
     return value
 
 
-def validate(domain, searchable, codec_for, model):
+def validate(domain, searchable, codec_for, model, related=None):
     """Check a client domain and translate it to ORM terms.
 
     ``searchable`` maps client-facing names to field specs (``name``,
-    ``type``, ``relation``); ``id`` is always searchable. ``codec_for(model)``
+    ``type``, ``relation``); ``id`` is always searchable. ``related`` maps
+    the aliases of exposed relational fields to their specs, whose configured
+    related fields a leaf may name as ``<alias>.<sub>`` (see
+    :func:`related_spec`); nothing else may be dotted. ``codec_for(model)``
     returns the :class:`~.hashid.IdCodec` used to decode ids of a model on
     relational fields, and ``model`` names the API's own model for ``id``.
     Returns a normalized domain in real field names with decoded ids.
@@ -323,7 +365,9 @@ def validate(domain, searchable, codec_for, model):
             name="invalid_domain",
         )
     return [
-        token if isinstance(token, str) else _term(token, searchable, codec_for, model)
+        token
+        if isinstance(token, str)
+        else _term(token, searchable, codec_for, model, related)
         for token in domain
     ]
 

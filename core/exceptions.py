@@ -122,6 +122,14 @@ class IpNotAllowed(Forbidden):
     )
 
 
+class CompanyNotAllowed(Forbidden):
+    """``X-Company-Id`` names a company the execution user may not work in."""
+
+    name = "company_not_allowed"
+    default_message = _lt("The execution user may not work in this company")
+    description = "X-Company-Id names a company that is not one of the execution user's"
+
+
 class NotFound(ApiError):
     status = 404
     name = "not_found"

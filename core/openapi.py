@@ -9,9 +9,11 @@ import hashlib
 import re
 from collections import Counter
 
+from . import aggregate as core_aggregate
 from . import operations
 from .exceptions import STATUS_DESCRIPTIONS, PreconditionFailed
 from .operations import SCOPES
+from .params import COMPANY_HEADER, MAX_COMPANIES
 
 SCALARS = {
     "char": {"type": "string"},
@@ -244,6 +246,34 @@ IF_NONE_MATCH = {
     "schema": {"type": "string"},
     "description": "The ETag of the record as read; 304 when unchanged",
 }
+
+
+# Headers every REST operation takes (path-level parameters).
+COMPANY_ID = {
+    "name": COMPANY_HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {
+        "type": "string",
+        "maxLength": 2048,
+        "pattern": r"^\s*[A-Za-z0-9]+\s*(,\s*[A-Za-z0-9]+\s*){0,%d}$"
+        % (MAX_COMPANIES - 1),
+    },
+    "description": "Run the request in these companies, the first one current "
+    "(ids as this API shows res.company ids); each must be one of the "
+    "execution user's, else 403 company_not_allowed. Without it, the user's "
+    "default company.",
+}
+ACCEPT_LANGUAGE = {
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 512},
+    "description": "The language of translatable values (read, searched and "
+    "written) and of error messages, among the installed languages; "
+    "Content-Language says which. Without it, the execution user's.",
+}
+REQUEST_HEADERS = (COMPANY_ID, ACCEPT_LANGUAGE)
 
 
 def _request_body(schema, required=True):
@@ -506,6 +536,13 @@ class _ModelPaths:
             self.item["parameters"] = [self.id_param]
             self.paths[f"{self.base}/{{id}}"] = self.item
         self.paths.update(self.extra)
+        for path in (self.base, f"{self.base}/{{id}}", *self.extra):
+            if path in self.paths:
+                entry = self.paths[path]
+                entry["parameters"] = [
+                    *entry.get("parameters", []),
+                    *(dict(header) for header in REQUEST_HEADERS),
+                ]
 
     def ref(self, suffix):
         return _ref(f"{self.name}{suffix}")
@@ -676,22 +713,39 @@ def _aliases(doc):
     return [f["alias"] for f in doc.fields] or ["id"]
 
 
-def _search_parameters(doc):
+def _related_paths(doc):
+    """The dotted leaves a domain may hold: ``<alias>.<related field>``."""
+    return [
+        f"{f['alias']}.{sub['name']}"
+        for f in doc.fields
+        for sub in f.get("related") or ()
+        if sub.get("searchable", True)
+    ]
+
+
+def _domain_parameter(doc):
     searchable = [f["alias"] for f in doc.fields if f.get("searchable")]
     text_searchable = [
         f["alias"]
         for f in doc.fields
         if f.get("searchable") and f["type"] in ("char", "text", "html")
     ]
+    related = _related_paths(doc)
+    return {
+        "name": "domain",
+        "in": "query",
+        "schema": {"type": "string", "pattern": domain_pattern(text_searchable)},
+        "description": "Odoo domain as a literal list of terms over: "
+        + (", ".join(["id", *searchable]))
+        + ("; and through related fields: " + ", ".join(related) if related else "")
+        + "; the pattern shows the text-field subset",
+    }
+
+
+def _search_parameters(doc):
+    searchable = [f["alias"] for f in doc.fields if f.get("searchable")]
     return [
-        {
-            "name": "domain",
-            "in": "query",
-            "schema": {"type": "string", "pattern": domain_pattern(text_searchable)},
-            "description": "Odoo domain as a literal list of terms over: "
-            + (", ".join(["id", *searchable]))
-            + "; the pattern shows the text-field subset",
-        },
+        _domain_parameter(doc),
         {
             "name": "offset",
             "in": "query",
@@ -941,10 +995,151 @@ def _upsert(doc):
         }
 
 
+def _group_value_schema(fspec, ident):
+    """The schema of a group-by value in a group."""
+    ftype = fspec["type"]
+    if ftype in core_aggregate.RELATIONAL:
+        return {
+            "type": "array",
+            "description": "[id, display name]; [] for the records without one",
+            "items": {"oneOf": [ident, {"type": "string"}]},
+            "maxItems": 2,
+        }
+    if ftype == "boolean":
+        return {"type": "boolean"}
+    schema = dict(SCALARS.get(ftype, {"type": "string"}))
+    schema["nullable"] = True
+    if ftype in core_aggregate.TEMPORAL:
+        schema["description"] = "The first day (UTC) of the period of the group"
+    return schema
+
+
+def _groupable(doc):
+    return [f for f in doc.fields if core_aggregate.groupable(f)]
+
+
+def _measure_keys(doc):
+    return [
+        f"{f['alias']}:{function}"
+        for f in doc.fields
+        for function in core_aggregate.FUNCTIONS
+        if core_aggregate.measurable(f, function)
+    ]
+
+
+def _aggregate_schemas(doc):
+    ident = id_schema(doc.api["obfuscate"])
+    properties = {f["alias"]: _group_value_schema(f, ident) for f in _groupable(doc)}
+    properties[core_aggregate.COUNT] = {
+        "type": "integer",
+        "description": "The number of records in the group",
+    }
+    doc.schemas[f"{doc.name}Group"] = {
+        "type": "object",
+        "required": [core_aggregate.COUNT],
+        "properties": properties,
+        "additionalProperties": {
+            "type": "number",
+            "nullable": True,
+            "description": "The measures asked for, as <alias>:<function>",
+        },
+    }
+    doc.schemas[f"{doc.name}AggregateResult"] = {
+        "type": "object",
+        "required": ["groups", "length"],
+        "properties": {
+            "groups": {"type": "array", "items": doc.ref("Group")},
+            "length": {
+                "type": "integer",
+                "description": "The number of groups, those beyond the limit included",
+            },
+        },
+    }
+
+
+def _aggregate_parameters(doc):
+    groupable = _groupable(doc)
+    granularity = "(:(" + "|".join(core_aggregate.GRANULARITIES) + "))?"
+    items = "|".join(
+        re.escape(f["alias"])
+        + (granularity if f["type"] in core_aggregate.TEMPORAL else "")
+        for f in groupable
+    )
+    measures = _measure_keys(doc)
+    more = core_aggregate.MAX_GROUPBY - 1
+    return [
+        {
+            "name": "groupby",
+            "in": "query",
+            "schema": {
+                "type": "string",
+                "pattern": f"^(({items})(,({items})){{0,{more}}})?$" if items else "^$",
+            },
+            "description": f"Up to {core_aggregate.MAX_GROUPBY} fields that group "
+            "the records, dates and times by day, week, month (the default), "
+            "quarter or year (UTC): "
+            + (", ".join(f["alias"] for f in groupable) or "none"),
+        },
+        {
+            "name": "measures",
+            "in": "query",
+            "schema": {
+                "type": "string",
+                "pattern": names_pattern(measures) if measures else "^$",
+            },
+            "description": "<alias>:<function>, comma-separated: sum, avg, min "
+            "and max of numbers, count_distinct of any stored field: "
+            + (", ".join(measures) or "none"),
+        },
+        _domain_parameter(doc),
+        {
+            "name": "order",
+            "in": "query",
+            "schema": {
+                "type": "string",
+                "pattern": order_pattern(
+                    [
+                        core_aggregate.COUNT,
+                        *(f["alias"] for f in groupable),
+                        *measures,
+                    ]
+                ),
+            },
+            "description": "<key> [asc|desc], ... over the group-by fields, "
+            "count and the measures asked for; by the group-by values otherwise",
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 10**18 - 1,
+                "default": doc.api["max_limit"],
+            },
+            "description": f"Groups; clamped to {doc.api['max_limit']}",
+        },
+    ]
+
+
+def _aggregate(doc):
+    _aggregate_schemas(doc)
+    doc.extra[f"{doc.base}/aggregate"] = {
+        "get": doc.operation(
+            "aggregate",
+            "aggregate",
+            f"Count and measure {doc.model} by groups",
+            {"200": _json(_envelope(doc.ref("AggregateResult")))},
+            parameters=_aggregate_parameters(doc),
+        )
+    }
+
+
 # The builder of each documented operation of the registry (binary
 # downloads live outside the APIs' routes and are not documented).
 BUILDERS = {
     "search": _search,
+    "aggregate": _aggregate,
     "read": _read,
     "create": _create,
     "update": _update,

@@ -7,14 +7,17 @@ it in the views.
 
 A path *shape* is what follows the API's route (and, on multi-model APIs, the
 model): ``collection`` (nothing), ``record`` (``<id>``) and ``rpc``
-(``<id>/<method>`` or ``call/<method>``). The binary route has a shape of its
-own, ``binary``, outside the API's route.
+(``<id>/<method>`` or ``call/<method>``), ``key`` (``by/<field>/<value>``)
+and ``aggregate`` (the word ``aggregate``, which no record id can be: see
+``routing.AGGREGATE``). The binary route has a shape of its own, ``binary``,
+outside the API's route.
 """
 
 from dataclasses import dataclass
 
 from .exceptions import (
     BadRequest,
+    CompanyNotAllowed,
     Conflict,
     Forbidden,
     InternalError,
@@ -30,13 +33,14 @@ from .exceptions import (
 
 # The scope words of the contract, in its order. Tokens carry them as text.
 SCOPES = ("create", "read", "update", "delete", "search", "rpc")
-SHAPES = ("collection", "record", "rpc", "key", "binary")
+SHAPES = ("collection", "record", "rpc", "key", "aggregate", "binary")
 # Path templates of the generated endpoints, by shape.
 PATH_SUFFIX = {
     "collection": "",
     "record": "/{id}",
     "rpc": "/{id}/{method}",
     "key": "/by/{field}/{value}",
+    "aggregate": "/aggregate",
     "binary": "/{id}/{field}",
 }
 
@@ -102,6 +106,16 @@ OPERATIONS = (
         True,
     ),
     Operation("rpc", "RPC", (("rpc", "POST"),), "rpc", "rpc", True),
+    # Grouped counts and measures (read_group): a search, by its scope, with
+    # a switch of its own.
+    Operation(
+        "aggregate",
+        "Aggregate",
+        (("aggregate", "GET"), ("aggregate", "HEAD")),
+        "search",
+        "aggregate",
+        False,
+    ),
     # Upsert by a key field: an update that may create (which then also
     # needs the create operation and scope).
     Operation(
@@ -180,6 +194,8 @@ PIPELINE_ERRORS = (
     Unauthorized,
     # The token's scope, the client app, CSRF, the user's access rights.
     Forbidden,
+    # X-Company-Id naming a company that is not the execution user's.
+    CompanyNotAllowed,
     # The route, API, endpoint, model, record or method.
     NotFound,
     # An operation the API does not enable (creating, on an upsert).
@@ -219,6 +235,7 @@ class Answers:
 
 ANSWERS = {
     "search": Answers(("200",)),
+    "aggregate": Answers(("200",)),
     # 304: If-None-Match names the record's current ETag.
     "read": Answers(("200", "304")),
     # 201 with the record, or {"id": ...} with Prefer: return=minimal.

@@ -8,7 +8,7 @@ client-facing alias and is translated to the real field name here.
 import json
 import re
 
-from .exceptions import BadRequest
+from .exceptions import BadRequest, CompanyNotAllowed
 from .hygiene import check_json
 from .messages import _lt
 
@@ -143,6 +143,39 @@ def parse_count(value):
             name="invalid_parameter",
         )
     return value
+
+
+MAX_COMPANIES = 32
+COMPANY_HEADER = "X-Company-Id"
+
+
+def parse_company_ids(header, codec):
+    """The company ids of an ``X-Company-Id`` header, in its order.
+
+    ``<id>[,<id>...]``, each as the API shows ``res.company`` ids (``codec``
+    decodes them). A malformed list is 400; an id that does not decode is a
+    company the caller may not use, as one of another user's: 403, the same
+    answer, so that the header tells nothing about other companies.
+    """
+    items = [item.strip() for item in header.split(",")] if header else [""]
+    if len(header or "") > 2048 or len(items) > MAX_COMPANIES or not all(items):
+        raise BadRequest(
+            _lt(
+                "'%(name)s' is a comma-separated list of at most %(count)s company ids",
+                name=COMPANY_HEADER,
+                count=MAX_COMPANIES,
+            ),
+            name="invalid_parameter",
+            data={"parameter": COMPANY_HEADER},
+        )
+    ids = []
+    for item in items:
+        company_id = codec.decode(item)
+        if company_id is None:
+            raise CompanyNotAllowed(data={"parameter": COMPANY_HEADER})
+        if company_id not in ids:
+            ids.append(company_id)
+    return ids
 
 
 def collect_params(*sources):

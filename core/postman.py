@@ -2,16 +2,18 @@
 
 The collection runs as a whole in Postman's runner and in ``newman``: it
 gets a token, then, per API and model, searches (by page and by cursor),
-creates a record with an ``Idempotency-Key`` and retries it (replayed), reads
-it, updates it with ``If-Match`` and deletes it, passing the token, the new id
-and the ETag through collection variables, with ``pm.test`` checks on every
-request.
+counts records by groups (where the API aggregates), creates a record with
+an ``Idempotency-Key`` and retries it (replayed), reads it, updates it
+with ``If-Match`` and deletes it, passing the token, the new id and the ETag
+through collection variables, with ``pm.test`` checks on every request.
 Only the client credentials need filling in (``client_id``,
 ``client_secret``).
 """
 
 import json
 import re
+
+from . import aggregate as core_aggregate
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 EXAMPLES = {
@@ -211,6 +213,8 @@ def _model_items(api, model, mspec, public):
     update sends the read's ``ETag`` as ``If-Match``."""
     life = _Life(api, model, mspec, public)
     items = _search_items(life) if "search" in life.ops else []
+    if "aggregate" in life.ops:
+        items.append(_aggregate_item(life, mspec["fields"]))
     if "create" not in life.ops or not life.body:
         # Without a record of its own, the collection changes nothing.
         return items
@@ -270,6 +274,29 @@ def _search_items(life):
         auth=life.auth,
     )
     return [search, by_cursor]
+
+
+def _aggregate_item(life, fields):
+    """Counts grouped by the first field that groups (all records in one
+    group when none does)."""
+    groupable = [f["alias"] for f in fields if core_aggregate.groupable(f)]
+    return _request(
+        f"Aggregate {life.model}",
+        "GET",
+        f"{life.base}/aggregate",
+        [
+            "pm.test('the groups are counted', function () {",
+            "    pm.response.to.have.status(200);",
+            "    const result = pm.response.json().result;",
+            "    pm.expect(result.groups).to.be.an('array');",
+            "    pm.expect(result.length).to.be.a('number');",
+            "    result.groups.forEach((group) => "
+            "pm.expect(group.count).to.be.a('number'));",
+            "});",
+        ],
+        query=[("groupby", groupable[0])] if groupable else (),
+        auth=life.auth,
+    )
 
 
 def _create_prerequest(life):

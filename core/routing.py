@@ -23,6 +23,14 @@ RESERVED_PREFIXES = (
     "docs",
 )
 MAX_PATH = 16384
+# The path word of the aggregate operation, ``/api/<route>/aggregate``: it is
+# never a record id. Plain ids are digits; a Hashids id of one number never
+# holds a separator letter of the Hashids alphabet (c f h i s t u, in either
+# case), and "aggregate" holds a "t" (tests/core/test_aggregate.py checks
+# this on the codec itself). Routing resolves the word before any id is
+# decoded, and a route may not end with it (it would hide that operation of
+# the API at the route before it).
+AGGREGATE = "aggregate"
 METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 MODEL_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\Z")
 # The addon's own routes under /api/, served by the same pipeline.
@@ -54,6 +62,11 @@ def check_route(route):
     head = route.split("/", 1)[0]
     if head in RESERVED_PREFIXES:
         return _lt("The route prefix '%(prefix)s' is reserved", prefix=head)
+    if "/" in route and route.rsplit("/", 1)[1] == AGGREGATE:
+        return _lt(
+            "A route cannot end with '/%(word)s': it names an operation",
+            word=AGGREGATE,
+        )
     return None
 
 
@@ -108,6 +121,8 @@ def shape_of(rest):
     """The path shape of what follows an API's route (see ``operations``)."""
     if len(rest) == 3 and rest[0] == "by":
         return "key"
+    if len(rest) == 1 and rest[0] == AGGREGATE:
+        return "aggregate"
     if len(rest) > 2:
         raise NotFound(_lt("Unknown route"), name="unknown_route")
     return ("collection", "record", "rpc")[len(rest)]

@@ -14,6 +14,7 @@ from . import secure_api_log
 from . import secure_api_engine
 from . import secure_api_engine_auth
 from . import secure_api_engine_read
+from . import secure_api_engine_aggregate
 from . import secure_api_engine_write
 from . import secure_api_engine_rpc
 from . import secure_api_engine_sync

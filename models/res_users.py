@@ -55,3 +55,13 @@ class ResUsers(models.Model):
             or bool(privileged_ids & set(groups.ids))
         )
         return {"active": user.active, "privileged": privileged}
+
+    @api.model
+    @replica.ormcache("uid")
+    def _secure_api_companies(self, uid):
+        """``(default company id, ids of the user's companies)``, cached
+        until users or companies change (Odoo clears the caches then); read
+        on the primary (see ``replica``): which companies a request may run
+        in is the user's current state."""
+        user = self.sudo().with_context(active_test=False).browse(uid)
+        return user.company_id.id, tuple(user._get_company_ids())

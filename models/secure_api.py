@@ -225,6 +225,12 @@ class SecureApi(models.Model):
         help="POST /api/<route>/<id>/<method>: clients call the methods "
         "listed under RPC methods, and no other.",
     )
+    allow_aggregate = fields.Boolean(
+        string="Aggregate",
+        help="GET /api/<route>/aggregate: clients count and sum records by "
+        "groups (groupby, measures), over the searchable fields, with the "
+        "search scope.",
+    )
     method_ids = fields.One2many(
         "secure.api.method",
         "api_id",

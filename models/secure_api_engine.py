@@ -345,7 +345,8 @@ class SecureApiEngine(models.AbstractModel):
             call.params = collect_params(req.query)
             return
         kind, body = req.payload
-        if kind == "form" or (call.operation == "search" and isinstance(body, dict)):
+        reads = call.operation in ("search", "aggregate")
+        if kind == "form" or (reads and isinstance(body, dict)):
             call.params = collect_params(req.query, body)
             call.body = None
         else:

@@ -7,7 +7,15 @@ from odoo import models
 from .. import replica
 from ..core import cors as core_cors
 from ..core import tokens as core_tokens
-from ..core.exceptions import Forbidden, InsufficientScope, NotFound, Unauthorized
+from ..core.exceptions import (
+    CompanyNotAllowed,
+    Forbidden,
+    InsufficientScope,
+    NotFound,
+    Unauthorized,
+)
+from ..core.messages import negotiate_language
+from ..core.params import COMPANY_HEADER, parse_company_ids
 
 
 class SecureApiEngineAuth(models.AbstractModel):
@@ -88,21 +96,31 @@ class SecureApiEngineAuth(models.AbstractModel):
         elif req.headers.get("sec-fetch-site") == "cross-site":
             raise Forbidden("Cross-origin request refused", name="csrf")
 
-    def _user_env(self, call):
+    def _user_env(self, call, request_companies=True):
         """The execution user's environment, never superuser.
 
-        Its context is the user's language and time zone plus ``api_id`` and
-        ``app_id``; nothing a client sends.
+        Its context is the user's time zone, ``api_id`` and ``app_id``, the
+        language of ``Accept-Language`` among the installed ones (else the
+        user's), and the companies of ``X-Company-Id`` (else the user's
+        default company); nothing else a client sends. Without
+        ``request_companies`` (a webhook's payload, which no request
+        chooses), Odoo's default: every company of the user.
         """
         uid = call.principal["uid"]
         app = call.app
         user_context = self.env["res.users"].sudo().with_user(uid).context_get()
+        lang = self._values_language(call) or user_context.get("lang")
         context = {
-            "lang": user_context.get("lang"),
+            "lang": lang,
             "tz": user_context.get("tz"),
             "api_id": call.spec["id"],
             "app_id": app["id"] if app else False,
         }
+        companies = self._request_companies(call, uid) if request_companies else None
+        if companies:
+            context["allowed_company_ids"] = companies
+        if lang:
+            call.result_headers["Content-Language"] = lang.replace("_", "-")
         env = self.env(user=uid, su=False, context=context)
         if replica.is_replica(env.cr):
             self._warm_access(call, env)
@@ -131,3 +149,26 @@ class SecureApiEngineAuth(models.AbstractModel):
                 if name in primary:
                     access.check(name, "read", False)
                     rules._compute_domain(name, "read")
+
+    def _values_language(self, call):
+        """The installed language ``Accept-Language`` prefers, or ``None``."""
+        header = call.request.headers.get("accept-language")
+        if not header:
+            return None
+        installed = [code for code, _name in self.env["res.lang"].get_installed()]
+        return negotiate_language(header, installed)
+
+    def _request_companies(self, call, uid):
+        """The companies the request runs in, the current one first:
+        ``X-Company-Id`` (ids as the API shows ``res.company`` ids), each one
+        of the execution user's, else 403; without it the user's default
+        company (``None``, Odoo's default, in the odd case that it is not
+        one of the user's active companies)."""
+        default, allowed = self.env["res.users"]._secure_api_companies(uid)
+        header = call.request.headers.get(COMPANY_HEADER.lower())
+        if header is None:
+            return [default] if default in allowed else None
+        ids = parse_company_ids(header, call.codec_for("res.company"))
+        if any(company_id not in allowed for company_id in ids):
+            raise CompanyNotAllowed(data={"parameter": COMPANY_HEADER})
+        return ids

@@ -99,18 +99,26 @@ class SecureApiEngineRead(models.AbstractModel):
             if model._fields[name].store and model._fields[name].type != "binary"
         ]
 
+    def _client_domain(self, call, domain_text):
+        """The client's ``domain`` in ORM terms: over the searchable fields,
+        and through the configured related fields of the exposed relational
+        ones (``country_id.code``)."""
+        fields = call.model_spec["fields"]
+        return core_domain.validate(
+            core_domain.parse_literal(domain_text),
+            {f["alias"]: f for f in fields if f["searchable"]},
+            call.codec_for,
+            call.model,
+            related={f["alias"]: f for f in fields if f.get("related")},
+        )
+
     def _op_search(self, call):
         spec, params = call.spec, call.params
         searchable = {
             f["alias"]: f for f in call.model_spec["fields"] if f["searchable"]
         }
         domain_text = params.get("domain") or "[]"
-        client_domain = core_domain.validate(
-            core_domain.parse_literal(domain_text),
-            searchable,
-            call.codec_for,
-            call.model,
-        )
+        client_domain = self._client_domain(call, domain_text)
         changed_since = params.get("changed_since")
         if changed_since not in (None, ""):
             moment = sync.parse_changed_since(changed_since)
@@ -300,7 +308,7 @@ class SecureApiEngineRead(models.AbstractModel):
         )
         call.record_id = path.rsplit("/", 1)[1]
         call.principal = {"uid": self.env.uid, "scope": None, "app": None}
-        call.env = self._user_env(call)
+        call.env = self._user_env(call, request_companies=False)
         try:
             _status, record = self._op_read(call)
         except (NotFound, AccessError, MissingError):

@@ -78,14 +78,17 @@ class SecureApiEngineSync(models.AbstractModel):
             f"app:{app['id']}" if app else f"user:{call.principal['uid']}"
         )
         key_hash = sync.key_hash(key)
+        # Preconditions and preferences change what the request does, and so
+        # do the companies and language it runs in (named only when sent, so
+        # that the keys stored before they existed keep their fingerprints).
+        headers = [req.headers.get("if-match"), req.headers.get("prefer")]
+        context = [
+            req.headers.get(name) for name in ("x-company-id", "accept-language")
+        ]
+        if any(value is not None for value in context):
+            headers += context
         fingerprint = sync.fingerprint(
-            req.method,
-            req.path,
-            req.query,
-            req.body,
-            req.form,
-            # Preconditions and preferences change what the request does.
-            [req.headers.get("if-match"), req.headers.get("prefer")],
+            req.method, req.path, req.query, req.body, req.form, headers
         )
         cr = self.env.cr
         cr.execute(

@@ -233,6 +233,8 @@ class SecureApiField(models.Model):
                             "name": sub.name,
                             "type": sub_field.type,
                             "relation": sub_field.comodel_name,
+                            # A domain may filter through it (country_id.code).
+                            "searchable": bool(sub_field.store or sub_field.search),
                         }
                     )
         selection = None
@@ -246,6 +248,11 @@ class SecureApiField(models.Model):
             "string": field.string,
             "help": field.help or "",
             "searchable": self.searchable and bool(field.store or field.search),
+            # Only stored fields (or those inherited from a stored parent's,
+            # as res.users' from res.partner) group records and have measures.
+            "stored": bool(
+                field.store or (field.inherited and field.related_field.store)
+            ),
             "upsert_key": self.upsert_key
             and self.searchable
             and field.type in UPSERT_TYPES

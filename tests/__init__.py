@@ -16,3 +16,4 @@ from . import test_traffic
 from . import test_replica
 from . import test_access_log
 from . import test_oauth_code
+from . import test_queries

@@ -77,7 +77,11 @@ class TestRestOperations(SecureApiHttpCase):
             "['|']",
             "[('phone', '=', '1')]",  # not searchable
             "[('ref', '=', 'HIDDEN')]",  # exposed but not searchable
-            "[('country_id.name', '=', 'Belgium')]",
+            # Dotted paths go through configured related fields only.
+            "[('country_id.phone_code', '=', 32)]",
+            "[('country_id.name.x', '=', 'Belgium')]",
+            "[('tags.name', '=', 'VIP')]",
+            "[('parent_id.name', '=', 'x')]",
             "[('name', 'child_of', 1)]",
             "[('tags', 'any', [])]",
             "[" * 1000 + "]" * 1000,

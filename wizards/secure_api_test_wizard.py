@@ -6,11 +6,15 @@ from urllib.parse import parse_qsl
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..core import operations
+from ..core import operations, routing
 from ..core.docs import curl_line
 from ..core.request import ApiRequest
 
 _logger = logging.getLogger(__name__)
+
+
+# The operations whose parameters are the query string's.
+QUERY_OPERATIONS = ("search", "read", "aggregate")
 
 
 class _Rollback(Exception):
@@ -70,7 +74,8 @@ class SecureApiTestWizard(models.TransientModel):
     )
     query = fields.Char(
         string="Query Parameters",
-        help="The URL's query string, e.g. limit=5&order=name desc.",
+        help="The URL's query string, e.g. limit=5&order=name desc, or "
+        "groupby=country_id&measures=color:sum for an aggregate.",
     )
     body = fields.Text(
         string="JSON Body",
@@ -133,6 +138,8 @@ class SecureApiTestWizard(models.TransientModel):
         if operation.shape == "rpc":
             parts.append(self.record_ref or "call")
             parts.append(self.method_name or "")
+        elif operation.shape == "aggregate":
+            parts.append(routing.AGGREGATE)
         elif operation.needs_id:
             if not self.record_ref:
                 raise UserError(_("Give the id of the record."))
@@ -221,7 +228,7 @@ class SecureApiTestWizard(models.TransientModel):
         """The query string, for the operations that show the field: a
         value left from another operation is not sent."""
         operation = self.endpoint_id.operation
-        return (self.query or "") if operation in ("search", "read") else ""
+        return (self.query or "") if operation in QUERY_OPERATIONS else ""
 
     def _curl(self, method, url, body):
         query = self._query()

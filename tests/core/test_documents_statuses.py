@@ -402,6 +402,8 @@ def shape_of(path):
     """The path shape of a documented REST path."""
     if "/by/" in path:
         return "key"
+    if path.endswith("/aggregate"):
+        return "aggregate"
     if "/call/" in path or path.endswith("}/address_get"):
         return "rpc"
     if re.search(r"/\{id\}/[^/]+$", path):
@@ -430,7 +432,14 @@ def with_upsert_keys(route="partner/keys", keys=("mail",)):
     return api
 
 
-APIS = [*fixtures.APIS, with_upsert_keys()]
+def with_aggregates(route="partner/agg"):
+    api = fixtures.api(route, True)
+    api["operations"] = (*api["operations"], "aggregate")
+    api["endpoints"] = dict(api["endpoints"], aggregate={"id": 99, "active": True})
+    return api
+
+
+APIS = [*fixtures.APIS, with_upsert_keys(), with_aggregates()]
 
 
 def test_the_document_lists_exactly_the_declared_statuses():
@@ -446,7 +455,16 @@ def test_the_document_lists_exactly_the_declared_statuses():
                 "$ref": f"#/components/responses/Error{status}"
             }
         seen.add(registry.name)
-    assert seen == {"search", "read", "create", "update", "delete", "rpc", "upsert"}
+    assert seen == {
+        "search",
+        "read",
+        "create",
+        "update",
+        "delete",
+        "rpc",
+        "upsert",
+        "aggregate",
+    }
 
 
 def test_every_operation_but_binary_downloads_is_documented():
@@ -550,7 +568,7 @@ def test_an_upsert_that_creates_links_to_its_record():
 
 
 def test_postman_expects_only_statuses_its_requests_can_answer():
-    collection = build_postman(fixtures.APIS)
+    collection = build_postman(APIS)
     for folder in collection["item"]:
         for item in folder["item"]:
             request = item["request"]
@@ -560,6 +578,8 @@ def test_postman_expects_only_statuses_its_requests_can_answer():
             else:
                 last = path.rsplit("/", 1)[1]
                 shape = "record" if last.startswith("{{") else "collection"
+                if last == "aggregate":
+                    shape = "aggregate"
                 registry = operations.for_route(shape, request["method"])
                 allowed = set(operations.statuses(registry.name, shape))
             text = "\n".join(

@@ -24,8 +24,10 @@ def test_every_generated_operation_has_a_scope_and_an_endpoint_shape():
     for name in operations.GENERATED:
         operation = operations.get(name)
         assert operation.scope in operations.SCOPES
-        assert operation.path_suffix in ("", "/{id}", "/{id}/{method}")
-    assert set(operations.GENERATED) == set(operations.SCOPES)
+        assert operation.path_suffix in ("", "/{id}", "/{id}/{method}", "/aggregate")
+    # Every scope has its operation; aggregates go by the search scope.
+    assert set(operations.GENERATED) == set(operations.SCOPES) | {"aggregate"}
+    assert operations.get("aggregate").scope == "search"
 
 
 def test_binary_is_governed_by_the_read_switch_and_scope():

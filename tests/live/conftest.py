@@ -23,7 +23,7 @@ PARTNERS = "live/partners"
 # A second API with obfuscated (Hashids) ids, so that ids are strings there.
 CONTACTS = "live/contacts"
 SCOPES = ("search", "read", "create", "update", "delete", "rpc")
-OPERATIONS = ("search", "read", "create", "update", "delete")
+OPERATIONS = ("search", "read", "create", "update", "delete", "aggregate")
 
 
 class JsonRpc:

@@ -125,6 +125,7 @@ def test_document_is_valid_and_scoped_to_the_client(openapi_document):
             f"{base}_update",
             f"{base}_replace",
             f"{base}_delete",
+            f"{base}_aggregate",
         } <= ids
     assert {"oauth2_token", "jwt_token", "oauth2_revoke", "oauth2_introspect"} <= ids
     schemas = openapi_document["components"]["schemas"]
@@ -429,6 +430,53 @@ def test_upsert_and_safe_retries_through_the_generated_client(client, openapi_do
     assert response.status_code == 200, response.content
     check_shape(openapi_document, f"/api/{PARTNERS}", "delete", response)
     assert sorted(response.parsed.result) == sorted(ids)
+
+
+def test_aggregate_through_the_generated_client(client, openapi_document, live):
+    """Counts and measures by groups, through a domain that filters through a
+    related field, typed as the document describes them."""
+    models = load("models")
+    tag, base = slug(PARTNERS), slug(PARTNERS)
+    stem = f"Aggregate {uuid.uuid4().hex[:8]}"
+    create = api_module(tag, f"{base}_create")
+    ids = []
+    for color in (1, 2, 3):
+        response = create.sync_detailed(
+            client=client,
+            body=models.LivePartnersResPartnerCreate(
+                name=f"{stem} {color}", country_id=live["belgium"], color=color
+            ),
+        )
+        assert response.status_code == 201, response.content
+        ids.append(response.parsed.result.id)
+    aggregate = api_module(tag, f"{base}_aggregate")
+    response = aggregate.sync_detailed(
+        client=client,
+        groupby="country_id",
+        measures="color:sum,latitude:avg",
+        domain=f'[("country_id.code", "=", "BE"), ("name", "=like", "{stem}%")]',
+        accept_language="en-US",
+    )
+    assert response.status_code == 200, response.content
+    check_shape(openapi_document, f"/api/{PARTNERS}/aggregate", "get", response)
+    assert response.headers.get("content-language") == "en-US"
+    result = response.parsed.result
+    assert isinstance(result, models.LivePartnersResPartnerAggregateResult)
+    assert result.length == 1
+    (group,) = result.groups
+    assert isinstance(group, models.LivePartnersResPartnerGroup)
+    assert group.count == 3
+    assert list(group.country_id) == [live["belgium"], "Belgium"]
+    assert group.additional_properties["color:sum"] == 6
+    # A refusal names the field.
+    response = aggregate.sync_detailed(client=client, groupby="nope")
+    assert response.status_code == 400, response.content
+    check_shape(openapi_document, f"/api/{PARTNERS}/aggregate", "get", response)
+    assert response.parsed.error.data.name == "invalid_field"
+    response = api_module(tag, f"{base}_delete_many").sync_detailed(
+        client=client, body=models.LivePartnersDeleteManyBody(ids=ids)
+    )
+    assert response.status_code == 200, response.content
 
 
 def test_minimal_bulk_create_through_the_generated_client(

@@ -3,6 +3,7 @@ order they run. A new section is one module and one entry here."""
 
 from . import (
     access_log,
+    aggregate,
     core,
     dbfilter,
     hostile,
@@ -19,6 +20,7 @@ SECTIONS = {
     "limit": limit.run,
     "core": core.run,
     "realistic": realistic.run,
+    "aggregate": aggregate.run,
     "hostile": hostile.run,
     "traffic": traffic.run,
     "log": access_log.run,
