@@ -190,9 +190,11 @@ class TestOauthCode(SecureApiHttpCase):
         self.assertEqual(response.headers["Cache-Control"], "no-store")
         return response.json()
 
-    def read_partner(self, token, partner=None):
+    def read_partner(self, token, partner=None, headers=None):
         partner = partner or self.partner
-        return self.request("GET", f"/api/test/plain/{partner.id}", token=token)
+        return self.request(
+            "GET", f"/api/test/plain/{partner.id}", token=token, headers=headers
+        )
 
     def code_rows(self):
         self.env.invalidate_all()
@@ -368,8 +370,11 @@ class TestOauthCode(SecureApiHttpCase):
     def test_token_acts_as_the_user_within_her_record_rules(self):
         delegated = self.tokens_for(scope="read search create")["access_token"]
         app_token = self.token(self.web_app, self.web_secret)
-        # The execution user sees the other company's partner; Alice does not.
-        self.result(self.read_partner(app_token, self.foreign))
+        # The execution user sees the other company's partner (in that
+        # company: without X-Company-Id a request runs in the user's default
+        # company); Alice, who is not in it, does not.
+        other = {"X-Company-Id": str(self.other_company.id)}
+        self.result(self.read_partner(app_token, self.foreign, headers=other))
         self.assertError(self.read_partner(delegated, self.foreign), 404)
         created = self.result(
             self.request(
