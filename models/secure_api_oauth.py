@@ -103,6 +103,10 @@ class SecureApiOauth(models.AbstractModel):
                 app["traffic"].allowlist, req.remote_addr
             )
         if not valid or not app["active"]:
+            if not lockout_first:
+                # A party already locked out adds no row: valid credentials
+                # passed above whatever the lockout; these did not.
+                self._check_lockout(throttle, limits)
             throttle._add_failure(limits)
             if not lockout_first:
                 self._check_lockout(throttle, limits)
