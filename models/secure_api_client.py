@@ -393,7 +393,19 @@ class SecureApiClient(models.Model):
         if vals.get("client_type") == "public":
             # A public client cannot keep a secret: it has none.
             vals = dict(vals, client_secret_hash=False, secret_date=False)
-        return super().write(vals)
+        before = {}
+        if "api_ids" in vals:
+            before = {client.id: set(client.sudo().api_ids.ids) for client in self}
+        result = super().write(vals)
+        if "api_ids" in vals:
+            # The client apps of a public API are an administrator's decision,
+            # from the client's side as from the API's.
+            changed = set()
+            for client in self:
+                changed |= before[client.id] ^ set(client.sudo().api_ids.ids)
+            apis = self.env["secure.api"].browse(changed)
+            apis._public_apis()._check_public_edit()
+        return result
 
     def action_generate_secret(self):
         """Generate a new secret, store only its hash, and return it once.

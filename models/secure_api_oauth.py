@@ -114,6 +114,10 @@ class SecureApiOauth(models.AbstractModel):
 
     def _auth_failed(self, throttle, limits, lockout_first, used_basic=False):
         """Count the failure and answer ``invalid_client``."""
+        if not lockout_first:
+            # A party already locked out adds no row: valid credentials
+            # passed above whatever the lockout; these did not.
+            self._check_lockout(throttle, limits)
         throttle._add_failure(limits)
         if not lockout_first:
             self._check_lockout(throttle, limits)

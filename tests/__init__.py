@@ -1,5 +1,11 @@
 from . import test_models
 from . import test_rest
+from . import test_search
+from . import test_reads
+from . import test_writes
+from . import test_rpc
+from . import test_access
+from . import test_lifecycle
 from . import test_ui
 from . import test_oauth
 from . import test_performance
@@ -17,3 +23,4 @@ from . import test_replica
 from . import test_access_log
 from . import test_oauth_code
 from . import test_queries
+from . import test_attack_findings

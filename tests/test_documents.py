@@ -137,7 +137,7 @@ class TestDeveloperExperience(SecureApiHttpCase):
                 json={"name": "Linked"},
                 headers=headers,
             )
-            record_id = self.answer_result(answer, 201)["id"]
+            record_id = self.result(answer, 201)["id"]
             read = self.call(
                 "GET", f"/api/{self.api_obf.route}/{record_id}", token=token
             )

@@ -66,6 +66,14 @@ class TestHttpBoundary(SecureApiHttpCase):
                 )
                 self.assert_413(response)
 
+    def test_json_body_over_the_limit_is_413_and_creates_nothing(self):
+        before = self.partner_count()
+        response = self.request(
+            "POST", self.routes[0], token=self.issue(), json_body={"name": self.big}
+        )
+        self.error(response, 413)
+        self.assertEqual(self.partner_count(), before)
+
     def test_chunked_body_within_the_limit_is_read(self):
         # Read before sending: the generator runs while the server holds the
         # test cursor.
@@ -134,7 +142,7 @@ class TestBinaryRoute(SecureApiHttpCase):
         self.api_plain.endpoint_ids.filtered(
             lambda e: e.operation == "read"
         ).active = False
-        self.assertError(self.request("GET", self.url, token=self.bearer), 404)
+        self.error(self.request("GET", self.url, token=self.bearer), 404)
 
     def test_binary_download_is_counted_in_statistics(self):
         statistic = self.env["secure.api.statistic"]
@@ -209,4 +217,4 @@ class TestHttpHygiene(SecureApiHttpCase):
             with self.subTest(path=path):
                 with self.assertNoLogs("odoo.addons.secure_api", "ERROR"):
                     response = self.request("GET", path)
-                self.assertError(response, 404, "unknown_route")
+                self.error(response, 404, "unknown_route")

@@ -187,7 +187,7 @@ class TestTokenServer(SecureApiHttpCase):
         )
         record.action_revoke()
         response = self.request("GET", base, token=token)
-        self.assertError(response, 401, "invalid_token")
+        self.error(response, 401, "invalid_token")
         self.assertIn('error="invalid_token"', response.headers["WWW-Authenticate"])
         token = self.token()
         record = (
@@ -198,10 +198,10 @@ class TestTokenServer(SecureApiHttpCase):
             [datetime.datetime.utcnow() - datetime.timedelta(minutes=1), record.id],
         )
         self.env.registry.clear_cache()
-        self.assertError(self.request("GET", base, token=token), 401, "invalid_token")
+        self.error(self.request("GET", base, token=token), 401, "invalid_token")
         token = self.token()
         self.client.active = False
-        self.assertError(self.request("GET", base, token=token), 401, "invalid_token")
+        self.error(self.request("GET", base, token=token), 401, "invalid_token")
 
     def test_jwt_tokens(self):
         base = f"/api/{self.api_plain.route}"
@@ -263,7 +263,7 @@ class TestTokenServer(SecureApiHttpCase):
         for label, bad in forged.items():
             with self.subTest(label):
                 response = self.request("GET", base, token=bad)
-                self.assertError(response, 401, "invalid_token")
+                self.error(response, 401, "invalid_token")
                 self.assertIn(
                     'error="invalid_token"', response.headers["WWW-Authenticate"]
                 )
@@ -271,10 +271,10 @@ class TestTokenServer(SecureApiHttpCase):
         almost = jwt.encode(dict(claims, exp=now - 5), key, algorithm="HS256")
         self.assertEqual(self.request("GET", base, token=almost).status_code, 200)
         expired = jwt.encode(dict(claims, exp=now - 120), key, algorithm="HS256")
-        self.assertError(self.request("GET", base, token=expired), 401, "invalid_token")
+        self.error(self.request("GET", base, token=expired), 401, "invalid_token")
         # Key rotation kills every JWT minted before it.
         self.client.action_rotate_jwt_key()
-        self.assertError(self.request("GET", base, token=token), 401, "invalid_token")
+        self.error(self.request("GET", base, token=token), 401, "invalid_token")
 
     def test_revocation_and_introspection(self):
         mine = self.token()
@@ -326,7 +326,7 @@ class TestTokenServer(SecureApiHttpCase):
             ).status_code,
             200,
         )
-        self.assertError(self.request("GET", base, token=mine), 401, "invalid_token")
+        self.error(self.request("GET", base, token=mine), 401, "invalid_token")
         self.assertEqual(
             self.request(
                 "POST", "/api/oauth2/introspect", data=self.creds(token=mine)
@@ -341,16 +341,14 @@ class TestTokenServer(SecureApiHttpCase):
             ).json()["active"]
         )
         self.request("POST", "/api/oauth2/revoke", data=self.creds(token=jwt_token))
-        self.assertError(
-            self.request("GET", base, token=jwt_token), 401, "invalid_token"
-        )
+        self.error(self.request("GET", base, token=jwt_token), 401, "invalid_token")
 
     def test_revoke_all_tokens(self):
         opaque, signed = self.token(), self.token(kind="jwt")
         self.client.action_revoke_tokens()
         base = f"/api/{self.api_plain.route}"
-        self.assertError(self.request("GET", base, token=opaque), 401, "invalid_token")
-        self.assertError(self.request("GET", base, token=signed), 401, "invalid_token")
+        self.error(self.request("GET", base, token=opaque), 401, "invalid_token")
+        self.error(self.request("GET", base, token=signed), 401, "invalid_token")
 
     def test_concurrent_token_requests(self):
         url = self.base_url() + TOKEN

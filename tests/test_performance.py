@@ -49,7 +49,7 @@ class TestQueryCounts(SecureApiTransactionCase):
             f"/api/{self.api_obf.route}?{urlencode(query)}",
             token=token or self.opaque,
         )
-        return self.answer_result(answer)
+        return self.result(answer)
 
     def page(self, limit, token=None):
         query = [("domain", '[("name", "=like", "Perf%")]'), ("limit", str(limit))]
@@ -124,7 +124,7 @@ class TestQueryCounts(SecureApiTransactionCase):
         self.env.invalidate_all()
         with self.assertQueryCount(7):  # the token's row, then as before
             answer = self.call("GET", f"/api/{request_path}", token=self.opaque)
-        self.assertEqual(self.answer_result(answer)["id"], encoded)
+        self.assertEqual(self.result(answer)["id"], encoded)
 
     def test_bulk_update_checks_relations_once_per_field_not_per_record(self):
         # The relational checks of a bulk update cost the same for 5 and 50

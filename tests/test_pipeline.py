@@ -38,12 +38,12 @@ class TestOperations(SecureApiTransactionCase):
         answer = self.call(
             "POST", base, token=self.bearer, json={"name": "New Co", **values}
         )
-        created = self.answer_result(answer, 201)
+        created = self.result(answer, 201)
         return created, self.env["res.partner"].search([("name", "=", "New Co")])
 
     def test_search_renders_aliases_relations_and_ids(self):
         for api, base in self.apis():
-            found = self.answer_result(
+            found = self.result(
                 self.call(
                     "GET",
                     f'{base}?domain=[("name","=","Azure Interior API Test")]',
@@ -64,13 +64,11 @@ class TestOperations(SecureApiTransactionCase):
     def test_read_answers_the_record_as_search_does(self):
         for api, base in self.apis():
             domain = '[("name","=","Azure Interior API Test")]'
-            found = self.answer_result(
+            found = self.result(
                 self.call("GET", f"{base}?domain={domain}", token=self.bearer)
             )
             pid = self.ids(api, self.partner)
-            read = self.answer_result(
-                self.call("GET", f"{base}/{pid}", token=self.bearer)
-            )
+            read = self.result(self.call("GET", f"{base}/{pid}", token=self.bearer))
             self.assertEqual(read, found["records"][0])
 
     def test_create_runs_as_the_client_user_with_decoded_relations(self):
@@ -95,16 +93,14 @@ class TestOperations(SecureApiTransactionCase):
             )
             url = f"{base}/{created['id']}"
             patched = self.call("PATCH", url, token=self.bearer, json={"phone": "123"})
-            self.assertEqual(self.answer_result(patched)["phone"], "123")
-            self.answer_result(
-                self.call("PUT", url, token=self.bearer, json={"tags": []})
-            )
+            self.assertEqual(self.result(patched)["phone"], "123")
+            self.result(self.call("PUT", url, token=self.bearer, json={"tags": []}))
             self.assertFalse(new.category_id)
             new.unlink()
 
     def test_bulk_create_answers_every_record(self):
         for _api, base in self.apis():
-            bulk = self.answer_result(
+            bulk = self.result(
                 self.call(
                     "POST",
                     base,
@@ -117,7 +113,7 @@ class TestOperations(SecureApiTransactionCase):
 
     def test_bulk_update_in_both_shapes(self):
         for _api, base in self.apis():
-            bulk = self.answer_result(
+            bulk = self.result(
                 self.call(
                     "POST", base, token=self.bearer, json=[{"name": "A"}, {"name": "B"}]
                 ),
@@ -127,18 +123,18 @@ class TestOperations(SecureApiTransactionCase):
             same = self.call(
                 "PATCH", base, token=self.bearer, json={"ids": ids, "phone": "5"}
             )
-            self.assertEqual([r["phone"] for r in self.answer_result(same)], ["5", "5"])
+            self.assertEqual([r["phone"] for r in self.result(same)], ["5", "5"])
             each = self.call(
                 "PATCH",
                 base,
                 token=self.bearer,
                 json=[{"id": ids[0], "phone": "1"}, {"id": ids[1], "phone": "2"}],
             )
-            self.assertEqual([r["phone"] for r in self.answer_result(each)], ["1", "2"])
+            self.assertEqual([r["phone"] for r in self.result(each)], ["1", "2"])
 
     def test_delete_one_and_bulk_answer_the_deleted_ids(self):
         for _api, base in self.apis():
-            bulk = self.answer_result(
+            bulk = self.result(
                 self.call(
                     "POST", base, token=self.bearer, json=[{"name": "A"}, {"name": "B"}]
                 ),
@@ -148,10 +144,10 @@ class TestOperations(SecureApiTransactionCase):
             deleted = self.call(
                 "DELETE", base, token=self.bearer, json={"ids": ids[:1]}
             )
-            self.assertEqual(self.answer_result(deleted), ids[:1])
+            self.assertEqual(self.result(deleted), ids[:1])
             deleted = self.call("DELETE", f"{base}/{ids[1]}", token=self.bearer)
-            self.assertEqual(self.answer_result(deleted), ids[1:])
-            self.answer_error(
+            self.assertEqual(self.result(deleted), ids[1:])
+            self.error(
                 self.call("GET", f"{base}/{ids[1]}", token=self.bearer),
                 404,
                 "not_found",
@@ -190,7 +186,7 @@ class TestPipeline(SecureApiTransactionCase):
             answer = self.call(
                 "GET", f"/api/{self.api_plain.route}", token=self.issue()
             )
-        error = self.answer_error(answer, 500, "internal_error")
+        error = self.error(answer, 500, "internal_error")
         request_id = answer.headers["X-Request-Id"]
         self.assertEqual(
             error["message"], f"Internal server error (request id {request_id})"
@@ -232,7 +228,7 @@ class TestPipeline(SecureApiTransactionCase):
 
     def test_binary_401_carries_the_bearer_challenge(self):
         answer = self.call("GET", self.binary_url())
-        self.answer_error(answer, 401)
+        self.error(answer, 401)
         self.assertEqual(
             answer.headers["WWW-Authenticate"], 'Bearer realm="secure_api"'
         )
@@ -241,11 +237,11 @@ class TestPipeline(SecureApiTransactionCase):
         self.api_plain.endpoint_ids.filtered(
             lambda e: e.operation == "read"
         ).active = False
-        self.answer_error(self.call("GET", self.binary_url(), token=self.issue()), 404)
+        self.error(self.call("GET", self.binary_url(), token=self.issue()), 404)
 
     def test_binary_needs_the_read_scope(self):
         answer = self.call("GET", self.binary_url(), token=self.issue(scope="search"))
-        self.answer_error(answer, 403, "insufficient_scope")
+        self.error(answer, 403, "insufficient_scope")
         self.assertIn('scope="read"', answer.headers["WWW-Authenticate"])
 
     def test_preflight_advertises_only_served_methods(self):
@@ -354,7 +350,7 @@ class TestErrorLanguage(SecureApiTransactionCase):
         answer = self.call(
             "GET", self.url, token=self.issue(), headers={"Accept-Language": "fr-CA,fr"}
         )
-        error = self.answer_error(answer, 404, "not_found")
+        error = self.error(answer, 404, "not_found")
         self.assertEqual(error["message"], "Enregistrement introuvable")
         self.assertEqual(answer.headers["Content-Language"], "fr-FR")
 
@@ -362,6 +358,6 @@ class TestErrorLanguage(SecureApiTransactionCase):
         for header in ({}, {"Accept-Language": "nl-BE"}):
             with self.subTest(header=header):
                 answer = self.call("GET", self.url, token=self.issue(), headers=header)
-                error = self.answer_error(answer, 404, "not_found")
+                error = self.error(answer, 404, "not_found")
                 self.assertEqual(error["message"], "Record not found")
                 self.assertNotIn("Content-Language", answer.headers)

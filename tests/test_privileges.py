@@ -77,10 +77,10 @@ class TestPublicApiPrivileges(SecureApiTransactionCase):
             with self.subTest(name=name), self.assertRaises(AccessError):
                 self.as_manager.write({name: True})
         answer = self.call("POST", f"/api/{self.public.route}", json={"name": "Anon"})
-        self.answer_error(answer, 405)
+        self.error(answer, 405)
         self.public.with_user(self.admin).write({"allow_create": True})
         answer = self.call("POST", f"/api/{self.public.route}", json={"name": "Anon"})
-        self.answer_result(answer, 201)
+        self.result(answer, 201)
 
     def test_a_manager_may_switch_operations_of_a_public_api_off(self):
         self.as_manager.write({"allow_read": False})
@@ -156,13 +156,13 @@ class TestPublicApiPrivileges(SecureApiTransactionCase):
         endpoint.with_user(self.admin).active = False
         with self.assertRaises(AccessError):
             endpoint.with_user(self.manager_user).write({"active": True})
-        self.answer_error(self.call("GET", f"/api/{self.public.route}"), 404)
+        self.error(self.call("GET", f"/api/{self.public.route}"), 404)
 
     def test_a_manager_may_switch_endpoints_of_a_public_api_off(self):
         self.endpoint(self.public, "search").with_user(self.manager_user).write(
             {"active": False}
         )
-        self.answer_error(self.call("GET", f"/api/{self.public.route}"), 404)
+        self.error(self.call("GET", f"/api/{self.public.route}"), 404)
 
     def test_cors_of_a_public_api_is_widened_by_administrators_only(self):
         for vals in (

@@ -60,7 +60,7 @@ class TestPrivilege(SecureApiTransactionCase):
             token=self.issue(),
             json={"name": "Defaulted"},
         )
-        self.answer_result(answer, 201)
+        self.result(answer, 201)
         created = self.env["res.partner"].search([("name", "=", "Defaulted")])
         self.assertEqual(
             created.ref, f"U{self.api_user.id}-C{self.api_user.company_id.id}"
@@ -101,7 +101,7 @@ class TestPrivilege(SecureApiTransactionCase):
     def test_execution_user_made_administrator_stops_its_tokens(self):
         token = self.issue()
         base = f"/api/{self.api_plain.route}"
-        self.answer_result(self.call("GET", base, token=token))
+        self.result(self.call("GET", base, token=token))
         self.api_user.write(
             {
                 user_groups_field(self.env): [
@@ -109,13 +109,13 @@ class TestPrivilege(SecureApiTransactionCase):
                 ]
             }
         )
-        self.answer_error(self.call("GET", base, token=token), 401, "invalid_token")
+        self.error(self.call("GET", base, token=token), 401, "invalid_token")
 
     def test_execution_user_archived_stops_its_tokens(self):
         token = self.issue()
         self.api_user.active = False
         answer = self.call("GET", f"/api/{self.api_plain.route}", token=token)
-        self.answer_error(answer, 401, "invalid_token")
+        self.error(answer, 401, "invalid_token")
 
     def test_public_api_stops_when_its_run_as_user_is_archived(self):
         api = self.make_api(
@@ -124,7 +124,7 @@ class TestPrivilege(SecureApiTransactionCase):
             auth_mode="public",
             run_as_user_id=self.reader_user.id,
         )
-        self.answer_result(self.call("GET", f"/api/{api.route}?fields=name"))
+        self.result(self.call("GET", f"/api/{api.route}?fields=name"))
         self.reader_user.active = False
         unknown = self.call("GET", "/api/no/such/route")
         answer = self.call("GET", f"/api/{api.route}?fields=name")
@@ -146,22 +146,20 @@ class TestTokenLifecycle(SecureApiTransactionCase):
 
     def test_revoked_jwt_stays_revoked_when_its_row_is_deleted(self):
         token = self.issue(kind="jwt")
-        self.answer_result(self.call("GET", self.base, token=token))
+        self.result(self.call("GET", self.base, token=token))
         row = self.row("jwt")
         row.action_revoke()
         row.unlink()
-        self.answer_error(
-            self.call("GET", self.base, token=token), 401, "invalid_token"
-        )
+        self.error(self.call("GET", self.base, token=token), 401, "invalid_token")
 
     def test_deleting_a_token_revokes_it(self):
         for kind in ("opaque", "jwt"):
             with self.subTest(kind=kind):
                 token = self.issue(kind=kind)
-                self.answer_result(self.call("GET", self.base, token=token))
+                self.result(self.call("GET", self.base, token=token))
                 self.row(kind).unlink()
                 answer = self.call("GET", self.base, token=token)
-                self.answer_error(answer, 401, "invalid_token")
+                self.error(answer, 401, "invalid_token")
 
     def test_cleanup_keeps_revoked_tokens_until_they_expire(self):
         self.client.token_lifetime = 30 * 86400
@@ -173,9 +171,7 @@ class TestTokenLifecycle(SecureApiTransactionCase):
         )
         tokens._cron_cleanup()
         self.assertTrue(self.row("jwt"))
-        self.answer_error(
-            self.call("GET", self.base, token=token), 401, "invalid_token"
-        )
+        self.error(self.call("GET", self.base, token=token), 401, "invalid_token")
 
     def test_cleanup_removes_only_what_expired_beyond_the_leeway(self):
         self.issue()
@@ -203,26 +199,20 @@ class TestTokenLifecycle(SecureApiTransactionCase):
                 token = self.issue(kind=kind)
                 self.client.scope_create = False
                 answer = self.call("POST", self.base, token=token, json={"name": "x"})
-                self.answer_error(answer, 403, "insufficient_scope")
+                self.error(answer, 403, "insufficient_scope")
 
     def test_token_type_no_longer_allowed_stops_working(self):
         opaque, signed = self.issue(kind="opaque"), self.issue(kind="jwt")
         self.client.allow_opaque = False
-        self.answer_error(
-            self.call("GET", self.base, token=opaque), 401, "invalid_token"
-        )
-        self.answer_result(self.call("GET", self.base, token=signed))
+        self.error(self.call("GET", self.base, token=opaque), 401, "invalid_token")
+        self.result(self.call("GET", self.base, token=signed))
         self.client.write({"allow_opaque": True, "allow_jwt": False})
-        self.answer_error(
-            self.call("GET", self.base, token=signed), 401, "invalid_token"
-        )
+        self.error(self.call("GET", self.base, token=signed), 401, "invalid_token")
 
     def test_disabled_client_gets_no_token_and_its_tokens_stop(self):
         token = self.issue()
         self.client.active = False
-        self.answer_error(
-            self.call("GET", self.base, token=token), 401, "invalid_token"
-        )
+        self.error(self.call("GET", self.base, token=token), 401, "invalid_token")
         answer = self.call(
             "POST",
             TOKEN,
@@ -245,8 +235,8 @@ class TestTokenLifecycle(SecureApiTransactionCase):
                     "POST", "/api/oauth2/revoke", data={**revoke, "token": token}
                 )
                 self.assertEqual(answer.status, 200)
-                self.answer_error(self.call("GET", self.base, token=token), 401)
-                self.answer_result(self.call("GET", self.base, token=self.issue()))
+                self.error(self.call("GET", self.base, token=token), 401)
+                self.result(self.call("GET", self.base, token=self.issue()))
         self.assertEqual(clear_cache.call_count, 0)
 
     def test_unknown_tokens_are_looked_up_not_cached(self):
@@ -254,7 +244,7 @@ class TestTokenLifecycle(SecureApiTransactionCase):
             with self.subTest(kind=kind):
                 for _attempt in range(2):
                     answer = self.call("GET", self.base, token=token)
-                    self.answer_error(answer, 401, "invalid_token")
+                    self.error(answer, 401, "invalid_token")
         # An unknown client id (a forged JWT's subject) adds no cache entry:
         # the client map is one cached value, read again afterwards.
         clients = self.env["secure.api.client"]
@@ -333,21 +323,21 @@ class TestRelationalWrites(SecureApiTransactionCase):
 
     def test_one2many_is_read_only_unless_lines_are_allowed(self):
         answer = self.call("PATCH", self.url, token=self.bearer, json={"child_ids": []})
-        self.answer_error(answer, 400, "readonly_field")
+        self.error(answer, 400, "readonly_field")
         self.assertEqual(self.child.parent_id, self.company)
 
     def test_removing_lines_needs_the_delete_operation(self):
         self.children_line.write_lines = True
         self.api_plain.allow_delete = False
         answer = self.call("PATCH", self.url, token=self.bearer, json={"child_ids": []})
-        self.answer_error(answer, 403, "delete_not_allowed")
+        self.error(answer, 403, "delete_not_allowed")
         self.assertEqual(self.child.parent_id, self.company)
 
     def test_removing_lines_needs_the_delete_scope(self):
         self.children_line.write_lines = True
         token = self.issue(scope="read search update")
         answer = self.call("PATCH", self.url, token=token, json={"child_ids": []})
-        self.answer_error(answer, 403, "delete_not_allowed")
+        self.error(answer, 403, "delete_not_allowed")
 
     def test_lines_outside_the_api_are_refused_like_missing_ones(self):
         self.children_line.write_lines = True
@@ -363,7 +353,7 @@ class TestRelationalWrites(SecureApiTransactionCase):
             token=self.bearer,
             json={"child_ids": [self.child.id, 999999999]},
         )
-        self.answer_error(hidden, 400, "invalid_id")
+        self.error(hidden, 400, "invalid_id")
         self.assertEqual(hidden.body["error"], missing.body["error"])
         self.assertFalse(self.hidden.parent_id)
 
@@ -374,7 +364,7 @@ class TestRelationalWrites(SecureApiTransactionCase):
             token=self.bearer,
             json={"parent_id": self.hidden.id},
         )
-        self.answer_error(answer, 400, "invalid_id")
+        self.error(answer, 400, "invalid_id")
         self.assertEqual(self.child.parent_id, self.company)
 
     def test_related_expansion_cannot_reveal_an_outside_record(self):
@@ -388,7 +378,7 @@ class TestRelationalWrites(SecureApiTransactionCase):
             token=self.bearer,
             json={"name": "Sneaky", "parent_id": self.hidden.id},
         )
-        self.answer_error(answer, 400, "invalid_id")
+        self.error(answer, 400, "invalid_id")
         self.assertNotIn("secret@example.com", json.dumps(answer.body))
 
     def test_groups_restricted_field_is_refused_in_write_answers(self):
@@ -400,7 +390,7 @@ class TestRelationalWrites(SecureApiTransactionCase):
                 token=self.bearer,
                 json={"name": "Grouped"},
             )
-        self.answer_error(answer, 403)
+        self.error(answer, 403)
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Grouped")]))
 
 
@@ -449,7 +439,7 @@ class TestRpcAllowlist(SecureApiTransactionCase):
             token=self.issue(),
             json={},
         )
-        self.answer_error(answer, 404, "unknown_method")
+        self.error(answer, 404, "unknown_method")
 
     def test_arguments_of_the_wrong_type_are_400(self):
         answer = self.call(
@@ -458,7 +448,7 @@ class TestRpcAllowlist(SecureApiTransactionCase):
             token=self.issue(),
             json={"kwargs": {"adr_pref": 5}},
         )
-        self.answer_error(answer, 400, "invalid_arguments")
+        self.error(answer, 400, "invalid_arguments")
 
     def test_obfuscated_rpc_answers_hold_no_raw_id(self):
         api = self.api_obf
@@ -467,7 +457,7 @@ class TestRpcAllowlist(SecureApiTransactionCase):
         answer = self.call(
             "POST", f"/api/{api.route}/{pid}/address_get", token=self.issue(), json={}
         )
-        result = self.answer_result(answer)
+        result = self.result(answer)
         self.assertTrue(all(isinstance(v, str) for v in result.values()), result)
         demo = self.env.ref("secure_api.secure_api_partner_demo_method", False)
         if demo:
@@ -492,7 +482,7 @@ class TestInputHygiene(SecureApiTransactionCase):
             '[("id", "=", 100000000000000000000000)]',
         ):
             with self.subTest(domain=domain):
-                self.answer_error(self.search(domain), 400)
+                self.error(self.search(domain), 400)
 
     def test_impossible_dates_in_domains_are_400(self):
         line = self.env["secure.api.field"].create(
@@ -506,7 +496,7 @@ class TestInputHygiene(SecureApiTransactionCase):
         for value in ("2024-02-30", "2024-13-45", "2024-01-01 99:99:99"):
             with self.subTest(value=value):
                 answer = self.search(f'[("write_date", ">", "{value}")]')
-                self.answer_error(answer, 400, "invalid_domain")
+                self.error(answer, 400, "invalid_domain")
 
     def test_unstorable_body_values_are_400(self):
         for body in (
@@ -523,11 +513,11 @@ class TestInputHygiene(SecureApiTransactionCase):
                     raw=body,
                     headers={"Content-Type": "application/json"},
                 )
-                self.answer_error(answer, 400)
+                self.error(answer, 400)
 
     def test_unstorable_query_parameters_are_400(self):
         answer = self.call("GET", f"{self.base}?fields=name%00", token=self.bearer)
-        self.answer_error(answer, 400)
+        self.error(answer, 400)
 
     def test_unstorable_credentials_are_refused_without_a_500(self):
         for client_id in ("a\x00b", "\udc80"):
@@ -548,7 +538,7 @@ class TestInputHygiene(SecureApiTransactionCase):
 
         forged = jwt.encode({"sub": "a\x00b"}, "k" * 32, algorithm="HS256")
         answer = self.call("GET", self.base, token=forged)
-        self.answer_error(answer, 401, "invalid_token")
+        self.error(answer, 401, "invalid_token")
 
     def test_token_parameter_of_revoke_is_checked(self):
         answer = self.call(
@@ -573,7 +563,7 @@ class TestInputHygiene(SecureApiTransactionCase):
             headers={"Content-Type": "text/plain"},
             session_uid=self.api_user.id,
         )
-        self.answer_error(answer, 403, "csrf")
+        self.error(answer, 403, "csrf")
         self.assertFalse(
             self.env["res.partner"].search([("name", "=", "Plain text CSRF")])
         )
@@ -628,7 +618,7 @@ class TestSecondAttackRun(SecureApiTransactionCase):
             token=self.issue(),
             json={"child_ids": [other.id]},
         )
-        self.answer_error(answer, 422, "outside_domain")
+        self.error(answer, 422, "outside_domain")
         self.assertFalse(other.parent_id)
 
     def test_one2many_cannot_take_lines_from_records_outside_the_api(self):
@@ -650,7 +640,7 @@ class TestSecondAttackRun(SecureApiTransactionCase):
             token=self.issue(),
             json={"child_ids": [taken.id]},
         )
-        self.answer_error(answer, 400, "invalid_id")
+        self.error(answer, 400, "invalid_id")
         self.assertEqual(taken.parent_id, self.hidden)
 
     def test_rpc_answers_keyed_by_the_client_hold_no_raw_id(self):
@@ -662,7 +652,7 @@ class TestSecondAttackRun(SecureApiTransactionCase):
             token=self.issue(),
             json={"args": [["invoice", "zzz", "other"]]},
         )
-        result = self.answer_result(answer)
+        result = self.result(answer)
         self.assertTrue({"invoice", "zzz", "other"} <= set(result), result)
         self.assertTrue(all(isinstance(v, str) for v in result.values()), result)
 
@@ -683,11 +673,11 @@ class TestSecondAttackRun(SecureApiTransactionCase):
             token=token,
             data={"domain": '[("partner_latitude", "=", 1e308)]'},
         )
-        self.answer_error(answer, 400)
+        self.error(answer, 400)
         answer = self.call(
             "POST", base, token=token, json={"name": "Far", "partner_latitude": 1e308}
         )
-        self.answer_error(answer, 400)
+        self.error(answer, 400)
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Far")]))
 
     def test_unknown_methods_and_the_bare_prefix_answer_json(self):
@@ -696,8 +686,8 @@ class TestSecondAttackRun(SecureApiTransactionCase):
             ("PROPFIND", f"/api/{self.api_plain.route}"),
         ):
             with self.subTest(method=method):
-                self.answer_error(self.call(method, path, token=self.issue()), 405)
-        self.answer_error(self.call("GET", "/api/"), 404, "unknown_route")
+                self.error(self.call(method, path, token=self.issue()), 405)
+        self.error(self.call("GET", "/api/"), 404, "unknown_route")
 
     def test_head_is_a_read(self):
         answer = self.call(
@@ -713,7 +703,7 @@ class TestSecondAttackRun(SecureApiTransactionCase):
             headers={"Origin": "evil://localhost"},
             session_uid=self.api_user.id,
         )
-        self.answer_error(answer, 403, "csrf")
+        self.error(answer, 403, "csrf")
 
     def test_a_wildcard_cors_answer_varies_by_origin(self):
         self.api_plain.write(
@@ -792,7 +782,7 @@ class TestNoRawIdLeavesAnObfuscatedApi(SecureApiTransactionCase):
         while cursor is not None:
             answer = self.get(domain=self.domain, limit=limit, cursor=cursor)
             pages.append(answer)
-            cursor = self.answer_result(answer)["next_cursor"]
+            cursor = self.result(answer)["next_cursor"]
         return pages
 
     @staticmethod
@@ -849,7 +839,7 @@ class TestNoRawIdLeavesAnObfuscatedApi(SecureApiTransactionCase):
                     forged = b64(payload) + "." + b64(signature[:16])
                     with self.subTest(key=key, position=position, version=version):
                         answer = self.get(domain=self.domain, limit=1, cursor=forged)
-                        self.answer_error(answer, 400, "invalid_cursor")
+                        self.error(answer, 400, "invalid_cursor")
 
     def test_etags_hold_no_raw_id(self):
         path = f"{self.base}/{self.hid(self.company)}"
@@ -869,8 +859,8 @@ class TestNoRawIdLeavesAnObfuscatedApi(SecureApiTransactionCase):
             json={"phone": "2"},
             headers={"If-Match": tag},
         )
-        self.answer_result(written)
-        self.answer_error(stale, 412, "precondition_failed")
+        self.result(written)
+        self.error(stale, 412, "precondition_failed")
         self.assertNoRawId(read, written, stale)
         self.assertIsNone(self.RAW_ID.search(self.readable(tag.strip('"'))))
 

@@ -52,7 +52,7 @@ class TestIdempotency(SecureApiTransactionCase):
     def test_the_same_key_with_another_request_is_422(self):
         self.post("order-2", {"name": "First"})
         answer = self.post("order-2", {"name": "Second"})
-        self.answer_error(answer, 422, "idempotency_key_reused")
+        self.error(answer, 422, "idempotency_key_reused")
         self.assertEqual(self.count("Second"), 0)
 
     def test_keys_are_scoped_to_the_client_app(self):
@@ -83,7 +83,7 @@ class TestIdempotency(SecureApiTransactionCase):
             )
 
         first, again = upsert(), upsert()
-        self.answer_error(first, 422, "outside_domain")
+        self.error(first, 422, "outside_domain")
         self.assertEqual((again.status, again.body), (422, first.body))
         self.assertEqual(again.headers["Idempotent-Replayed"], "true")
         self.assertEqual(self.rows(), 1)
@@ -106,12 +106,12 @@ class TestIdempotency(SecureApiTransactionCase):
             json={"phone": "1"},
             headers={"Idempotency-Key": "early-stale", "If-Match": '"stale"'},
         )
-        self.answer_error(stale, 412, "precondition_failed")
+        self.error(stale, 412, "precondition_failed")
         self.assertEqual(self.rows(), 0)
 
     def test_a_refused_request_retried_with_a_fixed_body_runs(self):
         refused = self.post("fix-me", {"name": "Fixed", "no_such_field": 1})
-        self.answer_error(refused, 400)
+        self.error(refused, 400)
         fixed = self.post("fix-me", {"name": "Fixed"})
         self.assertEqual(fixed.status, 201, fixed.body)
         self.assertNotIn("Idempotent-Replayed", fixed.headers)
@@ -156,7 +156,7 @@ class TestIdempotency(SecureApiTransactionCase):
             json={"name": "Anonymous"},
             headers={"Idempotency-Key": "order-1001"},
         )
-        self.answer_error(answer, 400, "idempotency_key_not_supported")
+        self.error(answer, 400, "idempotency_key_not_supported")
 
     def test_an_expired_answer_frees_its_key(self):
         self.post("expired", {"name": "First"})
@@ -178,7 +178,7 @@ class TestIdempotency(SecureApiTransactionCase):
         for key in ("", "x" * 256, "with space", "é"):
             with self.subTest(key=key):
                 answer = self.post(key, {"name": "Malformed"})
-                self.answer_error(answer, 400, "invalid_idempotency_key")
+                self.error(answer, 400, "invalid_idempotency_key")
 
     def test_expired_answers_are_forgotten_by_the_cron(self):
         self.post("old", {"name": "Old"})
@@ -233,7 +233,7 @@ class TestConditionalRequests(SecureApiTransactionCase):
             json={"phone": "1"},
             headers={"If-Match": f"W/{tag}"},
         )
-        self.answer_error(answer, 412, "precondition_failed")
+        self.error(answer, 412, "precondition_failed")
 
     def test_if_match_on_a_bulk_request_is_400(self):
         answer = self.call(
@@ -243,7 +243,7 @@ class TestConditionalRequests(SecureApiTransactionCase):
             json={"ids": [self.partner.id], "phone": "1"},
             headers={"If-Match": '"x"'},
         )
-        self.answer_error(answer, 400, "invalid_precondition")
+        self.error(answer, 400, "invalid_precondition")
 
     def test_a_stale_if_match_is_412_and_writes_nothing(self):
         for method, body in (("PATCH", {"phone": "9"}), ("PUT", {"phone": "9"})):
@@ -255,12 +255,12 @@ class TestConditionalRequests(SecureApiTransactionCase):
                     json=body,
                     headers={"If-Match": '"stale"'},
                 )
-                self.answer_error(answer, 412, "precondition_failed")
+                self.error(answer, 412, "precondition_failed")
                 self.assertFalse(self.partner.phone)
         answer = self.call(
             "DELETE", self.url, token=self.bearer, headers={"If-Match": '"stale"'}
         )
-        self.answer_error(answer, 412, "precondition_failed")
+        self.error(answer, 412, "precondition_failed")
         self.assertTrue(self.partner.exists())
 
     def test_the_current_if_match_lets_the_write_through(self):
@@ -272,7 +272,7 @@ class TestConditionalRequests(SecureApiTransactionCase):
             json={"phone": "42"},
             headers={"If-Match": tag},
         )
-        self.assertEqual(self.answer_result(answer)["phone"], "42")
+        self.assertEqual(self.result(answer)["phone"], "42")
 
 
 @tagged("post_install", "-at_install")
@@ -292,7 +292,7 @@ class TestMinimalAnswers(SecureApiTransactionCase):
             headers=self.prefer,
         )
         new = self.env["res.partner"].search([("name", "=", "Mini")])
-        self.assertEqual(self.answer_result(answer, 201), {"id": new.id})
+        self.assertEqual(self.result(answer, 201), {"id": new.id})
         self.assertEqual(answer.headers["Location"], f"{self.base}/{new.id}")
         self.assertEqual(answer.headers["Preference-Applied"], "return=minimal")
 
@@ -304,7 +304,7 @@ class TestMinimalAnswers(SecureApiTransactionCase):
             json=[{"name": "Mini A"}, {"name": "Mini B"}],
             headers=self.prefer,
         )
-        ids = self.answer_result(answer, 201)
+        ids = self.result(answer, 201)
         self.assertEqual(len(ids), 2)
         self.assertTrue(all(isinstance(i, int) for i in ids))
 
@@ -340,7 +340,7 @@ class TestMinimalAnswers(SecureApiTransactionCase):
             json={"name": "Full"},
             headers={"Prefer": "return=representation"},
         )
-        self.assertEqual(self.answer_result(answer, 201)["name"], "Full")
+        self.assertEqual(self.result(answer, 201)["name"], "Full")
         self.assertNotIn("Preference-Applied", answer.headers)
 
 
@@ -359,12 +359,12 @@ class TestUpsert(SecureApiTransactionCase):
         created = self.call(
             "PUT", f"{self.base}/SKU-1", token=self.bearer, json={"name": "Upserted"}
         )
-        record = self.answer_result(created, 201)
+        record = self.result(created, 201)
         self.assertEqual(record["ref"], "SKU-1")
         updated = self.call(
             "PUT", f"{self.base}/SKU-1", token=self.bearer, json={"phone": "7"}
         )
-        self.assertEqual(self.answer_result(updated)["id"], record["id"])
+        self.assertEqual(self.result(updated)["id"], record["id"])
         self.assertEqual(
             self.env["res.partner"].search_count([("ref", "=", "SKU-1")]), 1
         )
@@ -374,7 +374,7 @@ class TestUpsert(SecureApiTransactionCase):
             [{"name": "A", "ref": "DUP"}, {"name": "B", "ref": "DUP"}]
         )
         answer = self.call("PUT", f"{self.base}/DUP", token=self.bearer, json={})
-        self.answer_error(answer, 409, "ambiguous_key")
+        self.error(answer, 409, "ambiguous_key")
 
     def test_records_outside_the_api_do_not_count(self):
         answer = self.call(
@@ -382,7 +382,7 @@ class TestUpsert(SecureApiTransactionCase):
         )
         # The only record with that key lies outside the forced domain, and a
         # created one would too: refused, nothing written.
-        self.answer_error(answer, 422, "outside_domain")
+        self.error(answer, 422, "outside_domain")
         self.assertEqual(
             self.env["res.partner"].search_count([("ref", "=", "HIDDEN")]), 1
         )
@@ -395,25 +395,25 @@ class TestUpsert(SecureApiTransactionCase):
             json={"name": "Recreated"},
             headers={"If-Match": '"abc"'},
         )
-        self.answer_error(answer, 412, "precondition_failed")
+        self.error(answer, 412, "precondition_failed")
         self.assertFalse(self.env["res.partner"].search([("ref", "=", "GONE-1")]))
 
     def test_a_key_that_was_not_utf8_is_400(self):
         answer = self.call(
             "PUT", f"{self.base}/col\ufffd", token=self.bearer, json={"name": "x"}
         )
-        self.answer_error(answer, 400, "invalid_value")
+        self.error(answer, 400, "invalid_value")
 
     def test_a_field_that_is_not_a_key_is_404(self):
         answer = self.call(
             "PUT", f"/api/{self.api_plain.route}/by/name/x", token=self.bearer, json={}
         )
-        self.answer_error(answer, 404, "unknown_key")
+        self.error(answer, 404, "unknown_key")
 
     def test_creating_needs_the_create_scope(self):
         token = self.issue(scope="read search update")
         answer = self.call("PUT", f"{self.base}/NEW-1", token=token, json={"name": "n"})
-        self.answer_error(answer, 403, "insufficient_scope")
+        self.error(answer, 403, "insufficient_scope")
 
 
 @tagged("post_install", "-at_install")
@@ -434,9 +434,7 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
     def walk(self, on_page=None):
         seen, cursor, pages = [], "", 0
         while cursor is not None:
-            answer = self.answer_result(
-                self.page(domain=self.domain, limit=10, cursor=cursor)
-            )
+            answer = self.result(self.page(domain=self.domain, limit=10, cursor=cursor))
             seen += [r["id"] for r in answer["records"]]
             cursor = answer["next_cursor"]
             pages += 1
@@ -465,10 +463,10 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
         self.assertEqual(len(seen), len(set(seen)))
 
     def test_every_cursor_page_answers_the_total(self):
-        first = self.answer_result(self.page(domain=self.domain, limit=10, cursor=""))
+        first = self.result(self.page(domain=self.domain, limit=10, cursor=""))
         last = first
         while last["next_cursor"]:
-            last = self.answer_result(
+            last = self.result(
                 self.page(domain=self.domain, limit=10, cursor=last["next_cursor"])
             )
         self.assertEqual(first["length"], 25)
@@ -481,28 +479,28 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
         since = (fields.Datetime.now() - timedelta(hours=1)).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-        answer = self.answer_result(
+        answer = self.result(
             self.page(domain=self.domain, changed_since=since, limit=50)
         )
         ids = [r["id"] for r in answer["records"]]
         self.assertEqual(ids, sorted(ids), "same write date: by id, not by name")
 
     def test_a_forged_or_foreign_cursor_is_400(self):
-        first = self.answer_result(self.page(domain=self.domain, limit=5, cursor=""))
+        first = self.result(self.page(domain=self.domain, limit=5, cursor=""))
         cursor = first["next_cursor"]
         for bad in ("garbage", cursor[:-2] + "xx"):
             with self.subTest(cursor=bad):
-                self.answer_error(
+                self.error(
                     self.page(domain=self.domain, limit=5, cursor=bad),
                     400,
                     "invalid_cursor",
                 )
         other = self.page(domain='[("name", "=", "x")]', limit=5, cursor=cursor)
-        self.answer_error(other, 400, "invalid_cursor")
+        self.error(other, 400, "invalid_cursor")
 
     def test_cursor_with_offset_is_400(self):
         answer = self.page(cursor="", offset=5)
-        self.answer_error(answer, 400, "invalid_parameter")
+        self.error(answer, 400, "invalid_parameter")
 
     def test_changed_since_keeps_recent_changes_in_change_order(self):
         partners = self.env["res.partner"].search([("name", "=like", "Walk%")])
@@ -517,7 +515,7 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
         since = (fields.Datetime.now() - timedelta(hours=1)).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-        answer = self.answer_result(
+        answer = self.result(
             self.page(domain=self.domain, changed_since=since, limit=50)
         )
         self.assertEqual(sorted(r["id"] for r in answer["records"]), sorted(recent.ids))
@@ -526,7 +524,7 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
         since = (fields.Datetime.now() - timedelta(hours=1)).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-        answer = self.answer_result(self.page(domain=self.domain, changed_since=since))
+        answer = self.result(self.page(domain=self.domain, changed_since=since))
         until = answer["changes_until"]
         self.assertRegex(until, r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
         self.assertGreater(until, since)
@@ -537,20 +535,16 @@ class TestCursorsAndChanges(SecureApiTransactionCase):
     def test_a_bad_changed_since_is_400(self):
         for value in ("yesterday", "2024-02-30T00:00:00Z", "2024-01-01T25:00:00Z"):
             with self.subTest(value=value):
-                self.answer_error(
-                    self.page(changed_since=value), 400, "invalid_parameter"
-                )
+                self.error(self.page(changed_since=value), 400, "invalid_parameter")
 
     def test_estimated_totals_say_which_they_are(self):
-        small = self.answer_result(self.page(domain=self.domain, count="estimated"))
+        small = self.result(self.page(domain=self.domain, count="estimated"))
         self.assertEqual((small["length"], small["length_is"]), (25, "exact"))
         self.env["ir.config_parameter"].sudo().set_param(
             "secure_api.estimate_threshold", "1"
         )
         self.env.cr.execute("ANALYZE res_partner")
-        large = self.answer_result(
-            self.page(domain=self.domain, count="estimated", limit=5)
-        )
+        large = self.result(self.page(domain=self.domain, count="estimated", limit=5))
         self.assertEqual(large["length_is"], "estimated")
         self.assertIsInstance(large["length"], int)
 
@@ -715,7 +709,7 @@ class TestSyncOverHttp(SecureApiHttpCase):
 
     def test_a_key_reused_for_another_request_is_422(self):
         self.post("wire-2", {"name": "Wire First"})
-        self.assertError(
+        self.error(
             self.post("wire-2", {"name": "Wire Second"}), 422, "idempotency_key_reused"
         )
         self.assertFalse(
@@ -745,7 +739,7 @@ class TestSyncOverHttp(SecureApiHttpCase):
             json_body={"phone": "+1 666"},
             headers={"If-Match": tag},
         )
-        self.assertError(stale, 412, "precondition_failed")
+        self.error(stale, 412, "precondition_failed")
         self.assertEqual(self.partner.phone, "+1 555")
 
     def test_upsert_creates_updates_and_refuses_an_ambiguous_key(self):
@@ -767,7 +761,7 @@ class TestSyncOverHttp(SecureApiHttpCase):
         ambiguous = self.request(
             "PUT", f"{url}/TWIN", token=self.bearer, json_body={"phone": "2"}
         )
-        self.assertError(ambiguous, 409, "ambiguous_key")
+        self.error(ambiguous, 409, "ambiguous_key")
 
     def test_a_300_record_cursor_walk_sees_each_stable_record_once_under_writes(
         self,

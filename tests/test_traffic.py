@@ -1,3 +1,5 @@
+import threading
+
 from psycopg2 import IntegrityError
 
 from odoo import SUPERUSER_ID, api
@@ -5,13 +7,12 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..core.request import ApiRequest
 from .common import SecureApiTransactionCase
 
 
-@tagged("post_install", "-at_install")
-class TestTrafficPolicy(SecureApiTransactionCase):
-    """Rate limits, quotas and address allowlists (CONTRACT, "Traffic
-    policy"). The counters are committed on a cursor of their own, as in
+class TrafficCase(SecureApiTransactionCase):
+    """The counters are committed on a cursor of their own, as in
     production; each test forgets its own."""
 
     def setUp(self):
@@ -46,6 +47,12 @@ class TestTrafficPolicy(SecureApiTransactionCase):
     def search(self, token, **values):
         return self.call("GET", "/api/test/plain?limit=1", token=token, **values)
 
+
+@tagged("post_install", "-at_install")
+class TestTrafficPolicy(TrafficCase):
+    """Rate limits, quotas and address allowlists (CONTRACT, "Traffic
+    policy")."""
+
     def test_the_client_rate_limit_lets_exactly_the_limit_through(self):
         self.client.write({"rate_limit": 3, "rate_window": 3600})
         token = self.issue()
@@ -57,14 +64,14 @@ class TestTrafficPolicy(SecureApiTransactionCase):
         token = self.issue()
         self.search(token)
         answer = self.search(token)
-        self.answer_error(answer, 429, "rate_limited")
+        self.error(answer, 429, "rate_limited")
         self.assertTrue(1 <= int(answer.headers["Retry-After"]) <= 3600)
         self.assertEqual(answer.headers["X-RateLimit-Remaining"], "0")
 
     def test_every_limited_answer_carries_the_ratelimit_headers(self):
         self.client.write({"rate_limit": 5, "rate_window": 60})
         answer = self.search(self.issue())
-        self.answer_result(answer)
+        self.result(answer)
         headers = answer.headers
         self.assertEqual(headers["RateLimit-Policy"], "5;w=60")
         limit, remaining, reset = headers["RateLimit"].split(", ")
@@ -77,7 +84,7 @@ class TestTrafficPolicy(SecureApiTransactionCase):
     def test_without_a_limit_nothing_is_counted_and_no_header_is_sent(self):
         before = self.counters()
         answer = self.search(self.issue())
-        self.answer_result(answer)
+        self.result(answer)
         self.assertNotIn("RateLimit", answer.headers)
         self.assertNotIn("X-RateLimit-Limit", answer.headers)
         self.assertEqual(self.counters(), before)
@@ -113,7 +120,7 @@ class TestTrafficPolicy(SecureApiTransactionCase):
         self.search(token)
         self.search(token)
         answer = self.search(token)
-        self.answer_error(answer, 429, "quota_exceeded")
+        self.error(answer, 429, "quota_exceeded")
         self.assertTrue(1 <= int(answer.headers["Retry-After"]) <= 86400)
         # Quotas are enforced, not described by the rate-limit headers.
         self.assertNotIn("RateLimit", answer.headers)
@@ -122,7 +129,7 @@ class TestTrafficPolicy(SecureApiTransactionCase):
         self.client.write({"quota_monthly": 1})
         token = self.issue()
         self.search(token)
-        self.answer_error(self.search(token), 429, "quota_exceeded")
+        self.error(self.search(token), 429, "quota_exceeded")
 
     def test_a_refused_request_counts_against_no_quota(self):
         self.client.write({"rate_limit": 2, "rate_window": 3600, "quota_daily": 50})
@@ -153,15 +160,13 @@ class TestTrafficPolicy(SecureApiTransactionCase):
     def test_tokens_from_outside_the_allowlist_answer_403_ip_not_allowed(self):
         self.client.ip_allowlist = "203.0.113.0/24\n2001:db8::/32"
         token = self.issue()
-        self.answer_result(self.search(token, remote_addr="203.0.113.9"))
-        self.answer_result(self.search(token, remote_addr="2001:db8::1"))
-        self.answer_result(self.search(token, remote_addr="::ffff:203.0.113.10"))
-        self.answer_error(
+        self.result(self.search(token, remote_addr="203.0.113.9"))
+        self.result(self.search(token, remote_addr="2001:db8::1"))
+        self.result(self.search(token, remote_addr="::ffff:203.0.113.10"))
+        self.error(
             self.search(token, remote_addr="198.51.100.1"), 403, "ip_not_allowed"
         )
-        self.answer_error(
-            self.search(token, remote_addr="2001:db9::1"), 403, "ip_not_allowed"
-        )
+        self.error(self.search(token, remote_addr="2001:db9::1"), 403, "ip_not_allowed")
 
     def test_the_token_endpoint_refuses_other_addresses_as_invalid_client(self):
         self.client.ip_allowlist = "203.0.113.7"
@@ -183,7 +188,7 @@ class TestTrafficPolicy(SecureApiTransactionCase):
             self.assertEqual(
                 self.call("POST", "/api/oauth2/token", data=form).status, 200
             )
-        self.answer_result(self.search(self.issue()))
+        self.result(self.search(self.issue()))
 
     def test_a_bad_allowlist_line_is_refused_when_saved(self):
         with self.assertRaises(ValidationError):
@@ -199,3 +204,79 @@ class TestTrafficPolicy(SecureApiTransactionCase):
             ):
                 self.client.write(values)
                 self.client.flush_recordset()
+
+
+@tagged("post_install", "-at_install")
+class TestTrafficPolicyAttackRun(TrafficCase):
+    """What an attack run on the traffic policy found, pinned."""
+
+    def test_a_request_odoo_replays_is_counted_once(self):
+        self.client.write({"quota_daily": 5})
+        request = ApiRequest.build(
+            "GET",
+            "test/plain",
+            headers={"Authorization": f"Bearer {self.issue()}"},
+            query=[("limit", "1")],
+            remote_addr="127.0.0.1",
+        )
+        engine = self.env["secure.api.engine"].sudo()
+        # A serialization failure makes Odoo serve the same HTTP request
+        # again: the attempts share its memo.
+        first, replay = engine._serve(request), engine._serve(request)
+        self.assertEqual((first.status, replay.status), (200, 200))
+        self.assertEqual(self.usage(), (1, 0))
+
+    def test_a_quota_429_still_describes_the_rate_limit(self):
+        self.client.write({"rate_limit": 100, "rate_window": 60, "quota_daily": 2})
+        token = self.issue()
+        self.search(token)
+        self.search(token)
+        answer = self.search(token)
+        self.error(answer, 429, "quota_exceeded")
+        self.assertEqual(answer.headers["RateLimit-Policy"], "100;w=60")
+        self.assertEqual(answer.headers["X-RateLimit-Remaining"], "98")
+
+    def test_a_rate_429_says_remaining_zero(self):
+        self.client.write({"rate_limit": 1, "rate_window": 60})
+        token = self.issue()
+        self.search(token)
+        answer = self.search(token)
+        self.assertIn("remaining=0", answer.headers["RateLimit"])
+
+    def test_the_openapi_document_refuses_tokens_from_outside_the_allowlist(self):
+        self.client.ip_allowlist = "203.0.113.7"
+        token = self.issue()
+        outside = self.call(
+            "GET", "/api/openapi.json", token=token, remote_addr="192.0.2.1"
+        )
+        self.error(outside, 403, "ip_not_allowed")
+        inside = self.call(
+            "GET", "/api/openapi.json", token=token, remote_addr="203.0.113.7"
+        )
+        self.assertEqual(inside.status, 200)
+
+    def test_counting_reuses_connections_across_threads(self):
+        from ..models.secure_api_rate_counter import CONNECTIONS
+
+        self.count_once()
+        opened = CONNECTIONS.opened
+        # A threaded server serves each request in a thread of its own.
+        for _request in range(10):
+            thread = threading.Thread(target=self.count_once)
+            thread.start()
+            thread.join()
+        self.assertEqual(CONNECTIONS.opened, opened, "one idle connection served all")
+        together = [threading.Thread(target=self.count_once) for _i in range(6)]
+        for thread in together:
+            thread.start()
+        for thread in together:
+            thread.join()
+        self.assertLessEqual(
+            len(CONNECTIONS._idle[self.env.cr.dbname]), CONNECTIONS.keep
+        )
+
+    def count_once(self):
+        from ..core.traffic import Limit
+
+        limit = Limit(f"app:{self.client.id}", 10**6, "rate", 3600)
+        self.env["secure.api.rate.counter"]._take([limit])

@@ -114,7 +114,7 @@ class TestWebhooks(SecureApiTransactionCase):
             token=self.issue(),
             json={"name": "Via REST", "mail": "rest@example.com"},
         )
-        self.answer_result(answer, 201)
+        self.result(answer, 201)
         self.hook.api_id = self.api_obf
         self.outbox().unlink()
         created = self.call(
@@ -123,7 +123,7 @@ class TestWebhooks(SecureApiTransactionCase):
             token=self.issue(),
             json={"name": "Obfuscated", "mail": "o@example.com"},
         )
-        record = self.answer_result(created, 201)
+        record = self.result(created, 201)
         self.deliver()
         body = self.receiver.bodies()[-1]
         self.assertEqual(body["record"]["id"], record["id"])
