@@ -80,7 +80,20 @@ tours.add("secure_api_tour_wizards", {
         // The browser test denies downloads: the file request is made, the
         // page stays.
         {trigger: ".modal-footer button[name=action_export]", run: "click"},
-        {trigger: ".modal-footer button.btn-secondary", run: "click"},
+        {
+            trigger: ".modal-footer button.btn-secondary",
+            // The download blocks the page for a moment, and a click on a
+            // blocked page is lost: close the dialog once the page takes it.
+            run: async () => {
+                for (let tries = 0; tries < 100 && document.querySelector(".modal"); tries++) {
+                    const cancel = document.querySelector(".modal-footer button.btn-secondary");
+                    if (cancel && !document.querySelector(".o_blockUI")) {
+                        cancel.click();
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 200));
+                }
+            },
+        },
         {trigger: "body:not(:has(.modal))", run: () => null},
     ],
 });
