@@ -91,6 +91,14 @@ class SecureApiOauth(models.AbstractModel):
             values.append(value)
         return values
 
+    def _check_opaque_allowed(self, app):
+        """Delegated tokens are opaque: a client that may no longer get
+        opaque tokens gets none by a grant either."""
+        if not app["allow_opaque"]:
+            raise OAuthError(
+                "unauthorized_client", "This client may not obtain opaque tokens"
+            )
+
     def _check_delegating_user(self, uid):
         user = self.env["res.users"]._secure_api_user_state(uid)
         if not user["active"] or user["privileged"]:
@@ -135,9 +143,8 @@ class SecureApiOauth(models.AbstractModel):
         second one revokes every token the first obtained.
         """
         app = self._authenticate_grant_client(req, params)
-        code, redirect_uri, verifier = self._required(
-            params, "code", "redirect_uri", "code_verifier"
-        )
+        self._check_opaque_allowed(app)
+        (code,) = self._required(params, "code")
         record = self.env["secure.api.oauth.code"].sudo()._claim(code)
         if not record or record.app_id.id != app["id"]:
             raise OAuthError("invalid_grant", "Invalid authorization code")
@@ -145,6 +152,8 @@ class SecureApiOauth(models.AbstractModel):
             record.consent_id._revoke()
             raise OAuthError("invalid_grant", "The authorization code was already used")
         record.used = True
+        # Used up by this attempt whatever else it lacks.
+        redirect_uri, verifier = self._required(params, "redirect_uri", "code_verifier")
         if record._expired():
             raise OAuthError("invalid_grant", "The authorization code expired")
         if redirect_uri != record.redirect_uri:
@@ -173,6 +182,7 @@ class SecureApiOauth(models.AbstractModel):
         token and a new refresh token; the presented one stops. One presented
         again revokes its whole family: every token of its consent."""
         app = self._authenticate_grant_client(req, params)
+        self._check_opaque_allowed(app)
         (token,) = self._required(params, "refresh_token")
         tokens = self.env["secure.api.token"].sudo()
         record = tokens._claim_refresh(token)

@@ -49,6 +49,11 @@ class SecureApiToken(models.Model):
         """
         if not app or not app["active"] or AUTHORIZATION_CODE not in app["grant_types"]:
             raise Unauthorized("The client app is disabled", name="invalid_token")
+        if not app["allow_opaque"]:
+            # Delegated tokens are opaque: the type must still be allowed.
+            raise Unauthorized(
+                "This client may no longer use opaque tokens", name="invalid_token"
+            )
         if found["consent_state"] != "active":
             raise Unauthorized("The user revoked this access", name="invalid_token")
         user = self.env["res.users"]._secure_api_user_state(found["user_id"])

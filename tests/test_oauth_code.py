@@ -959,3 +959,26 @@ class TestOauthCode(SecureApiHttpCase):
         self.assertTrue(code["tokenUrl"].endswith(TOKEN))
         self.assertTrue(code["refreshUrl"].endswith(TOKEN))
         self.assertIn("read", code["scopes"])
+
+    # What an attack run on the flow found, pinned.
+
+    def test_opaque_tokens_switched_off_stop_delegated_tokens_at_once(self):
+        tokens = self.tokens_for()
+        self.web_app.write({"allow_opaque": False, "allow_jwt": True})
+        self.assertError(self.read_partner(tokens["access_token"]), 401)
+        code, verifier, params = self.code_for()
+        self.oauth_error(
+            self.exchange(code, verifier, params), 400, "unauthorized_client"
+        )
+        self.oauth_error(
+            self.refresh(tokens["refresh_token"]), 400, "unauthorized_client"
+        )
+
+    def test_a_request_without_a_verifier_uses_the_code_up(self):
+        code, verifier, params = self.code_for()
+        self.oauth_error(
+            self.exchange(code, verifier, params, code_verifier=""),
+            400,
+            "invalid_request",
+        )
+        self.oauth_error(self.exchange(code, verifier, params), 400, "invalid_grant")
