@@ -21,8 +21,9 @@ What decides who may do what is never older than the primary's:
   hears of an invalidation only once the replica replayed it: every API
   request compares the primary's signals with the worker's
   (:func:`request_scope`) and, while the worker is behind, empties the
-  caches concerned for the request (then filled from the primary again),
-  leaving the signal itself to Odoo;
+  caches concerned at the start of the request (the lookups above and the
+  warm-up below refill theirs from the primary), leaving the signal itself
+  to Odoo;
 - the execution user's access rights and record rules of the models a
   request reads (Odoo's own caches) are computed on the primary before the
   request reads the replica (``secure.api.engine._warm_access``).
