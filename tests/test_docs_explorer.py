@@ -317,7 +317,18 @@ class TestApiExplorerBrowser(SecureApiHttpCase):
             '<img src="x" onerror="document.body.dataset.injected = \'img\'">'
             "<script>document.body.dataset.injected = 'script'</script>"
         )
+        # The page's policy refuses the handler, and the init script says so
+        # with a warning: expected here, and checked.
+        with self.assertLogs(
+            "odoo.addons.secure_api.tests.test_docs_explorer", "WARNING"
+        ) as logged:
+            self.explore_markup()
+        self.assertTrue(
+            any("Content-Security-Policy" in line for line in logged.output),
+            logged.output,
+        )
 
+    def explore_markup(self):
         self.explore(
             """(async () => {
                 try {

@@ -380,7 +380,12 @@ class TestWebhooks(SecureApiTransactionCase):
         grafted = deliveries.create(
             {"webhook_id": other.id, "event_id": moved.event_id.id}
         )
-        self.assertEqual(self.deliver(), 2)
+        with self.assertLogs(
+            "odoo.addons.secure_api.models.secure_api_webhook_delivery", "WARNING"
+        ) as logged:
+            self.assertEqual(self.deliver(), 2)
+        self.assertEqual(len(logged.output), 2, logged.output)
+        self.assertTrue(all("another subscription" in line for line in logged.output))
         self.assertEqual(elsewhere.received, [])
         self.assertEqual(self.receiver.received, [])
         for delivery in moved | grafted:
