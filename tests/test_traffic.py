@@ -10,6 +10,10 @@ from odoo.tools import mute_logger
 from ..core.request import ApiRequest
 from .common import SecureApiTransactionCase
 
+# Windows are aligned: counts that must add up use the longest window (31
+# days), so that two requests of a test never fall into two windows.
+WINDOW = 2678400
+
 
 class TrafficCase(SecureApiTransactionCase):
     """The counters are committed on a cursor of their own, as in
@@ -54,18 +58,18 @@ class TestTrafficPolicy(TrafficCase):
     policy")."""
 
     def test_the_client_rate_limit_lets_exactly_the_limit_through(self):
-        self.client.write({"rate_limit": 3, "rate_window": 3600})
+        self.client.write({"rate_limit": 3, "rate_window": WINDOW})
         token = self.issue()
         statuses = [self.search(token).status for _i in range(5)]
         self.assertEqual(statuses, [200, 200, 200, 429, 429])
 
     def test_over_the_rate_limit_answers_429_rate_limited_with_retry_after(self):
-        self.client.write({"rate_limit": 1, "rate_window": 3600})
+        self.client.write({"rate_limit": 1, "rate_window": WINDOW})
         token = self.issue()
         self.search(token)
         answer = self.search(token)
         self.error(answer, 429, "rate_limited")
-        self.assertTrue(1 <= int(answer.headers["Retry-After"]) <= 3600)
+        self.assertTrue(1 <= int(answer.headers["Retry-After"]) <= WINDOW)
         self.assertEqual(answer.headers["X-RateLimit-Remaining"], "0")
 
     def test_every_limited_answer_carries_the_ratelimit_headers(self):
@@ -90,7 +94,7 @@ class TestTrafficPolicy(TrafficCase):
         self.assertEqual(self.counters(), before)
 
     def test_the_api_limit_counts_each_client_app_apart(self):
-        self.api_plain.write({"rate_limit": 2, "rate_window": 3600})
+        self.api_plain.write({"rate_limit": 2, "rate_window": WINDOW})
         full, reader = self.issue(), self.issue(self.reader_client)
         self.assertEqual([self.search(full).status for _i in range(3)], [200, 200, 429])
         self.assertEqual([self.search(reader).status for _i in range(2)], [200, 200])
@@ -99,15 +103,20 @@ class TestTrafficPolicy(TrafficCase):
         self.assertEqual(other.status, 200)
 
     def test_the_headers_describe_the_limit_with_least_remaining(self):
-        self.api_plain.write({"rate_limit": 2, "rate_window": 3600})
+        self.api_plain.write({"rate_limit": 2, "rate_window": WINDOW})
         self.client.write({"rate_limit": 100, "rate_window": 60})
         answer = self.search(self.issue())
-        self.assertEqual(answer.headers["RateLimit-Policy"], "2;w=3600")
+        self.assertEqual(answer.headers["RateLimit-Policy"], f"2;w={WINDOW}")
         self.assertEqual(answer.headers["X-RateLimit-Remaining"], "1")
 
     def test_a_public_api_counts_each_address_apart(self):
         self.api_plain.write(
-            {"auth_mode": "public", "run_as_user_id": self.api_user.id, "rate_limit": 1}
+            {
+                "auth_mode": "public",
+                "run_as_user_id": self.api_user.id,
+                "rate_limit": 1,
+                "rate_window": WINDOW,
+            }
         )
         first = self.call("GET", "/api/test/plain?limit=1", remote_addr="192.0.2.1")
         again = self.call("GET", "/api/test/plain?limit=1", remote_addr="192.0.2.1")
@@ -132,7 +141,7 @@ class TestTrafficPolicy(TrafficCase):
         self.error(self.search(token), 429, "quota_exceeded")
 
     def test_a_refused_request_counts_against_no_quota(self):
-        self.client.write({"rate_limit": 2, "rate_window": 3600, "quota_daily": 50})
+        self.client.write({"rate_limit": 2, "rate_window": WINDOW, "quota_daily": 50})
         token = self.issue()
         statuses = [self.search(token).status for _i in range(4)]
         self.assertEqual(statuses, [200, 200, 429, 429])
@@ -146,7 +155,7 @@ class TestTrafficPolicy(TrafficCase):
         self.assertEqual(self.usage(), (3, 3))
 
     def test_a_429_counts_as_an_error_in_the_statistics(self):
-        self.client.write({"rate_limit": 1, "rate_window": 3600})
+        self.client.write({"rate_limit": 1, "rate_window": WINDOW})
         token = self.issue()
         statistics = self.env["secure.api.statistic"]
         statistics._flush_buffer()
@@ -182,7 +191,7 @@ class TestTrafficPolicy(TrafficCase):
         self.assertEqual(allowed.status, 200, allowed.body)
 
     def test_token_requests_count_against_no_limit(self):
-        self.client.write({"rate_limit": 1, "rate_window": 3600, "quota_daily": 1})
+        self.client.write({"rate_limit": 1, "rate_window": WINDOW, "quota_daily": 1})
         form = {"client_id": self.client.client_id, "client_secret": self.secret}
         for _i in range(3):
             self.assertEqual(
@@ -227,17 +236,17 @@ class TestTrafficPolicyAttackRun(TrafficCase):
         self.assertEqual(self.usage(), (1, 0))
 
     def test_a_quota_429_still_describes_the_rate_limit(self):
-        self.client.write({"rate_limit": 100, "rate_window": 60, "quota_daily": 2})
+        self.client.write({"rate_limit": 100, "rate_window": WINDOW, "quota_daily": 2})
         token = self.issue()
         self.search(token)
         self.search(token)
         answer = self.search(token)
         self.error(answer, 429, "quota_exceeded")
-        self.assertEqual(answer.headers["RateLimit-Policy"], "100;w=60")
+        self.assertEqual(answer.headers["RateLimit-Policy"], f"100;w={WINDOW}")
         self.assertEqual(answer.headers["X-RateLimit-Remaining"], "98")
 
     def test_a_rate_429_says_remaining_zero(self):
-        self.client.write({"rate_limit": 1, "rate_window": 60})
+        self.client.write({"rate_limit": 1, "rate_window": WINDOW})
         token = self.issue()
         self.search(token)
         answer = self.search(token)
