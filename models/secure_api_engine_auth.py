@@ -96,15 +96,13 @@ class SecureApiEngineAuth(models.AbstractModel):
         elif req.headers.get("sec-fetch-site") == "cross-site":
             raise Forbidden("Cross-origin request refused", name="csrf")
 
-    def _user_env(self, call, request_companies=True):
+    def _user_env(self, call):
         """The execution user's environment, never superuser.
 
         Its context is the user's time zone, ``api_id`` and ``app_id``, the
         language of ``Accept-Language`` among the installed ones (else the
         user's), and the companies of ``X-Company-Id`` (else the user's
-        default company); nothing else a client sends. Without
-        ``request_companies`` (a webhook's payload, which no request
-        chooses), Odoo's default: every company of the user.
+        default company); nothing else a client sends.
         """
         uid = call.principal["uid"]
         app = call.app
@@ -116,7 +114,7 @@ class SecureApiEngineAuth(models.AbstractModel):
             "api_id": call.spec["id"],
             "app_id": app["id"] if app else False,
         }
-        companies = self._request_companies(call, uid) if request_companies else None
+        companies = self._request_companies(call, uid)
         if companies:
             context["allowed_company_ids"] = companies
         if lang:

@@ -4,7 +4,6 @@ import copy
 import json
 
 from odoo import models
-from odoo.exceptions import AccessError, MissingError
 from odoo.tools import SQL
 
 from .. import compat
@@ -12,8 +11,6 @@ from ..core import domain as core_domain
 from ..core import params as core_params
 from ..core import serializer, sync
 from ..core.exceptions import BadRequest, NotFound
-from ..core.request import ApiRequest
-from .secure_api_engine import Call
 
 
 class SecureApiEngineRead(models.AbstractModel):
@@ -295,22 +292,3 @@ class SecureApiEngineRead(models.AbstractModel):
         compat.check_fields_readable(self._model(call), [field_name])
         record = self._find(call, call.record_id)
         return 200, call.env["ir.binary"]._get_stream_from(record, field_name)
-
-    def _render_event(self, spec, model, path):
-        """A record as the API's read operation renders it for this
-        environment's user (a webhook's payload), or ``None`` when the user
-        may not read it or it lies outside the API."""
-        call = Call(request=ApiRequest.build("GET", path), spec=spec)
-        call.model, call.model_spec, call.operation = (
-            model,
-            spec["models"][model],
-            "read",
-        )
-        call.record_id = path.rsplit("/", 1)[1]
-        call.principal = {"uid": self.env.uid, "scope": None, "app": None}
-        call.env = self._user_env(call, request_companies=False)
-        try:
-            _status, record = self._op_read(call)
-        except (NotFound, AccessError, MissingError):
-            return None
-        return record
