@@ -19,6 +19,8 @@ from .secure_api_log import LEVEL_SELECTION as LOG_LEVELS
 
 # Fields that decide what an API runs and as whom (see _check_privileged_edit).
 PRIVILEGED_FIELDS = frozenset({"domain", "default_ids", "run_as_user_id", "method_ids"})
+# What the access log records, with the value of an API that records nothing.
+AUDIT_DEFAULTS = {"log_level": "none", "log_bodies": False}
 # What a manager may still change on a public API: labels for people. Every
 # other field decides what its anonymous callers can do (see
 # _public_apis_changed_by), except switching operations off and narrowing CORS.
@@ -382,6 +384,10 @@ class SecureApi(models.Model):
         string="Endpoints Count",
         help="How many endpoints this API has, switched off ones included.",
     )
+    can_edit_audit = fields.Boolean(
+        compute="_compute_can_edit_privileged",
+        help="The access log's settings are changed by administrators (Settings) only.",
+    )
     can_edit_privileged = fields.Boolean(
         compute="_compute_can_edit_privileged",
         help="Forced domains, default values, run-as users and RPC methods are "
@@ -430,6 +436,7 @@ class SecureApi(models.Model):
         allowed = self._is_api_administrator()
         for record in self:
             record.can_edit_privileged = allowed
+            record.can_edit_audit = allowed
 
     def _compute_usage_24h(self):
         """The usage of the last 24 hourly buckets (the current hour
@@ -572,6 +579,7 @@ class SecureApi(models.Model):
                 for name in PRIVILEGED_FIELDS
             ):
                 self._check_privileged_edit()
+            self._check_audit_edit(self.browse(), vals, AUDIT_DEFAULTS)
             if vals.get("auth_mode", default_mode) == "public":
                 # Refused before the constraints run, with the reason.
                 self._check_public_edit(names=[vals.get("name") or ""])
@@ -582,6 +590,7 @@ class SecureApi(models.Model):
     def write(self, vals):
         if PRIVILEGED_FIELDS & vals.keys():
             self._check_privileged_edit()
+        self._check_audit_edit(self, vals, AUDIT_DEFAULTS)
         self._public_apis_changed_by(vals)._check_public_edit()
         if self._changes_shape(vals):
             # Clients of a published API rely on its route and model.
@@ -626,6 +635,26 @@ class SecureApi(models.Model):
                     "default values, run-as users, client apps' execution users "
                     "and RPC methods."
                 )
+            )
+
+    @api.model
+    def _check_audit_edit(self, records, vals, defaults):
+        """What the access log records is an administrator's decision: a log
+        that those it watches could switch off would prove nothing. Others
+        may send the current values back (the web client saves every field),
+        and create with the defaults ``defaults``."""
+        for name in defaults.keys() & vals.keys():
+            new = vals[name] or defaults[name]
+            current = records.mapped(lambda rec, n=name: rec[n] or defaults[n])
+            if (records and set(current) != {new}) or (
+                not records and new != defaults[name]
+            ):
+                break
+        else:
+            return
+        if not self._is_api_administrator():
+            raise AccessError(
+                _("Only administrators (Settings) change what the access log records.")
             )
 
     def _check_public_edit(self, names=None):

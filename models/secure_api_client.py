@@ -11,6 +11,9 @@ from ..core.traffic import DAILY, MONTHLY
 from .res_users import PRIVILEGED_GROUPS
 from .secure_api_log import LEVEL_SELECTION as LOG_LEVELS
 
+# A client app's access log level: empty, each API's own.
+AUDIT_DEFAULTS = {"log_level": False}
+
 
 @compat.sql_constraints(
     ("client_id_uniq", "unique (client_id)", "This client ID is already used."),
@@ -246,6 +249,10 @@ class SecureApiClient(models.Model):
         "every API it calls: none, errors (400 and above) or all. Empty: each "
         "API's own level.",
     )
+    can_edit_audit = fields.Boolean(
+        compute="_compute_can_edit_audit",
+        help="The access log's level is changed by administrators (Settings) only.",
+    )
     calls_today = fields.Integer(
         compute="_compute_usage",
         help="Requests counted today (UTC) against the daily quota.",
@@ -254,6 +261,11 @@ class SecureApiClient(models.Model):
         compute="_compute_usage",
         help="Requests counted this month (UTC) against the monthly quota.",
     )
+
+    def _compute_can_edit_audit(self):
+        allowed = self.env["secure.api"]._is_api_administrator()
+        for record in self:
+            record.can_edit_audit = allowed
 
     @api.depends("secret_date")
     def _compute_has_secret(self):
@@ -383,13 +395,17 @@ class SecureApiClient(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        apis = self.env["secure.api"]
         if any(vals.get("user_id") for vals in vals_list):
-            self.env["secure.api"]._check_privileged_edit()
+            apis._check_privileged_edit()
+        for vals in vals_list:
+            apis._check_audit_edit(self.browse(), vals, AUDIT_DEFAULTS)
         return super().create(vals_list)
 
     def write(self, vals):
         if "user_id" in vals:
             self.env["secure.api"]._check_privileged_edit()
+        self.env["secure.api"]._check_audit_edit(self, vals, AUDIT_DEFAULTS)
         if vals.get("client_type") == "public":
             # A public client cannot keep a secret: it has none.
             vals = dict(vals, client_secret_hash=False, secret_date=False)

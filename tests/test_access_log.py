@@ -467,6 +467,52 @@ class TestAccessLog(AccessLogMixin, SecureApiTransactionCase):
                     as_user.create({"status": 200})
         self.assertTrue(row.exists())
 
+    def test_managers_cannot_switch_the_log_of_an_api_off_or_on(self):
+        api_rec = self.api_plain.with_user(self.manager())
+        for vals in ({"log_level": "none"}, {"log_bodies": True}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                api_rec.write(vals)
+        self.assertEqual(self.api_plain.log_level, "all")
+        self.assertFalse(self.api_plain.log_bodies)
+        self.assertFalse(api_rec.can_edit_audit)
+
+    def test_managers_cannot_change_a_clients_log_level(self):
+        client = self.client.with_user(self.manager())
+        with self.assertRaises(AccessError):
+            client.write({"log_level": "none"})
+        self.assertFalse(self.client.log_level)
+        self.assertFalse(client.can_edit_audit)
+
+    def test_managers_keep_the_log_settings_they_do_not_change(self):
+        manager = self.manager()
+        # The web client sends every field back on save, defaults included.
+        self.api_plain.with_user(manager).write(
+            {"name": "Renamed", "log_level": "all", "log_bodies": False}
+        )
+        created = (
+            self.env["secure.api"]
+            .with_user(manager)
+            .create(
+                {
+                    "name": "Manager's API",
+                    "route": "manager/logged",
+                    "model_id": self.env.ref("base.model_res_partner").id,
+                    "log_level": "none",
+                    "log_bodies": False,
+                }
+            )
+        )
+        self.assertEqual(created.log_level, "none")
+        self.assertEqual(self.api_plain.name, "Renamed")
+
+    def test_administrators_change_the_log_settings(self):
+        admin = self.env.ref("base.user_admin")
+        self.api_plain.with_user(admin).write({"log_level": "errors"})
+        self.client.with_user(admin).write({"log_level": "none"})
+        self.assertEqual(self.api_plain.log_level, "errors")
+        self.assertEqual(self.client.log_level, "none")
+        self.assertTrue(self.api_plain.with_user(admin).can_edit_audit)
+
     def test_the_auditor_group_is_in_the_apps_category(self):
         group = self.env.ref("secure_api.group_secure_api_auditor")
         category = self.env.ref("secure_api.module_category_secure_api")
