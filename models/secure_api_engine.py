@@ -38,7 +38,7 @@ from ..core.exceptions import (
     to_api_error,
 )
 from ..core.hashid import codec as hashid_codec
-from ..core.messages import negotiate_language
+from ..core.messages import _lt, negotiate_language
 from ..core.params import collect_params
 from ..core.request import Answer
 
@@ -190,7 +190,7 @@ class SecureApiEngine(models.AbstractModel):
         self._resolve_api(call, api_id)
         if call.spec["multi_model"]:
             if not rest or rest[0] not in call.spec["models"]:
-                raise NotFound("Unknown route", name="unknown_route")
+                raise NotFound(_lt("Unknown route"), name="unknown_route")
             model, rest = rest[0], rest[1:]
         else:
             model = call.spec["model"]
@@ -205,7 +205,7 @@ class SecureApiEngine(models.AbstractModel):
             call.request.path
         )
         if api_id not in self.env["secure.api"]._get_route_map().values():
-            raise NotFound("Unknown route", name="unknown_route")
+            raise NotFound(_lt("Unknown route"), name="unknown_route")
         self._resolve_api(call, api_id)
         if call.request.method == "OPTIONS":
             return self._preflight(call, None, shape="binary")
@@ -249,7 +249,7 @@ class SecureApiEngine(models.AbstractModel):
             )
             return Answer(200, body=documents._openapi_for_specs(specs))
         if not documents._documents_allowed(call.request):
-            raise NotFound("Unknown route", name="unknown_route")
+            raise NotFound(_lt("Unknown route"), name="unknown_route")
         return Answer(200, body=documents.get_openapi_document())
 
     def _serve_docs(self, call):
@@ -260,7 +260,7 @@ class SecureApiEngine(models.AbstractModel):
             ):
                 # A browser is sent to the login page, and back here after.
                 return Answer(302, {"Location": "/web/login?redirect=/api/docs"})
-            raise NotFound("Unknown route", name="unknown_route")
+            raise NotFound(_lt("Unknown route"), name="unknown_route")
         if call.request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(("GET", "HEAD"))
         # The page loads this server's files only (its policy allows nothing
@@ -278,7 +278,7 @@ class SecureApiEngine(models.AbstractModel):
     def _resolve_api(self, call, api_id):
         spec = self.env["secure.api"]._get_spec(api_id)
         if spec is None:
-            raise NotFound("Unknown route", name="unknown_route")
+            raise NotFound(_lt("Unknown route"), name="unknown_route")
         call.spec = spec
         origin = call.request.headers.get("origin")
         call.headers.update(core_cors.cors_headers(origin, spec["cors"]))
@@ -313,13 +313,13 @@ class SecureApiEngine(models.AbstractModel):
         spec = call.spec
         model_spec = spec["models"].get(model)
         if model_spec is None or model not in self.env:
-            raise NotFound("Unknown route", name="unknown_route")
+            raise NotFound(_lt("Unknown route"), name="unknown_route")
         switch = operations.get(operation).switch
         if switch not in spec["operations"]:
             raise MethodNotAllowed(operations.methods_of(shape, spec["operations"]))
         endpoint = spec["endpoints"].get(switch)
         if not endpoint or not endpoint["active"]:
-            raise NotFound("Unknown route", name="unknown_route")
+            raise NotFound(_lt("Unknown route"), name="unknown_route")
         call.model, call.model_spec, call.operation = model, model_spec, operation
         call.principal = self._authenticate(call)
         self._check_scope(call.principal, operations.get(operation).scope)

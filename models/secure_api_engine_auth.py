@@ -14,7 +14,7 @@ from ..core.exceptions import (
     NotFound,
     Unauthorized,
 )
-from ..core.messages import negotiate_language
+from ..core.messages import _lt, negotiate_language
 from ..core.params import COMPANY_HEADER, parse_company_ids
 
 
@@ -29,7 +29,7 @@ class SecureApiEngineAuth(models.AbstractModel):
             user = uid and self.env["res.users"]._secure_api_user_state(uid)
             if not user or not user["active"] or user["privileged"]:
                 # Not served until an administrator fixes the run-as user.
-                raise NotFound("Unknown route", name="unknown_route")
+                raise NotFound(_lt("Unknown route"), name="unknown_route")
             return {
                 "uid": spec["run_as_uid"],
                 "scope": None,
@@ -38,7 +38,7 @@ class SecureApiEngineAuth(models.AbstractModel):
             }
         if any(key == "access_token" for key, _value in req.query):
             raise Unauthorized(
-                "Send the token in the Authorization header, never in the URL",
+                _lt("Send the token in the Authorization header, never in the URL"),
                 name="invalid_request",
             )
         token = core_tokens.parse_bearer(req.headers.get("authorization"))
@@ -50,7 +50,8 @@ class SecureApiEngineAuth(models.AbstractModel):
             app = found["app"]
             if app["id"] not in spec["client_ids"]:
                 raise Forbidden(
-                    "This client app may not call this API", name="client_not_allowed"
+                    _lt("This client app may not call this API"),
+                    name="client_not_allowed",
                 )
             return {
                 # The execution user, or the user who consented (delegated).
@@ -66,7 +67,7 @@ class SecureApiEngineAuth(models.AbstractModel):
                 "app": None,
                 "session": True,
             }
-        raise Unauthorized("Authentication required", name="unauthorized")
+        raise Unauthorized(_lt("Authentication required"), name="unauthorized")
 
     def _check_scope(self, principal, scope):
         """403 ``insufficient_scope`` (RFC 6750 3.1) unless the token allows it."""
@@ -84,7 +85,7 @@ class SecureApiEngineAuth(models.AbstractModel):
         req = call.request
         if req.method != "DELETE" and req.media_type != "application/json":
             raise Forbidden(
-                "Session requests must send Content-Type: application/json",
+                _lt("Session requests must send Content-Type: application/json"),
                 name="csrf",
             )
         origin = req.headers.get("origin")
@@ -92,9 +93,9 @@ class SecureApiEngineAuth(models.AbstractModel):
             parts = urlsplit(origin)
             same = parts.scheme in ("http", "https") and parts.netloc == req.host
             if not same and not core_cors.origin_allowed(origin, call.spec["cors"]):
-                raise Forbidden("Cross-origin request refused", name="csrf")
+                raise Forbidden(_lt("Cross-origin request refused"), name="csrf")
         elif req.headers.get("sec-fetch-site") == "cross-site":
-            raise Forbidden("Cross-origin request refused", name="csrf")
+            raise Forbidden(_lt("Cross-origin request refused"), name="csrf")
 
     def _user_env(self, call):
         """The execution user's environment, never superuser.

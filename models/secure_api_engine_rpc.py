@@ -7,6 +7,7 @@ from odoo import models
 
 from ..core import rpc as core_rpc
 from ..core.exceptions import BadRequest, NotFound
+from ..core.messages import _lt
 from .secure_api_method import is_exposable_method
 
 _logger = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ class SecureApiEngineRpc(models.AbstractModel):
         methods = call.model_spec["methods"]
         method = methods.get(call.method)
         if method is None or method["on_records"] != (call.record_id is not None):
-            raise NotFound("Unknown method", name="unknown_method")
+            raise NotFound(_lt("Unknown method"), name="unknown_method")
         args, kwargs = core_rpc.check_call(call.body)
         target = (
             self._find(call, call.record_id)
@@ -31,7 +32,7 @@ class SecureApiEngineRpc(models.AbstractModel):
         # Checked again here: a line saved before the allowlist tightened
         # must not open a generic ORM method.
         if not is_exposable_method(target, method["name"]):
-            raise NotFound("Unknown method", name="unknown_method")
+            raise NotFound(_lt("Unknown method"), name="unknown_method")
         function = getattr(target, method["name"])
         # What the method may change besides its record (its contacts).
         neighbours = (
@@ -43,7 +44,8 @@ class SecureApiEngineRpc(models.AbstractModel):
             inspect.signature(function).bind(*args, **kwargs)
         except TypeError as error:
             raise BadRequest(
-                f"Wrong arguments: {error}", name="invalid_arguments"
+                _lt("Wrong arguments: %(error)s", error=str(error)),
+                name="invalid_arguments",
             ) from None
         self._begin(call)
         try:
@@ -54,7 +56,7 @@ class SecureApiEngineRpc(models.AbstractModel):
             # The client's values did not suit the method: its 400, not ours.
             _logger.info("secure_api: %s refused its arguments", method["name"])
             raise BadRequest(
-                "The method refused its arguments", name="invalid_arguments"
+                _lt("The method refused its arguments"), name="invalid_arguments"
             ) from None
         # The method may change its record and its contacts, and return or
         # create records of the model: all must be inside the API.
