@@ -200,7 +200,7 @@ def render(answer):
     """The HTTP response of an :class:`~..core.request.Answer`."""
     headers = dict(answer.headers)
     if answer.stream is not None:
-        response = answer.stream.get_response()
+        response = answer.stream
         response.headers.update(headers)
         return response
     if answer.html is not None:

@@ -22,7 +22,8 @@ UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 @dataclass(slots=True)
 class Answer:
     """What the pipeline answers: JSON ``body`` (``None`` for no body), or
-    an HTML page, or a binary ``stream`` that the web layer sends as is."""
+    an HTML page, or a binary ``stream`` (the file server's response, made
+    by the pipeline) that the web layer sends as is."""
 
     status: int
     headers: dict = field(default_factory=dict)

@@ -20,6 +20,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+
 from odoo import api, models
 
 from .. import hooks, i18n_messages
@@ -32,6 +34,7 @@ from ..core.exceptions import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    RangeNotSatisfiable,
     envelope,
     is_retryable,
     render_error,
@@ -213,7 +216,13 @@ class SecureApiEngine(models.AbstractModel):
             raise MethodNotAllowed(("GET", "HEAD", "OPTIONS"))
         self._resolve_operation(call, model, "binary", "binary")
         status, stream = self._op_binary(call)
-        return Answer(status, stream=stream)
+        # The file server's response is made here, in the pipeline, so that
+        # the Range it refuses is answered, counted and logged like any error.
+        try:
+            response = stream.get_response()
+        except RequestedRangeNotSatisfiable as error:
+            raise RangeNotSatisfiable(error.length) from error
+        return Answer(status, stream=response)
 
     def _serve_token(self, call):
         return self._serve_oauth(call, "token")
