@@ -33,7 +33,6 @@ from ..core.exceptions import (
     InternalError,
     MethodNotAllowed,
     NotFound,
-    PayloadTooLarge,
     RangeNotSatisfiable,
     envelope,
     is_retryable,
@@ -128,9 +127,9 @@ class SecureApiEngine(models.AbstractModel):
         # served: the pipeline answers it (see hooks.AnsweredQueryFilter).
         hooks.SERVING.active = True
         try:
+            # The limit is read only to say it (the controller applied it).
             if req.body_too_large:
-                limit = self.env["secure.api"]._get_settings()["max_body"]
-                raise PayloadTooLarge(f"The body is larger than {limit} bytes")
+                req.check_body_size(self.env["secure.api"]._get_settings()["max_body"])
             answer = getattr(self, f"_serve_{kind}")(call)
         except Exception as error:  # noqa: BLE001 - every error becomes an answer
             if is_retryable(error):
