@@ -175,6 +175,20 @@ class PayloadTooLarge(ApiError):
     description = "Body larger than the configured maximum"
 
 
+class RangeNotSatisfiable(ApiError):
+    """RFC 9110 15.5.17: a binary download's ``Range`` the file cannot
+    satisfy; ``Content-Range`` gives the file's size."""
+
+    status = 416
+    name = "range_not_satisfiable"
+    default_message = _lt("The requested range is not satisfiable")
+    description = "Range names no satisfiable part of the file; see Content-Range"
+
+    def __init__(self, size, message=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.headers["Content-Range"] = f"bytes */{size}"
+
+
 class Unprocessable(ApiError):
     status = 422
     name = "validation_error"
@@ -275,6 +289,7 @@ ERROR_CLASSES = (
     Conflict,
     PreconditionFailed,
     PayloadTooLarge,
+    RangeNotSatisfiable,
     Unprocessable,
     TooManyRequests,
     InternalError,

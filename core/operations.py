@@ -26,6 +26,7 @@ from .exceptions import (
     OAuthError,
     PayloadTooLarge,
     PreconditionFailed,
+    RangeNotSatisfiable,
     TooManyRequests,
     Unauthorized,
     Unprocessable,
@@ -246,7 +247,7 @@ ANSWERS = {
     "rpc": Answers(("200",), WRITE_ERRORS),
     # 200 updated (204 minimal), 201 created; 409 also for an ambiguous key.
     "upsert": Answers(("200", "201", "204"), WRITE_ERRORS, IF_MATCH_ERRORS),
-    "binary": Answers(("200", "206", "304")),
+    "binary": Answers(("200", "206", "304"), (RangeNotSatisfiable,)),
 }
 
 # The token server (/api/oauth2/*, /api/jwt/token) answers RFC 6749 5.2

@@ -22,7 +22,8 @@ UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 @dataclass(slots=True)
 class Answer:
     """What the pipeline answers: JSON ``body`` (``None`` for no body), or
-    an HTML page, or a binary ``stream`` that the web layer sends as is."""
+    an HTML page, or a binary ``stream`` (the file server's response, made
+    by the pipeline) that the web layer sends as is."""
 
     status: int
     headers: dict = field(default_factory=dict)
@@ -86,12 +87,19 @@ class ApiRequest:
     def unsafe(self):
         return self.method in UNSAFE_METHODS
 
+    def check_body_size(self, limit):
+        """The one 413: a body over ``limit`` bytes was not read. The
+        pipeline checks it first, before anything reads :attr:`payload`."""
+        if self.body_too_large:
+            raise PayloadTooLarge(
+                _lt("The body is larger than %(limit)s bytes", limit=limit)
+            )
+
     @cached_property
     def payload(self):
         """The decoded body: ``("json", value)``, ``("form", pairs)`` or
-        ``(None, None)``; 413 when the body was over the limit."""
-        if self.body_too_large:
-            raise PayloadTooLarge()
+        ``(None, None)``; empty when the body was over the limit (see
+        :meth:`check_body_size`)."""
         if self.form is not None:
             return ("form", list(self.form)) if self.form else (None, None)
         return parse_body(self.body, self.content_type, self.method)

@@ -4,7 +4,6 @@ import uuid
 from odoo import models
 from odoo.http import request
 
-from ..controllers.main import prepare_body, render
 from ..core.exceptions import (
     Conflict,
     InternalError,
@@ -14,6 +13,7 @@ from ..core.exceptions import (
 )
 from ..core.request import Answer
 from ..core.routing import DISCOVERY_ROUTES
+from ..http_io import prepare_body, render
 
 _logger = logging.getLogger(__name__)
 

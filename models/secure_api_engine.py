@@ -20,6 +20,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+
 from odoo import api, models
 
 from .. import hooks, i18n_messages
@@ -31,7 +33,7 @@ from ..core.exceptions import (
     InternalError,
     MethodNotAllowed,
     NotFound,
-    PayloadTooLarge,
+    RangeNotSatisfiable,
     envelope,
     is_retryable,
     render_error,
@@ -125,9 +127,9 @@ class SecureApiEngine(models.AbstractModel):
         # served: the pipeline answers it (see hooks.AnsweredQueryFilter).
         hooks.SERVING.active = True
         try:
+            # The limit is read only to say it (the controller applied it).
             if req.body_too_large:
-                limit = self.env["secure.api"]._get_settings()["max_body"]
-                raise PayloadTooLarge(f"The body is larger than {limit} bytes")
+                req.check_body_size(self.env["secure.api"]._get_settings()["max_body"])
             answer = getattr(self, f"_serve_{kind}")(call)
         except Exception as error:  # noqa: BLE001 - every error becomes an answer
             if is_retryable(error):
@@ -213,7 +215,13 @@ class SecureApiEngine(models.AbstractModel):
             raise MethodNotAllowed(("GET", "HEAD", "OPTIONS"))
         self._resolve_operation(call, model, "binary", "binary")
         status, stream = self._op_binary(call)
-        return Answer(status, stream=stream)
+        # The file server's response is made here, in the pipeline, so that
+        # the Range it refuses is answered, counted and logged like any error.
+        try:
+            response = stream.get_response()
+        except RequestedRangeNotSatisfiable as error:
+            raise RangeNotSatisfiable(error.length) from error
+        return Answer(status, stream=response)
 
     def _serve_token(self, call):
         return self._serve_oauth(call, "token")

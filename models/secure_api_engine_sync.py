@@ -4,8 +4,6 @@ Idempotency keys, ``If-Match`` preconditions, ``Prefer: return=minimal``
 answers and upserts by a key field.
 """
 
-import json
-
 import psycopg2
 
 from odoo import models
@@ -24,9 +22,6 @@ from ..core.exceptions import (
     to_api_error,
 )
 from ..core.request import Answer
-
-# Headers of a stored answer that its replay repeats.
-REPLAYED_HEADERS = ("Location", "ETag", "Preference-Applied")
 
 
 class SecureApiEngineSync(models.AbstractModel):
@@ -57,7 +52,7 @@ class SecureApiEngineSync(models.AbstractModel):
         answers are not stored either. The answer is stored in the
         request's own transaction, so it exists exactly when the write
         does, and each client keeps at most ``idempotency_max_keys``
-        answers per API (:meth:`_store_answer`).
+        answers per API (``secure.api.idempotency._store``).
 
         A duplicate arriving while the first runs finds its advisory lock
         taken (409); a duplicate whose snapshot predates the first's commit
@@ -90,34 +85,24 @@ class SecureApiEngineSync(models.AbstractModel):
         fingerprint = sync.fingerprint(
             req.method, req.path, req.query, req.body, req.form, headers
         )
-        cr = self.env.cr
-        cr.execute(
-            """SELECT fingerprint, status, headers, body,
-                      expires_at > (now() AT TIME ZONE 'UTC')
-                 FROM secure_api_idempotency
-                WHERE scope = %s AND key_hash = %s""",
-            [scope, key_hash],
-        )
-        row = cr.fetchone()
-        if row and row[4]:
-            return self._replay(row[:4], fingerprint)
-        cr.execute(
-            "SELECT pg_try_advisory_xact_lock(%s)", [sync.lock_id(scope, key_hash)]
-        )
-        if not cr.fetchone()[0]:
+        storage = self.env["secure.api.idempotency"]
+        stored, expired = storage._stored(scope, key_hash)
+        if stored:
+            return self._replay(stored, fingerprint)
+        if not storage._try_lock(scope, key_hash):
             raise self._in_progress()
-        if row:
+        if expired:
             # An expired answer not yet forgotten by the cron frees its key.
-            cr.execute(
-                """DELETE FROM secure_api_idempotency
-                    WHERE scope = %s AND key_hash = %s
-                      AND expires_at <= (now() AT TIME ZONE 'UTC')""",
-                [scope, key_hash],
-            )
+            storage._forget_expired(scope, key_hash)
         # One savepoint for the write and its stored answer: a twin found
         # when storing (the unique index) undoes the write too.
+        owner = (
+            call.spec["id"],
+            app["id"] if app else None,
+            None if app else call.principal["uid"],
+        )
         try:
-            with cr.savepoint():
+            with self.env.cr.savepoint():
                 try:
                     answer = self._run_once(call)
                 except Exception as error:
@@ -128,7 +113,7 @@ class SecureApiEngineSync(models.AbstractModel):
                         raise
                     status, headers, body = render_error(api_error)
                     answer = Answer(status, headers, body)
-                self._store_answer(call, scope, key_hash, fingerprint, answer)
+                storage._store(scope, key_hash, fingerprint, owner, answer)
         except psycopg2.IntegrityError:
             # A twin committed first: this one's writes are undone.
             raise self._in_progress() from None
@@ -142,65 +127,19 @@ class SecureApiEngineSync(models.AbstractModel):
         validation failures)."""
         call.started = True
 
-    def _replay(self, row, fingerprint):
-        stored_fingerprint, status, headers, body = row
+    def _replay(self, stored, fingerprint):
+        stored_fingerprint, status, headers, body = stored
         if stored_fingerprint != fingerprint:
             raise Unprocessable(
                 "This Idempotency-Key was used for another request",
                 name="idempotency_key_reused",
             )
-        headers = dict(json.loads(headers or "{}"), **{"Idempotent-Replayed": "true"})
-        return Answer(status, headers, json.loads(body) if body else None)
+        return Answer(status, dict(headers, **{"Idempotent-Replayed": "true"}), body)
 
     def _in_progress(self):
         return Conflict(
             "A request with this Idempotency-Key is still in progress",
             name="idempotency_key_in_progress",
-        )
-
-    def _store_answer(self, call, scope, key_hash, fingerprint, answer):
-        app = call.app
-        headers = {
-            name: answer.headers[name]
-            for name in REPLAYED_HEADERS
-            if name in answer.headers
-        }
-        self.env.cr.execute(
-            """INSERT INTO secure_api_idempotency
-                   (scope, key_hash, api_id, app_id, user_id, fingerprint,
-                    state, status, headers, body, expires_at)
-               VALUES (%s, %s, %s, %s, %s, %s, 'done', %s, %s, %s,
-                       (now() AT TIME ZONE 'UTC') + %s * interval '1 second')
-            """,
-            [
-                scope,
-                key_hash,
-                call.spec["id"],
-                app["id"] if app else None,
-                None if app else call.principal["uid"],
-                fingerprint,
-                answer.status,
-                json.dumps(headers),
-                None if answer.body is None else json.dumps(answer.body),
-                sync.IDEMPOTENCY_TTL_SECONDS,
-            ],
-        )
-        # A bounded number of answers per client and API: beyond it the
-        # oldest are forgotten, so a client that sends a new key with every
-        # request can only shorten its own replay window.
-        self.env.cr.execute(
-            """DELETE FROM secure_api_idempotency
-                WHERE id IN (SELECT id FROM secure_api_idempotency
-                              WHERE scope = %s AND state = 'done'
-                              ORDER BY id DESC OFFSET %s)""",
-            [scope, self._idempotency_max_keys()],
-        )
-
-    def _idempotency_max_keys(self):
-        return sync.max_keys(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("secure_api.idempotency_max_keys")
         )
 
     # ------------------------------------------------------------------

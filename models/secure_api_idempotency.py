@@ -1,8 +1,14 @@
+import json
 from datetime import timedelta
 
 from odoo import api, fields, models
 
 from .. import compat
+from ..core import sync
+
+NOW = "(now() AT TIME ZONE 'UTC')"
+# Headers of a stored answer that its replay repeats.
+REPLAYED_HEADERS = ("Location", "ETag", "Preference-Applied")
 
 
 @compat.sql_constraints(
@@ -43,6 +49,103 @@ class SecureApiIdempotency(models.Model):
     headers = fields.Text(readonly=True)
     body = fields.Text(readonly=True)
     expires_at = fields.Datetime(required=True, readonly=True, index=True)
+
+    # The storage of the pipeline's Idempotency-Key step
+    # (``secure.api.engine._run_idempotent``): plain SQL on the request's
+    # cursor, inside its transaction, as few queries as the performance
+    # tests pin.
+
+    @api.model
+    def _stored(self, scope, key_hash):
+        """``(answer, expired)`` of a key: its live stored answer as
+        ``(fingerprint, status, headers dict, body)``, or ``None``; and
+        whether an expired answer, not yet forgotten by the cron, holds it."""
+        self.env.cr.execute(
+            f"""SELECT fingerprint, status, headers, body, expires_at > {NOW}
+                  FROM secure_api_idempotency
+                 WHERE scope = %s AND key_hash = %s""",
+            [scope, key_hash],
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None, False
+        fingerprint, status, headers, body, live = row
+        if not live:
+            return None, True
+        return (
+            fingerprint,
+            status,
+            json.loads(headers or "{}"),
+            json.loads(body) if body else None,
+        ), False
+
+    @api.model
+    def _try_lock(self, scope, key_hash):
+        """Whether this transaction now holds the key's advisory lock; a
+        duplicate running meanwhile holds it."""
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", [sync.lock_id(scope, key_hash)]
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _forget_expired(self, scope, key_hash):
+        """Free a key whose answer expired."""
+        self.env.cr.execute(
+            f"""DELETE FROM secure_api_idempotency
+                 WHERE scope = %s AND key_hash = %s AND expires_at <= {NOW}""",
+            [scope, key_hash],
+        )
+
+    @api.model
+    def _store(self, scope, key_hash, fingerprint, owner, answer):
+        """Store ``answer`` (an :class:`~..core.request.Answer`) for the key;
+        ``owner`` is ``(api id, app id, user id)``. Raises
+        :class:`psycopg2.IntegrityError` when a twin stored it first."""
+        api_id, app_id, user_id = owner
+        headers = {
+            name: answer.headers[name]
+            for name in REPLAYED_HEADERS
+            if name in answer.headers
+        }
+        self.env.cr.execute(
+            f"""INSERT INTO secure_api_idempotency
+                    (scope, key_hash, api_id, app_id, user_id, fingerprint,
+                     state, status, headers, body, expires_at)
+                VALUES (%s, %s, %s, %s, %s, %s, 'done', %s, %s, %s,
+                        {NOW} + %s * interval '1 second')
+            """,
+            [
+                scope,
+                key_hash,
+                api_id,
+                app_id,
+                user_id,
+                fingerprint,
+                answer.status,
+                json.dumps(headers),
+                None if answer.body is None else json.dumps(answer.body),
+                sync.IDEMPOTENCY_TTL_SECONDS,
+            ],
+        )
+        # A bounded number of answers per client and API: beyond it the
+        # oldest are forgotten, so a client that sends a new key with every
+        # request can only shorten its own replay window.
+        self.env.cr.execute(
+            """DELETE FROM secure_api_idempotency
+                WHERE id IN (SELECT id FROM secure_api_idempotency
+                              WHERE scope = %s AND state = 'done'
+                              ORDER BY id DESC OFFSET %s)""",
+            [scope, self._max_keys()],
+        )
+
+    @api.model
+    def _max_keys(self):
+        return sync.max_keys(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("secure_api.idempotency_max_keys")
+        )
 
     @api.model
     def _cron_cleanup(self):

@@ -16,7 +16,6 @@ from ..core import traffic as core_traffic
 from ..core.exceptions import (
     ApiError,
     OAuthError,
-    PayloadTooLarge,
     TooManyRequests,
     Unauthorized,
 )
@@ -47,8 +46,6 @@ class SecureApiOauth(models.AbstractModel):
     def _params(self, req):
         try:
             kind, body = req.payload
-        except PayloadTooLarge:
-            raise
         except ApiError as error:
             raise OAuthError("invalid_request", error.message) from None
         if kind == "form":

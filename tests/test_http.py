@@ -1,5 +1,6 @@
 """What only real HTTP shows: body encodings and limits, the one route."""
 
+import base64
 import logging
 
 from odoo.tests import tagged
@@ -143,6 +144,21 @@ class TestBinaryRoute(SecureApiHttpCase):
             lambda e: e.operation == "read"
         ).active = False
         self.error(self.request("GET", self.url, token=self.bearer), 404)
+
+    def test_a_satisfiable_range_answers_206_with_the_part(self):
+        response = self.request(
+            "GET", self.url, token=self.bearer, headers={"Range": "bytes=0-3"}
+        )
+        self.assertEqual(response.status_code, 206, response.text[:200])
+        self.assertEqual(response.content, b"\x89PNG")
+
+    def test_an_unsatisfiable_range_is_416_with_the_file_size(self):
+        size = len(base64.b64decode(self.partner.image_128))
+        response = self.request(
+            "GET", self.url, token=self.bearer, headers={"Range": "bytes=100000-"}
+        )
+        self.error(response, 416, "range_not_satisfiable")
+        self.assertEqual(response.headers["Content-Range"], f"bytes */{size}")
 
     def test_binary_download_is_counted_in_statistics(self):
         statistic = self.env["secure.api.statistic"]

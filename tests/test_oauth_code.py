@@ -309,7 +309,7 @@ class TestOauthCode(SecureApiHttpCase):
                 f"{self.base_url()}/api/test/plain/{self.partner.id}", timeout=30
             )
             first_refresh = token["refresh_token"]
-            # As the README shows a public client refreshing.
+            # As docs/contract.md's example shows a public client refreshing.
             renewed = session.refresh_token(
                 self.base_url() + TOKEN, client_id=self.mobile_app.client_id
             )

@@ -92,10 +92,15 @@ def test_form_request_value_gives_its_pairs():
     assert req.payload == ("form", [("limit", "5")])
 
 
-def test_request_over_the_limit_raises_413_when_read():
+def test_request_over_the_limit_is_413_naming_the_limit():
     req = ApiRequest.build("POST", "x", body_too_large=True)
-    with pytest.raises(PayloadTooLarge):
-        req.payload  # noqa: B018
+    with pytest.raises(PayloadTooLarge) as caught:
+        req.check_body_size(1024)
+    assert caught.value.message == "The body is larger than 1024 bytes"
+
+
+def test_request_within_the_limit_passes_the_size_check():
+    ApiRequest.build("POST", "x", body=b"{}").check_body_size(1024)
 
 
 def test_foreign_errors_map_by_class_name_without_importing_them():

@@ -9,85 +9,43 @@ Environment:
     SECURE_API_LIVE_DB        its database (required unless it serves one only)
     SECURE_API_LIVE_LOGIN     an administrator's login (default: admin)
     SECURE_API_LIVE_PASSWORD  that administrator's password (default: admin)
+    SECURE_API_LIVE_ODOO      the odoo-bin command with its database options, as
+                              a JSON list, for the tests that start servers of
+                              their own (``start_odoo``)
 """
 
+import json
 import os
+import socket
+import subprocess
+import time
 
 import pytest
 import requests
+from _http import (
+    SCOPES,
+    TIMEOUT,
+    JsonRpc,
+    execution_user_values,
+    get_token,
+    publish_api,
+    server_settings,
+)
 
-TIMEOUT = 60
 PREFIX = "secure_api_live"
 # The API every test uses: plain integer ids, one field of each kind.
 PARTNERS = "live/partners"
 # A second API with obfuscated (Hashids) ids, so that ids are strings there.
 CONTACTS = "live/contacts"
-SCOPES = ("search", "read", "create", "update", "delete", "rpc")
-OPERATIONS = ("search", "read", "create", "update", "delete", "aggregate")
-
-
-class JsonRpc:
-    """The web client's JSON-RPC, with a session cookie."""
-
-    def __init__(self, base, db, login, password):
-        self.base = base
-        self.http = requests.Session()
-        params = {"db": db, "login": login, "password": password}
-        response = self.http.post(
-            f"{base}/web/session/authenticate",
-            json={"jsonrpc": "2.0", "method": "call", "params": params},
-            timeout=TIMEOUT,
-        )
-        body = response.json()
-        if response.status_code != 200 or "error" in body or not body.get("result"):
-            raise RuntimeError(f"login failed for {login}: {response.text[:500]}")
-        self.uid = body["result"]["uid"]
-
-    def call(self, model, method, *args, **kwargs):
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "model": model,
-                "method": method,
-                "args": list(args),
-                "kwargs": kwargs,
-            },
-        }
-        response = self.http.post(
-            f"{self.base}/web/dataset/call_kw/{model}/{method}",
-            json=payload,
-            timeout=TIMEOUT,
-        )
-        body = response.json()
-        if response.status_code != 200 or "error" in body:
-            raise RuntimeError(f"{model}.{method} failed: {response.text[:1000]}")
-        return body["result"]
-
-    def xmlid(self, module, name):
-        return self.call("ir.model.data", "check_object_reference", module, name)[1]
-
-    def field_id(self, model, name):
-        domain = [("model", "=", model), ("name", "=", name)]
-        found = self.call("ir.model.fields", "search", domain)
-        assert found, f"{model}.{name} does not exist on this Odoo series"
-        return found[0]
 
 
 def _execution_user(admin):
     """An internal user who may manage contacts: never an administrator."""
     login = f"{PREFIX}_user"
-    groups = [
-        admin.xmlid("base", "group_user"),
-        admin.xmlid("base", "group_partner_manager"),
-    ]
-    user_fields = admin.call("res.users", "fields_get", [], attributes=["type"])
-    groups_field = "group_ids" if "group_ids" in user_fields else "groups_id"
     found = admin.call(
         "res.users", "search", [("login", "=", login)], context={"active_test": False}
     )
-    values = {"name": "Live test user", "active": True, groups_field: [(6, 0, groups)]}
+    values = {**execution_user_values(admin, "Live test user"), "active": True}
     if found:
         admin.call("res.users", "write", found, values)
         return found[0]
@@ -136,39 +94,6 @@ def _client_app(admin, user_id):
     return app_id, client_id, secret
 
 
-def _publish_api(admin, route, name, lines, app_id, obfuscate):
-    """Create or reconfigure one API on res.partner, all CRUD operations."""
-    model_id = admin.call("ir.model", "search", [("model", "=", "res.partner")])[0]
-    values = {
-        "name": name,
-        "route": route,
-        "model_id": model_id,
-        "auth_mode": "user",
-        "obfuscate_ids": obfuscate,
-        "default_order": "id",
-        "client_ids": [(6, 0, [app_id])],
-        "test_mode": False,
-        **{f"allow_{op}": True for op in OPERATIONS},
-        "allow_rpc": False,
-    }
-    found = admin.call(
-        "secure.api", "search", [("route", "=", route)], context={"active_test": False}
-    )
-    if found:
-        admin.call("secure.api", "action_reset_to_draft", found)
-        admin.call(
-            "secure.api",
-            "write",
-            found,
-            {**values, "active": True, "field_ids": [(5, 0, 0), *lines]},
-        )
-        api_id = found[0]
-    else:
-        api_id = admin.call("secure.api", "create", {**values, "field_ids": lines})
-    admin.call("secure.api", "action_publish", [api_id])
-    return api_id
-
-
 def configure(admin):
     """The user, client app and APIs the suite calls, ready for requests."""
     user_id = _execution_user(admin)
@@ -211,10 +136,10 @@ def configure(admin):
         line("res.partner", "name", searchable=True, writable=True),
         line("res.partner", "phone", writable=True),
     ]
-    partners = _publish_api(
+    partners = publish_api(
         admin, PARTNERS, "Live partners", partner_lines, app_id, obfuscate=False
     )
-    contacts = _publish_api(
+    contacts = publish_api(
         admin, CONTACTS, "Live contacts", contact_lines, app_id, obfuscate=True
     )
     belgium = admin.call("res.country", "search", [("code", "=", "BE")])[0]
@@ -230,18 +155,11 @@ def configure(admin):
 
 @pytest.fixture(scope="session")
 def server():
-    url = os.environ.get("SECURE_API_LIVE_URL", "").rstrip("/")
-    if not url:
-        pytest.skip(
-            "!!! SECURE_API_LIVE_URL is not set: the live suite needs a running "
-            "Odoo with secure_api installed (tools/test.sh starts one) !!!"
-        )
-    return {
-        "url": url,
-        "db": os.environ.get("SECURE_API_LIVE_DB", ""),
-        "login": os.environ.get("SECURE_API_LIVE_LOGIN", "admin"),
-        "password": os.environ.get("SECURE_API_LIVE_PASSWORD", "admin"),
-    }
+    return server_settings(
+        "SECURE_API_LIVE",
+        "the live suite needs a running Odoo with secure_api installed "
+        "(tools/test.sh starts one)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -260,22 +178,6 @@ def live(admin):
     return configure(admin)
 
 
-def get_token(base, client_id, secret):
-    response = requests.post(
-        f"{base}/api/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": secret,
-        },
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["token_type"] == "Bearer"
-    return body["access_token"]
-
-
 @pytest.fixture(scope="session")
 def token(server, live):
     return get_token(server["url"], live["client_id"], live["client_secret"])
@@ -290,3 +192,84 @@ def openapi_document(server, token):
     )
     assert response.status_code == 200, response.text[:1000]
     return response.json()
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_served(url, process, deadline=180):
+    end = time.time() + deadline
+    while time.time() < end:
+        if process.poll() is not None:
+            raise RuntimeError(f"Odoo exited before serving {url}")
+        try:
+            if requests.get(f"{url}/web/login", timeout=10).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"Odoo did not serve {url} within {deadline} s")
+
+
+def _stop(processes):
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def start_odoo(server, tmp_path_factory):
+    """``start_odoo(*options)``: one more Odoo server on the live database,
+    with two workers, on a free loopback port; returns its URL and process
+    once it serves. A test may stop it itself; those still running are
+    stopped at the end of the module.
+
+    The command comes from ``SECURE_API_LIVE_ODOO`` (tools/test.sh sets it).
+    """
+    command = json.loads(os.environ.get("SECURE_API_LIVE_ODOO") or "[]")
+    if not command:
+        pytest.skip(
+            "!!! SECURE_API_LIVE_ODOO is not set: the tests that start Odoo "
+            "servers of their own need the odoo-bin command (tools/test.sh sets it) !!!"
+        )
+    logs = tmp_path_factory.mktemp("odoo_servers")
+    started = []
+
+    def start(*options):
+        port = _free_port()
+        with open(logs / f"odoo-{len(started)}.log", "w") as log:
+            process = subprocess.Popen(
+                [
+                    *command,
+                    *options,
+                    "-d",
+                    server["db"],
+                    f"--db-filter=^{server['db']}$",
+                    "--http-interface=127.0.0.1",
+                    f"--http-port={port}",
+                    f"--gevent-port={_free_port()}",
+                    "--workers=2",
+                    "--max-cron-threads=0",
+                    "--log-level=warn",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_served(url, process)
+        return url, process
+
+    try:
+        yield start
+    finally:
+        _stop(started)

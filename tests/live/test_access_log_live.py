@@ -1,15 +1,13 @@
 """The access log on real servers: rows are searchable within 10 seconds,
 and a server with two workers stopped right after a burst loses none.
 
-The stopped server is started from ``SECURE_API_LIVE_ODOO`` (the odoo-bin
-command with its database options, as tools/test.sh runs it), with a flush
-interval of an hour: only the flush at exit can write its rows.
+The stopped server is started by the ``start_odoo`` fixture
+(tests/live/conftest.py), with a flush interval of an hour: only the flush at
+exit can write its rows.
 """
 
 import json
-import os
 import signal
-import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from conftest import PARTNERS, TIMEOUT, get_token
-from test_traffic_two_servers import _free_port, _wait_until_served
 
 
 @pytest.fixture
@@ -61,47 +58,16 @@ def test_rows_are_searchable_within_10_seconds(server, admin, live, logged_api):
 
 
 def test_no_row_is_lost_when_a_server_stops_after_a_burst(
-    server, admin, live, logged_api, tmp_path
+    admin, live, logged_api, start_odoo, tmp_path
 ):
-    command = json.loads(os.environ.get("SECURE_API_LIVE_ODOO") or "[]")
-    if not command:
-        pytest.skip(
-            "!!! SECURE_API_LIVE_ODOO is not set: stopping a server needs the "
-            "odoo-bin command (tools/test.sh sets it) !!!"
-        )
     config = tmp_path / "odoo.conf"
     config.write_text("[options]\nsecure_api_log_interval = 3600\n")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(tmp_path / "odoo.log", "w") as log:
-        process = subprocess.Popen(
-            [
-                *command,
-                f"--config={config}",
-                "-d",
-                server["db"],
-                f"--db-filter=^{server['db']}$",
-                "--http-interface=127.0.0.1",
-                f"--http-port={port}",
-                f"--gevent-port={_free_port()}",
-                "--workers=2",
-                "--max-cron-threads=0",
-                "--log-level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_served(url, process)
-            token = get_token(url, live["client_id"], live["client_secret"])
-            marker = f"live-stop-{uuid.uuid4().hex}"
-            assert _burst(url, token, marker, 40) == [200] * 40
-            # Buffered in the two workers: nothing written yet.
-            assert _rows(admin, marker) == 0
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=120)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    url, process = start_odoo(f"--config={config}")
+    token = get_token(url, live["client_id"], live["client_secret"])
+    marker = f"live-stop-{uuid.uuid4().hex}"
+    assert _burst(url, token, marker, 40) == [200] * 40
+    # Buffered in the two workers: nothing written yet.
+    assert _rows(admin, marker) == 0
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=120)
     assert _rows(admin, marker) == 40

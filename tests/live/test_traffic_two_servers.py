@@ -2,14 +2,9 @@
 on the live database, and bursts spread over both. The counters live in
 PostgreSQL, so together they let through exactly the limit.
 
-The servers are started from ``SECURE_API_LIVE_ODOO`` (a JSON list: the
-odoo-bin command with its database options, as tools/test.sh runs it).
+The servers are started by the ``start_odoo`` fixture (tests/live/conftest.py).
 """
 
-import json
-import os
-import socket
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,70 +16,9 @@ from conftest import PARTNERS, PREFIX, TIMEOUT, get_token
 WINDOW = 31 * 86400
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_served(url, process, deadline=180):
-    end = time.time() + deadline
-    while time.time() < end:
-        if process.poll() is not None:
-            raise RuntimeError(f"Odoo exited before serving {url}")
-        try:
-            if requests.get(f"{url}/web/login", timeout=10).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"Odoo did not serve {url} within {deadline} s")
-
-
 @pytest.fixture(scope="module")
-def two_servers(server, tmp_path_factory):
-    command = json.loads(os.environ.get("SECURE_API_LIVE_ODOO") or "[]")
-    if not command:
-        pytest.skip(
-            "!!! SECURE_API_LIVE_ODOO is not set: the two-server checks need the "
-            "odoo-bin command (tools/test.sh sets it) !!!"
-        )
-    logs = tmp_path_factory.mktemp("two_servers")
-    started = []
-    try:
-        for index in range(2):
-            port = _free_port()
-            log = open(logs / f"odoo-{index}.log", "w")  # noqa: SIM115
-            process = subprocess.Popen(
-                [
-                    *command,
-                    "-d",
-                    server["db"],
-                    f"--db-filter=^{server['db']}$",
-                    "--http-interface=127.0.0.1",
-                    f"--http-port={port}",
-                    f"--gevent-port={_free_port()}",
-                    "--workers=2",
-                    "--max-cron-threads=0",
-                    "--log-level=warn",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            started.append((process, log))
-            url = f"http://127.0.0.1:{port}"
-            _wait_until_served(url, process)
-            started[-1] = (process, log, url)
-        yield [entry[2] for entry in started]
-    finally:
-        for entry in started:
-            entry[0].terminate()
-        for entry in started:
-            try:
-                entry[0].wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                entry[0].kill()
-            entry[1].close()
+def two_servers(start_odoo):
+    return [start_odoo()[0] for _index in range(2)]
 
 
 @pytest.fixture(scope="module")

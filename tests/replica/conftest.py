@@ -2,9 +2,11 @@
 requests run on a streaming replica, and the replica's replay, which the
 tests pause to make it lag, then resume.
 
-Plain HTTP and ``psql``, as in the live suite (whose JSON-RPC client and
-API setup are reused); it never imports Odoo. tools/test.sh creates the
-replica and starts the server with ``--db_replica_host``.
+Plain HTTP and ``psql``, as in the live suite, whose helpers (the JSON-RPC
+client, the token, the API setup: tests/live/_http.py) this suite imports
+through its pytest.ini's ``pythonpath``; it never imports Odoo.
+tools/test.sh creates the replica and starts the server with
+``--db_replica_host``.
 
 Environment:
     SECURE_API_REPLICA_URL       the server, e.g. http://127.0.0.1:8069 (required)
@@ -17,36 +19,29 @@ Environment:
 """
 
 import hashlib
-import importlib.util
 import itertools
 import os
-import pathlib
 import subprocess
 import time
 
 import pytest
 import requests
+from _http import (
+    SCOPES,
+    TIMEOUT,
+    JsonRpc,
+    execution_user_values,
+    get_token,
+    publish_api,
+    request_token,
+    server_settings,
+)
 
-TIMEOUT = 60
 PREFIX = "secure_api_replica"
 # Requests repeated so that both workers of the server answer (each has its
 # own caches): every one of them must give the expected answer.
 REPEAT = 6
 _COUNTER = itertools.count(1)
-
-
-def _live_helpers():
-    """The live suite's JSON-RPC client and API setup (tests/live/conftest.py),
-    loaded under a name of its own."""
-    path = pathlib.Path(__file__).resolve().parent.parent / "live" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("secure_api_live_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LIVE = _live_helpers()
-get_token = LIVE.get_token
 
 
 class Cluster:
@@ -103,7 +98,7 @@ class Cluster:
             self.catch_up()
 
 
-class Admin(LIVE.JsonRpc):
+class Admin(JsonRpc):
     """The web client's JSON-RPC as an administrator.
 
     The web client's reads are read-only requests too: they run on the
@@ -123,18 +118,11 @@ class Admin(LIVE.JsonRpc):
 
 @pytest.fixture(scope="session")
 def server():
-    url = os.environ.get("SECURE_API_REPLICA_URL", "").rstrip("/")
-    if not url:
-        pytest.skip(
-            "!!! SECURE_API_REPLICA_URL is not set: the replica suite needs an Odoo "
-            "served with a paused-able read replica (tools/test.sh starts one) !!!"
-        )
-    return {
-        "url": url,
-        "db": os.environ.get("SECURE_API_REPLICA_DB", ""),
-        "login": os.environ.get("SECURE_API_REPLICA_LOGIN", "admin"),
-        "password": os.environ.get("SECURE_API_REPLICA_PASSWORD", "admin"),
-    }
+    return server_settings(
+        "SECURE_API_REPLICA",
+        "the replica suite needs an Odoo served with a paused-able read "
+        "replica (tools/test.sh starts one)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -167,21 +155,8 @@ def admin(server, cluster):
 
 def make_user(admin, label):
     """An internal user who may manage contacts: an execution user."""
-    groups = [
-        admin.xmlid("base", "group_user"),
-        admin.xmlid("base", "group_partner_manager"),
-    ]
-    user_fields = admin.call("res.users", "fields_get", [], attributes=["type"])
-    groups_field = "group_ids" if "group_ids" in user_fields else "groups_id"
-    return admin.call(
-        "res.users",
-        "create",
-        {
-            "name": f"Replica test user {label}",
-            "login": f"{PREFIX}_{label}",
-            groups_field: [(6, 0, groups)],
-        },
-    )
+    values = execution_user_values(admin, f"Replica test user {label}")
+    return admin.call("res.users", "create", {**values, "login": f"{PREFIX}_{label}"})
 
 
 @pytest.fixture(scope="session")
@@ -208,7 +183,7 @@ def make_app(server, admin, execution_user):
                 "token_lifetime": 3600,
                 "allow_opaque": True,
                 "allow_jwt": True,
-                **{f"scope_{scope}": True for scope in LIVE.SCOPES},
+                **{f"scope_{scope}": True for scope in SCOPES},
             },
         )
         shown = admin.call(
@@ -222,7 +197,7 @@ def make_app(server, admin, execution_user):
             return (0, 0, {"field_id": admin.field_id("res.partner", field), **flags})
 
         route = f"replica/t{number}".replace("_", "-")
-        api_id = LIVE._publish_api(
+        api_id = publish_api(
             admin,
             route,
             name,
@@ -273,15 +248,7 @@ class App:
 
     def request_token(self):
         """The token endpoint's raw answer."""
-        return requests.post(
-            f"{self.url}/api/oauth2/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self.client_id,
-                "client_secret": self.secret,
-            },
-            timeout=TIMEOUT,
-        )
+        return request_token(self.url, self.client_id, self.secret)
 
     def call(self, method, path="", token=None, headers=None, **kwargs):
         headers = dict(headers or {})
