@@ -677,8 +677,24 @@ def _record_schemas(doc):
     doc.schemas[f"{doc.name}Update"] = update_body
 
 
-def _search_result_schema(doc):
+def _removed_schema(doc):
     return {
+        "type": "array",
+        "description": "With changed_since: the records deleted or archived "
+        "since then that the caller could read (the API syncs deletions)",
+        "items": {
+            "type": "object",
+            "required": ["id", "removed_at"],
+            "properties": {
+                "id": doc.ident,
+                "removed_at": {"type": "string", "format": "date-time"},
+            },
+        },
+    }
+
+
+def _search_result_schema(doc):
+    schema = {
         "type": "object",
         "required": ["records"],
         "properties": {
@@ -707,6 +723,9 @@ def _search_result_schema(doc):
             "records": {"type": "array", "items": doc.ref("Record")},
         },
     }
+    if doc.api.get("sync_deletions"):
+        schema["properties"]["removed"] = _removed_schema(doc)
+    return schema
 
 
 def _aliases(doc):

@@ -26,6 +26,7 @@ from .exceptions import (
     OAuthError,
     PayloadTooLarge,
     PreconditionFailed,
+    ResyncRequired,
     TooManyRequests,
     Unauthorized,
     Unprocessable,
@@ -234,7 +235,8 @@ class Answers:
 
 
 ANSWERS = {
-    "search": Answers(("200",)),
+    # 410: changed_since older than the removals a sync_deletions API keeps.
+    "search": Answers(("200",), (ResyncRequired,)),
     "aggregate": Answers(("200",)),
     # 304: If-None-Match names the record's current ETag.
     "read": Answers(("200", "304")),
