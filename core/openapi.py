@@ -823,7 +823,13 @@ def _paging_parameters(doc):
             "in": "query",
             "schema": {"type": "string", "format": "date-time"},
             "description": "Only records created or written at or after "
-            "this UTC time, ordered by their last change",
+            "this UTC time, ordered by their last change"
+            + (
+                "; also lists the records removed since then under removed "
+                "(410 resync_required when older than the removals kept)"
+                if doc.api.get("sync_deletions")
+                else ""
+            ),
         },
     ]
 

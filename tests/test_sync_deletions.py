@@ -3,11 +3,12 @@ API with ``sync_deletions``, a ``changed_since`` search lists under
 ``removed`` the records deleted or archived since then, by any path, that
 the caller could read before."""
 
+import uuid
 from datetime import timedelta
 
-from odoo import fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from .common import SecureApiHttpCase, SecureApiTransactionCase, internal_user
 
@@ -263,3 +264,77 @@ class TestSyncDeletionsOverHttp(SyncDeletionsMixin, SecureApiHttpCase):
         self.assertEqual(set(removed), deleted)
         self.assertFalse(set(seen) & unseen, "a record deleted ahead is not returned")
         self.assertEqual(len(seen), len(set(seen)))
+
+
+@tagged("post_install", "-at_install")
+class TestRemovalsOfConcurrentTransactions(TransactionCase):
+    """Real concurrent transactions on committed rows: a removal committed
+    after a later one never falls behind a walk's position."""
+
+    def setUp(self):
+        super().setUp()
+        tag = uuid.uuid4().hex[:10]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.api_id = (
+                env["secure.api"]
+                .create(
+                    {
+                        "name": f"Removals {tag}",
+                        "route": f"test/removals-{tag}",
+                        "model_id": env["ir.model"]._get_id("res.partner"),
+                    }
+                )
+                .id
+            )
+        self.addCleanup(self.remove_committed)
+
+    def remove_committed(self):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "DELETE FROM secure_api_tombstone WHERE api_id = %s", [self.api_id]
+            )
+            api.Environment(cr, SUPERUSER_ID, {})["secure.api"].browse(
+                self.api_id
+            ).unlink()
+
+    def remove(self, cr, res_id):
+        cr.execute(
+            "INSERT INTO secure_api_tombstone (api_id, res_model, kind, res_id,"
+            " reader_ids, removed_at, xid) VALUES (%s, 'res.partner', 'deleted',"
+            " %s, ARRAY[%s], now() AT TIME ZONE 'UTC', txid_current())",
+            [self.api_id, res_id, SUPERUSER_ID],
+        )
+
+    def listed(self, settled, after=(0, 0)):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            rows, _more = env["secure.api.tombstone"]._list(
+                cr,
+                {"id": self.api_id},
+                "res.partner",
+                SUPERUSER_ID,
+                fields.Datetime.now() - timedelta(hours=1),
+                after,
+                100,
+                settled=settled,
+            )
+            return [row[2] for row in rows]
+
+    def test_a_removal_committed_late_is_listed_after_the_position(self):
+        early = self.registry.cursor()
+        try:
+            # The early transaction gets its id first, removes last.
+            early.execute("SELECT txid_current()")
+            with self.registry.cursor() as late:
+                self.remove(late, 2)
+            # While the early one runs, the late removal is not settled: a
+            # walk's page before its last records does not list it yet.
+            self.assertNotIn(2, self.listed(settled=True))
+            self.assertEqual(self.listed(settled=False), [2])
+            self.remove(early, 1)
+            early.commit()
+        finally:
+            early.close()
+        # In transaction order: the early one's removal comes first.
+        self.assertEqual(self.listed(settled=False), [1, 2])
