@@ -118,16 +118,9 @@ class SecureApiEngineRead(models.AbstractModel):
         domain_text = params.get("domain") or "[]"
         client_domain = self._client_domain(call, domain_text)
         changed_since = params.get("changed_since")
-        removals = None
-        if changed_since not in (None, ""):
-            moment = sync.parse_changed_since(changed_since)
-            client_domain = core_domain.and_domains(
-                client_domain, [("write_date", ">=", moment)]
-            )
-            if spec.get("sync_deletions"):
-                days = self.env["secure.api"]._get_settings()["tombstone_days"]
-                sync.check_retention(moment, odoo_fields.Datetime.now(), days)
-                removals = moment
+        client_domain, removals = self._changes_since(
+            call, client_domain, changed_since
+        )
         domain = self._forced(call, client_domain)
         limit = core_params.parse_limit(
             params.get("limit"), spec["default_limit"], spec["max_limit"]
@@ -194,6 +187,23 @@ class SecureApiEngineRead(models.AbstractModel):
         if changed_since not in (None, ""):
             result["changes_until"] = self._changes_until()
         return 200, result
+
+    def _changes_since(self, call, client_domain, changed_since):
+        """``(client domain, removals)``: the client's domain restricted to
+        the records changed since ``changed_since``, and the moment since
+        which removals are listed (``None`` when the answer lists none),
+        checked against their retention (410)."""
+        if changed_since in (None, ""):
+            return client_domain, None
+        moment = sync.parse_changed_since(changed_since)
+        client_domain = core_domain.and_domains(
+            client_domain, [("write_date", ">=", moment)]
+        )
+        if not call.spec.get("sync_deletions"):
+            return client_domain, None
+        days = self.env["secure.api"]._get_settings()["tombstone_days"]
+        sync.check_retention(moment, odoo_fields.Datetime.now(), days)
+        return client_domain, moment
 
     def _next_cursor(self, call, domain_text, changed_since, last, removed_after):
         """The cursor after the record ``last`` (an id, 0 or ``None`` for
