@@ -142,10 +142,12 @@ class TestSyncDeletions(SyncDeletionsMixin, SecureApiTransactionCase):
     def test_a_walk_started_before_the_api_synced_deletions_lists_them(self):
         self.api_plain.sync_deletions = False
         records = self.partners.create([{"name": f"Gone walk {i}"} for i in range(4)])
-        first = self.result(self.changes(limit=2, cursor=""))
+        # One changed_since for the whole walk: cursors are bound to it.
+        since = an_hour_ago()
+        first = self.result(self.changes(since, limit=2, cursor=""))
         self.api_plain.sync_deletions = True
         records[0].unlink()
-        rest = self.result(self.changes(limit=2, cursor=first["next_cursor"]))
+        rest = self.result(self.changes(since, limit=2, cursor=first["next_cursor"]))
         self.assertEqual(self.removed_ids(rest), [records[0].id])
         self.assertIsNone(rest["next_cursor"])
 
