@@ -168,6 +168,21 @@ class PreconditionFailed(ApiError):
     description = "If-Match does not match the record's current ETag"
 
 
+class ResyncRequired(ApiError):
+    """``changed_since`` older than the removals the server still keeps: an
+    incremental sync would miss some, so the client must sync in full."""
+
+    status = 410
+    name = "resync_required"
+    default_message = _lt(
+        "'changed_since' is older than the removals this API keeps: synchronise in full"
+    )
+    description = (
+        "changed_since is older than the deletions an API that syncs them "
+        "keeps (secure_api.tombstone_days): synchronise in full"
+    )
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     name = "payload_too_large"
@@ -287,6 +302,7 @@ ERROR_CLASSES = (
     NotFound,
     MethodNotAllowed,
     Conflict,
+    ResyncRequired,
     PreconditionFailed,
     PayloadTooLarge,
     RangeNotSatisfiable,

@@ -677,8 +677,24 @@ def _record_schemas(doc):
     doc.schemas[f"{doc.name}Update"] = update_body
 
 
-def _search_result_schema(doc):
+def _removed_schema(doc):
     return {
+        "type": "array",
+        "description": "With changed_since: the records deleted or archived "
+        "since then that the caller could read (the API syncs deletions)",
+        "items": {
+            "type": "object",
+            "required": ["id", "removed_at"],
+            "properties": {
+                "id": doc.ident,
+                "removed_at": {"type": "string", "format": "date-time"},
+            },
+        },
+    }
+
+
+def _search_result_schema(doc):
+    schema = {
         "type": "object",
         "required": ["records"],
         "properties": {
@@ -707,6 +723,9 @@ def _search_result_schema(doc):
             "records": {"type": "array", "items": doc.ref("Record")},
         },
     }
+    if doc.api.get("sync_deletions"):
+        schema["properties"]["removed"] = _removed_schema(doc)
+    return schema
 
 
 def _aliases(doc):
@@ -804,7 +823,13 @@ def _paging_parameters(doc):
             "in": "query",
             "schema": {"type": "string", "format": "date-time"},
             "description": "Only records created or written at or after "
-            "this UTC time, ordered by their last change",
+            "this UTC time, ordered by their last change"
+            + (
+                "; also lists the records removed since then under removed "
+                "(410 resync_required when older than the removals kept)"
+                if doc.api.get("sync_deletions")
+                else ""
+            ),
         },
     ]
 

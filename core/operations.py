@@ -27,6 +27,7 @@ from .exceptions import (
     PayloadTooLarge,
     PreconditionFailed,
     RangeNotSatisfiable,
+    ResyncRequired,
     TooManyRequests,
     Unauthorized,
     Unprocessable,
@@ -235,7 +236,8 @@ class Answers:
 
 
 ANSWERS = {
-    "search": Answers(("200",)),
+    # 410: changed_since older than the removals a sync_deletions API keeps.
+    "search": Answers(("200",), (ResyncRequired,)),
     "aggregate": Answers(("200",)),
     # 304: If-None-Match names the record's current ETag.
     "read": Answers(("200", "304")),

@@ -12,7 +12,7 @@ import hmac
 import json
 import re
 
-from .exceptions import BadRequest
+from .exceptions import BadRequest, ResyncRequired
 from .messages import _lt
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}\Z")
@@ -21,6 +21,9 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 IDEMPOTENCY_MAX_KEYS = 1000
 # 2: the position is the client-facing id, signed with a server key.
 CURSOR_VERSION = 2
+# 3: also the position of the last removal delivered (APIs that sync
+# deletions); version 2 cursors still read, as "no removal delivered yet".
+CURSOR_VERSION_REMOVED = 3
 MAX_CURSOR = 512
 _ISO_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]00:?00)?\Z"
@@ -153,20 +156,34 @@ def derive_key(server_secret, purpose, *context):
     return hmac.new(server_secret.encode(), label.encode(), "sha256").digest()
 
 
-def encode_cursor(key, binding, position):
+def encode_cursor(key, binding, position, removed=None):
     """An opaque, signed position for ``binding``, after the record whose
     client-facing id is ``position`` (its obfuscated id when the API
-    obfuscates: a cursor shows nothing the page it ends does not show)."""
-    payload = json.dumps([CURSOR_VERSION, binding, position], separators=(",", ":"))
+    obfuscates: a cursor shows nothing the page it ends does not show).
+
+    ``removed``: on APIs that sync deletions, the position of the last
+    removal delivered, ``(transaction id, row id)``: removals are walked in
+    that order, and only those of finished transactions until the walk's
+    last page, so that one committed late never falls behind a cursor.
+    ``position`` may then be ``None`` (no record delivered yet)."""
+    if removed is None:
+        body = [CURSOR_VERSION, binding, position]
+    else:
+        body = [CURSOR_VERSION_REMOVED, binding, position, list(removed)]
+    payload = json.dumps(body, separators=(",", ":"))
     signature = hmac.new(key, payload.encode(), "sha256").digest()[:16]
     return _b64(payload.encode()) + "." + _b64(signature)
 
 
-def decode_cursor(key, binding, text, decode=None):
+def decode_cursor(key, binding, text, decode=None, with_removed=False):
     """The position of a cursor made by :func:`encode_cursor` with the same
     key for the same query, through ``decode`` when given (the codec that
     made the client-facing id); 400 for anything else (forged, altered, of
-    another query or API)."""
+    another query or API).
+
+    ``with_removed``: ``(position, removal position)``, the latter
+    ``(0, 0)`` for a cursor that carries none (made before the API synced
+    deletions: none was delivered); a position of ``None`` is 0."""
 
     def refuse():
         return BadRequest(
@@ -185,21 +202,45 @@ def decode_cursor(key, binding, text, decode=None):
     if not hmac.compare_digest(signature, expected):
         raise refuse()
     try:
-        version, bound, position = json.loads(payload)
+        version, bound, position, *rest = json.loads(payload)
     except (ValueError, TypeError):
         raise refuse() from None
-    if (
-        version != CURSOR_VERSION
-        or bound != binding
-        or isinstance(position, bool)
-        or not isinstance(position, int | str)
-    ):
+    removed = _removal_position(version, rest)
+    if removed is None or bound != binding:
         raise refuse()
-    if decode is not None:
+    if position is None and version == CURSOR_VERSION_REMOVED:
+        position = 0
+    elif isinstance(position, bool) or not isinstance(position, int | str):
+        raise refuse()
+    elif decode is not None:
         position = decode(position)
         if position is None:
             raise refuse()
-    return position
+    return (position, removed) if with_removed else position
+
+
+def _removal_position(version, rest):
+    """The removal position of a cursor's payload tail, or ``None`` when the
+    payload is not one :func:`encode_cursor` makes."""
+    if version == CURSOR_VERSION and not rest:
+        return (0, 0)
+    if version != CURSOR_VERSION_REMOVED or len(rest) != 1:
+        return None
+    pair = rest[0]
+    if (
+        not isinstance(pair, list)
+        or len(pair) != 2
+        or not all(type(n) is int and n >= 0 for n in pair)
+    ):
+        return None
+    return tuple(pair)
+
+
+def check_retention(moment, now, days):
+    """410 ``resync_required`` when ``moment`` (a ``changed_since``) is older
+    than the removals kept ``days`` days before ``now``."""
+    if moment < now - datetime.timedelta(days=days):
+        raise ResyncRequired()
 
 
 def parse_changed_since(value):

@@ -25,6 +25,7 @@ from . import secure_api_rate_counter
 from . import secure_api_idempotency
 from . import secure_api_webhook
 from . import secure_api_event
+from . import secure_api_tombstone
 from . import secure_api_webhook_delivery
 from . import secure_api_oauth
 from . import secure_api_consent

@@ -334,6 +334,14 @@ class SecureApi(models.Model):
         help="Count the calls, errors and durations of this API per hour, "
         "endpoint and client app (Statistics menu and dashboard).",
     )
+    sync_deletions = fields.Boolean(
+        help="Keep a tombstone of each record of this API deleted or archived "
+        "(by any path) that its callers could read, and list them under "
+        "'removed' in searches with changed_since. Kept "
+        "secure_api.tombstone_days days (30 by default); an older "
+        "changed_since answers 410 resync_required. Costs one search per "
+        "caller on every delete or archive of the exposed models.",
+    )
     rate_limit = fields.Integer(
         help="At most this many requests per rate window for each caller of this "
         "API (a client app, a logged-in user, or an address on a public API); "
@@ -585,6 +593,8 @@ class SecureApi(models.Model):
                 self._check_public_edit(names=[vals.get("name") or ""])
         records = super().create(vals_list)
         records._public_apis()._check_public_edit()
+        if records.filtered("sync_deletions"):
+            self.env["secure.api.webhook"]._update_registry()
         return records
 
     def write(self, vals):
@@ -600,9 +610,16 @@ class SecureApi(models.Model):
                     "models: its clients will break."
                 )
             )
+        hooked = self.filtered("sync_deletions")
         result = super().write(vals)
         if any(key.startswith("allow_") for key in vals):
             self.filtered(lambda api_rec: api_rec.state == "active")._sync_endpoints()
+        if "sync_deletions" in vals or (
+            (hooked or self.filtered("sync_deletions"))
+            and (SHAPE_FIELDS | {"active"}) & vals.keys()
+        ):
+            # The models whose deletes and archives leave tombstones changed.
+            self.env["secure.api.webhook"]._update_registry()
         return result
 
     def _changes_shape(self, vals):
@@ -978,6 +995,10 @@ class SecureApi(models.Model):
             "consistency_wait_ms": _bounded_int(
                 param("secure_api.consistency_wait_ms"), 1000, 0, 10000
             ),
+            # How long APIs that sync deletions keep their tombstones.
+            "tombstone_days": _bounded_int(
+                param("secure_api.tombstone_days"), 30, 1, 36500
+            ),
         }
 
     @api.model
@@ -1069,6 +1090,7 @@ class SecureApi(models.Model):
             "log_bodies": self.log_bodies,
             "statistics": self.statistics_enabled,
             "test_mode": self.test_mode,
+            "sync_deletions": self.sync_deletions,
             "client_ids": frozenset(self.client_ids.ids),
             "rate": (self.rate_limit, self.rate_window),
         }

@@ -3,6 +3,7 @@
 import copy
 import json
 
+from odoo import fields as odoo_fields
 from odoo import models
 from odoo.tools import SQL
 
@@ -117,16 +118,14 @@ class SecureApiEngineRead(models.AbstractModel):
         domain_text = params.get("domain") or "[]"
         client_domain = self._client_domain(call, domain_text)
         changed_since = params.get("changed_since")
-        if changed_since not in (None, ""):
-            moment = sync.parse_changed_since(changed_since)
-            client_domain = core_domain.and_domains(
-                client_domain, [("write_date", ">=", moment)]
-            )
+        client_domain, removals = self._changes_since(
+            call, client_domain, changed_since
+        )
         domain = self._forced(call, client_domain)
         limit = core_params.parse_limit(
             params.get("limit"), spec["default_limit"], spec["max_limit"]
         )
-        keyset = self._keyset(call, domain_text, changed_since)
+        keyset, removed_after = self._keyset(call, domain_text, changed_since)
         if keyset is not None:
             offset, order = 0, "id asc"
             if keyset:
@@ -169,22 +168,95 @@ class SecureApiEngineRead(models.AbstractModel):
                 )
             )
         result["records"] = self._render(call, records, selected)
-        if keyset is not None or self._orders_by_id(order, offset):
-            binding = sync.query_binding(
-                spec["id"], call.model, domain_text, changed_since
+        walk = keyset is not None or self._orders_by_id(order, offset)
+        removed_more = False
+        if removals is None:
+            # Cursors of searches that list no removals stay as they were.
+            removed_after = None
+        else:
+            result["removed"], removed_after, removed_more = self._removed(
+                call, removals, removed_after if walk else None, offset, limit, more
             )
+        if walk:
+            last = records[-1].id if records else keyset
             result["next_cursor"] = (
-                sync.encode_cursor(
-                    self._cursor_key(call),
-                    binding,
-                    call.codec_for(call.model).encode(records[-1].id),
-                )
-                if more
+                self._next_cursor(call, domain_text, changed_since, last, removed_after)
+                if more or removed_more
                 else None
             )
         if changed_since not in (None, ""):
             result["changes_until"] = self._changes_until()
         return 200, result
+
+    def _changes_since(self, call, client_domain, changed_since):
+        """``(client domain, removals)``: the client's domain restricted to
+        the records changed since ``changed_since``, and the moment since
+        which removals are listed (``None`` when the answer lists none),
+        checked against their retention (410)."""
+        if changed_since in (None, ""):
+            return client_domain, None
+        moment = sync.parse_changed_since(changed_since)
+        client_domain = core_domain.and_domains(
+            client_domain, [("write_date", ">=", moment)]
+        )
+        if not call.spec.get("sync_deletions"):
+            return client_domain, None
+        days = self.env["secure.api"]._get_settings()["tombstone_days"]
+        sync.check_retention(moment, odoo_fields.Datetime.now(), days)
+        return client_domain, moment
+
+    def _next_cursor(self, call, domain_text, changed_since, last, removed_after):
+        """The cursor after the record ``last`` (an id, 0 or ``None`` for
+        none yet) and, on APIs that sync deletions, the removal position."""
+        binding = sync.query_binding(
+            call.spec["id"], call.model, domain_text, changed_since
+        )
+        position = call.codec_for(call.model).encode(last) if last else None
+        return sync.encode_cursor(
+            self._cursor_key(call), binding, position, removed_after
+        )
+
+    def _removed(self, call, moment, after, offset, limit, more_records):
+        """``(removed, position, more)``: the removals since ``moment`` the
+        caller could read, as the answer lists them, the position of the
+        last one and whether more wait.
+
+        A walk (``after``: the cursor's removal position) lists up to
+        ``limit`` removals after it on each page; until its records are
+        all delivered, only those of finished transactions (see
+        ``secure.api.tombstone._list``). Offset pages list the removals
+        at the same offset and limit as the records.
+        """
+        tombstones = self.env["secure.api.tombstone"].sudo()
+        # The search's own cursor: the replica's, for a GET where one serves.
+        cr = call.env.cr
+        uid = call.principal["uid"]
+        if after is None:
+            rows = tombstones._list_page(
+                cr, call.spec, call.model, uid, moment, offset, limit
+            )
+            more = False
+        else:
+            rows, more = tombstones._list(
+                cr,
+                call.spec,
+                call.model,
+                uid,
+                moment,
+                after,
+                limit,
+                settled=more_records,
+            )
+        codec = call.codec_for(call.model)
+        removed = [
+            {
+                "id": codec.encode(res_id),
+                "removed_at": removed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            for _xid, _id, res_id, removed_at in rows
+        ]
+        position = (rows[-1][0], rows[-1][1]) if rows else after
+        return removed, position, more
 
     def _changes_until(self):
         """The moment before which every change is committed and visible: the
@@ -206,11 +278,12 @@ class SecureApiEngineRead(models.AbstractModel):
         return self.env.cr.fetchone()[0].strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _keyset(self, call, domain_text, changed_since):
-        """The last id of a ``cursor`` (0 for an empty one, which starts a
-        walk), or ``None`` when the search pages by offset."""
+        """``(last id, removal position)`` of a ``cursor``: ``(0, (0, 0))``
+        for an empty one, which starts a walk; ``(None, (0, 0))`` when the
+        search pages by offset."""
         cursor = call.params.get("cursor")
         if cursor is None:
-            return None
+            return None, (0, 0)
         if call.params.get("offset") not in (None, ""):
             raise BadRequest(
                 "Send 'cursor' or 'offset', not both", name="invalid_parameter"
@@ -218,7 +291,7 @@ class SecureApiEngineRead(models.AbstractModel):
         if call.params.get("order") not in (None, "", "id", "id asc"):
             raise BadRequest("Cursor pages are ordered by id", name="invalid_parameter")
         if cursor == "":
-            return 0
+            return 0, (0, 0)
         binding = sync.query_binding(
             call.spec["id"], call.model, domain_text, changed_since
         )
@@ -227,6 +300,7 @@ class SecureApiEngineRead(models.AbstractModel):
             binding,
             cursor,
             call.codec_for(call.model).decode,
+            with_removed=True,
         )
 
     def _cursor_key(self, call):

@@ -284,11 +284,15 @@ class SecureApiWebhook(models.Model):
 
     def _register_hook(self):
         """Patch ``create``, ``write`` and ``unlink`` of the models that an
-        API with an active subscription exposes."""
+        API with an active subscription exposes, or an API that syncs
+        deletions (its tombstones: ``secure.api.tombstone``)."""
         super()._register_hook()
         hooks = self.sudo().search([("state", "=", "active")])
+        apis = hooks.api_id | self.env["secure.api"].sudo().with_context(
+            active_test=False
+        ).search([("sync_deletions", "=", True)])
         for model_name in sorted(
-            {name for hook in hooks for name in hook.api_id._get_model_names()}
+            {name for api_rec in apis for name in api_rec._get_model_names()}
         ):
             if model_name in self.env:
                 _patch_model(self.env.registry[model_name])
@@ -385,7 +389,8 @@ def _notification(message):
 
 
 def _patch_model(model_class):
-    """Install the outbox writes on one registry model class (idempotent)."""
+    """Install the outbox and tombstone writes on one registry model class
+    (idempotent). Each costs a cached lookup when nothing listens."""
     if getattr(model_class.__dict__.get("create"), PATCHED, False):
         return
 
@@ -400,16 +405,31 @@ def _patch_model(model_class):
         # An event of these records still to be rendered shows them as they
         # were before this change.
         events._before_change(self)
-        result = write.origin(self, vals, **kwargs)
         active = self._active_name
-        archived = bool(active and active in vals and not vals[active])
+        toggles = bool(active and active in vals)
+        tombstones = self.env["secure.api.tombstone"].sudo()
+        if toggles and tombstones._apis_for(self._name):
+            # Only the records this write archives or restores.
+            before = self.sudo().with_context(active_test=False)
+            toggled = before.filtered(lambda r: bool(r[active]) != bool(vals[active]))
+        else:
+            toggled = None
+        result = write.origin(self, vals, **kwargs)
+        archived = toggles and not vals[active]
         events._record(self, "update", archived)
+        if toggled:
+            if archived:
+                tombstones._record(toggled, "archived")
+            else:
+                tombstones._restore(toggled)
         return result
 
     def unlink(self, **kwargs):
         # Judged first, while the records still tell whether the payload
-        # users read them; a failing unlink rolls the rows back with it.
+        # users and the API's callers read them; a failing unlink rolls the
+        # rows back with it.
         self.env["secure.api.event"].sudo()._record(self, "delete")
+        self.env["secure.api.tombstone"].sudo()._record(self, "deleted")
         return unlink.origin(self, **kwargs)
 
     for name, method in (("create", create), ("write", write), ("unlink", unlink)):
