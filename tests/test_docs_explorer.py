@@ -13,11 +13,9 @@ import re
 
 from lxml import html
 
-from odoo import Command
 from odoo.tests import tagged
 
-from ..compat import user_groups_field
-from .common import SecureApiHttpCase, internal_user
+from .common import SecureApiHttpCase
 
 SWAGGER = "/secure_api/static/lib/swagger-ui/"
 INIT_SCRIPT = "/secure_api/static/src/js/secure_api_docs.js"
@@ -415,91 +413,3 @@ class TestApiExplorerBrowser(SecureApiHttpCase):
                 "secret": json.dumps(self.reader_secret),
             }
         )
-
-
-@tagged("post_install", "-at_install")
-class TestApiExplorerAuthorizationCode(SecureApiHttpCase):
-    """The *Authorize* dialog's authorization code flow, in Chromium: the
-    popup asks the user's consent, comes back to oauth2-redirect.html, and
-    the explorer exchanges the code (PKCE) and calls as the user."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.user = internal_user(
-            cls.env,
-            "Explorer Consent",
-            "secure_api_explorer",
-            password="secure_api_explorer",
-        )
-        cls.user[user_groups_field(cls.env)] = [
-            Command.link(cls.env.ref("secure_api.group_secure_api_manager").id)
-        ]
-        cls.app = cls.env["secure.api.client"].create(
-            {
-                "name": "Explorer App",
-                "user_id": cls.api_user.id,
-                "client_type": "public",
-                "grant_types": "authorization_code",
-                "redirect_uris": cls.base_url() + SWAGGER + "oauth2-redirect.html",
-                "scope_read": True,
-                "scope_search": True,
-            }
-        )
-        cls.api_plain.client_ids = [Command.link(cls.app.id)]
-
-    def test_authorize_with_a_code_gets_a_token_acting_as_the_user(self):
-        path = f"/api/{self.api_plain.route}"
-        self.browser_js(
-            "/api/docs",
-            JS_HELPERS
-            + """(async () => {
-                try {
-                    let popup = null;
-                    const open = window.open.bind(window);
-                    window.open = (...args) => (popup = open(...args));
-                    await waitFor("POST " + %(path)s, () => opblock("post", %(path)s));
-                    (await waitFor("the Authorize button", () => document
-                        .querySelector(".auth-wrapper .btn.authorize"))).click();
-                    const container = await waitFor("the code flow's form", () =>
-                        [...document.querySelectorAll(".modal-ux .auth-container")]
-                            .find((c) => c.textContent.includes("authorizationCode")
-                                && c.querySelector("input[data-name=clientId]")));
-                    type(container.querySelector("input[data-name=clientId]"),
-                        %(client_id)s);
-                    await sleep(300);
-                    container.querySelector("button.authorize").click();
-                    const allow = await waitFor("the consent page in the popup", () =>
-                        popup && popup.document
-                            && popup.document.querySelector("button[value=allow]"));
-                    allow.click();
-                    await waitFor("Logout", () =>
-                        [...container.querySelectorAll("button")].find(
-                            (button) => button.textContent.trim() === "Logout"),
-                        30000);
-                    (await waitFor("Close", () =>
-                        document.querySelector(".modal-ux .btn-done"))).click();
-                    await waitFor("the app's document", () =>
-                        !opblock("post", %(path)s) && opblock("get", %(path)s));
-                    const answer = await trySearch(%(path)s);
-                    const bearer = answer.curl.includes("Authorization: Bearer");
-                    if (answer.status !== "200" || !bearer) {
-                        throw new Error(answer.status + " to " + answer.curl);
-                    }
-                    console.log("test successful");
-                } catch (error) {
-                    console.error("explorer: " + error.message);
-                }
-            })()"""
-            % {
-                "path": json.dumps(path),
-                "client_id": json.dumps(self.app.client_id),
-            },
-            ready="!!document.querySelector('#swagger-ui .opblock')",
-            login="secure_api_explorer",
-            timeout=120,
-        )
-        consent = self.env["secure.api.consent"].search(
-            [("user_id", "=", self.user.id), ("app_id", "=", self.app.id)]
-        )
-        self.assertEqual(consent.state, "active")

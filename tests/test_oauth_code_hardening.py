@@ -10,11 +10,15 @@ from urllib.parse import urlsplit
 import jwt
 from lxml import html as lxml_html
 
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tests.common import HOST
 
+from ..compat import user_groups_field
 from ..core.tokens import legacy_issuer
 from .test_oauth_code import (
+    ALICE,
     AUTHORIZE,
     CALLBACK,
     NATIVE_CALLBACK,
@@ -24,6 +28,7 @@ from .test_oauth_code import (
 )
 
 INTROSPECT = "/api/oauth2/introspect"
+SWAGGER_REDIRECT = "/secure_api/static/lib/swagger-ui/oauth2-redirect.html"
 DISCOVERY = "/.well-known/oauth-authorization-server"
 
 
@@ -277,3 +282,112 @@ class TestOauthErrorPages(OauthCodeCase):
         # The description is percent-encoded: %20, which every client reads.
         self.assertIn("%20", location)
         self.assertNotIn("+", location)
+
+
+@tagged("post_install", "-at_install")
+class TestOauthExplorerCodeFlow(OauthCodeCase):
+    """/api/docs: *Authorize* with the authorization code flow, in Chromium.
+    The popup asks the user's consent and comes back to Swagger UI's
+    oauth2-redirect.html; the explorer exchanges the code (PKCE) and shows
+    the app's document."""
+
+    CONTAINER = """[...document.querySelectorAll(".modal-ux .auth-container")]
+        .find((c) => c.textContent.includes("authorizationCode")
+            && c.querySelector("input[data-name=clientId]"))"""
+
+    def click(self, browser, selector):
+        """A real click (a user gesture: the page may open a popup)."""
+        x, y = self.evaluate(
+            browser,
+            f"""(() => {{
+                const node = {selector};
+                node.scrollIntoView();
+                const box = node.getBoundingClientRect();
+                return [box.x + box.width / 2, box.y + box.height / 2];
+            }})()""",
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            browser._websocket_request(
+                "Input.dispatchMouseEvent",
+                params={
+                    "type": kind,
+                    "x": x,
+                    "y": y,
+                    "button": "left",
+                    "clickCount": 1,
+                },
+            )
+
+    def test_swagger_authorize_with_a_code_acts_as_the_user(self):
+        redirect = (
+            self.base_url() + "/secure_api/static/lib/swagger-ui/oauth2-redirect.html"
+        )
+        self.mobile_app.redirect_uris = redirect
+        self.alice[user_groups_field(self.env)] = [
+            Command.link(self.env.ref("secure_api.group_secure_api_manager").id)
+        ]
+        self.authenticate(ALICE, ALICE)
+        with self.chromium() as browser:
+            browser.set_cookie("session_id", self.session.sid, "/", HOST)
+            browser.navigate_to(self.base_url() + "/api/docs", wait_stop=True)
+            self.wait_for(
+                browser,
+                "!!document.querySelector('.opblock.opblock-post')",
+                "the managers' document",
+            )
+            self.evaluate(
+                browser,
+                """(() => {
+                    const open = window.open.bind(window);
+                    window.open = (...args) => (window.testPopup = open(...args));
+                    document.querySelector(".auth-wrapper .btn.authorize").click();
+                })()""",
+            )
+            self.wait_for(browser, f"!!({self.CONTAINER})", "the code flow's form")
+            self.evaluate(
+                browser,
+                f"""(() => {{
+                    const input = ({self.CONTAINER}).querySelector(
+                        "input[data-name=clientId]");
+                    Object.getOwnPropertyDescriptor(
+                        HTMLInputElement.prototype, "value"
+                    ).set.call(input, {self.mobile_app.client_id!r});
+                    input.dispatchEvent(new Event("input", {{bubbles: true}}));
+                    input.dispatchEvent(new Event("change", {{bubbles: true}}));
+                }})()""",
+            )
+            self.click(browser, f"({self.CONTAINER}).querySelector('button.authorize')")
+            self.wait_for(
+                browser,
+                "!!(window.testPopup && window.testPopup.document"
+                " && window.testPopup.document.querySelector('button[value=allow]'))",
+                "the consent page in the popup",
+            )
+            self.evaluate(
+                browser,
+                "window.testPopup.document.querySelector('button[value=allow]')"
+                ".click()",
+            )
+            self.wait_for(
+                browser,
+                "[...document.querySelectorAll('.modal-ux button')]"
+                ".some((b) => b.textContent.trim() === 'Logout')",
+                "the explorer got a token",
+            )
+            # Reloaded with the token: the app's document (read and search,
+            # no create).
+            path = f"/api/{self.api_plain.route}"
+            self.wait_for(
+                browser,
+                f"""(() => {{
+                    const at = (method) => [...document.querySelectorAll(
+                        ".opblock.opblock-" + method + " .opblock-summary-path")]
+                        .some((node) => node.textContent.trim() === {path!r});
+                    return at("get") && !at("post");
+                }})()""",
+                "the app's document",
+            )
+        consent = self.env["secure.api.consent"].search(
+            [("user_id", "=", self.alice.id), ("app_id", "=", self.mobile_app.id)]
+        )
+        self.assertEqual(consent.state, "active")
