@@ -29,7 +29,7 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 # RFC 8252 7.3: at a loopback IP literal, any port (the app gets one from the
 # system); the rest of the URI as registered. Not localhost (8.3).
 LOOPBACK_URI_RE = re.compile(
-    r"^http://(127\.0\.0\.1|\[::1\])(?::[1-9][0-9]{0,4})?(?=[/?]|\Z)"
+    r"^http://(127\.0\.0\.1|\[::1\])(?::([1-9][0-9]{0,4}))?(?=[/?]|\Z)"
 )
 # RFC 8252 7.1: a native app's private-use scheme, a reverse domain name.
 PRIVATE_SCHEME_RE = re.compile(r"^[a-z][a-z0-9+\-]*(?:\.[a-z0-9+\-]+)+\Z")
@@ -209,7 +209,7 @@ def _without_loopback_port(uri):
     """``uri`` without its port when it is an ``http`` URI to a loopback
     IP literal, else ``None``."""
     match = LOOPBACK_URI_RE.match(uri)
-    if not match:
+    if not match or (match.group(2) and int(match.group(2)) > 65535):
         return None
     return f"http://{match.group(1)}{uri[match.end() :]}"
 
@@ -400,7 +400,9 @@ def redirect_origins(uris):
     origins = set()
     for uri in uris:
         parts = urlsplit(uri)
-        origins.add(f"{parts.scheme}://{parts.netloc}".lower())
+        # A private-use scheme is no web origin: no browser code runs there.
+        if parts.scheme.lower() in ("http", "https"):
+            origins.add(f"{parts.scheme}://{parts.netloc}".lower())
     return origins
 
 

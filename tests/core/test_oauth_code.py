@@ -182,6 +182,8 @@ def test_loopback_ip_redirect_takes_any_port(registered, uri):
         ("http://127.0.0.1/cb", "http://127.0.0.1:5@evil.example.com/cb"),
         ("http://127.0.0.1/cb", "http://127.0.0.1:0/cb"),
         ("http://127.0.0.1/cb", "http://127.0.0.1:123456/cb"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:65536/cb"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:99999/cb"),
         ("http://127.0.0.1/cb", "http://127.0.0.2:5/cb"),
         ("http://127.0.0.1/cb", "https://127.0.0.1:5/cb"),
         ("http://127.0.0.1/cb", "HTTP://127.0.0.1:5/cb"),
@@ -350,5 +352,10 @@ def test_challenge_shape_matches_sha256():
 
 def test_redirect_origins():
     assert oc.redirect_origins(
-        ("https://App.example.com/cb?x=1", "http://127.0.0.1:8400/cb")
+        (
+            "https://App.example.com/cb?x=1",
+            "http://127.0.0.1:8400/cb",
+            "com.example.app:/cb",
+            "com.example.app://host/cb",
+        )
     ) == {"https://app.example.com", "http://127.0.0.1:8400"}
