@@ -211,6 +211,7 @@ class TestOauthRedirectUris(OauthCodeCase):
             (self.mobile_app, "http://127.0.0.1:53682/callback/"),
             (self.mobile_app, "http://127.0.0.1:53682/Callback"),
             (self.mobile_app, "http://localhost:8400/callback"),
+            (self.mobile_app, "http://127.0.0.1:65536/callback"),
             (self.mobile_app, "http://127.0.0.1:1@evil.example.com/callback"),
             (self.web_app, "https://app.example.com:443/oauth/callback"),
             (self.web_app, "HTTPS://app.example.com/oauth/callback"),
