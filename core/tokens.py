@@ -136,19 +136,26 @@ def jwt_unverified_subject(token):
     return header, sub
 
 
+def legacy_issuer(dbname):
+    """The ``iss`` of JWTs issued before the issuer was the server's URL:
+    still accepted, for the lifetime of those tokens."""
+    return f"secure_api:{dbname}"
+
+
 def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
     """Verify a JWT with a pinned algorithm and required claims.
 
-    Returns the claims, or raises :class:`Unauthorized` (``invalid_token``)
-    with a message that says what failed and nothing secret.
+    ``issuer`` is the accepted ``iss``, or a tuple of accepted ones. Returns
+    the claims, or raises :class:`Unauthorized` (``invalid_token``) with a
+    message that says what failed and nothing secret.
     """
+    issuers = (issuer,) if isinstance(issuer, str) else tuple(issuer)
     try:
         claims = jwt.decode(
             token,
             key,
             algorithms=[algorithm],
             audience=audience,
-            issuer=issuer,
             leeway=leeway,
             options={"require": list(JWT_REQUIRED_CLAIMS), "verify_iat": True},
         )
@@ -166,6 +173,8 @@ def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
     if not isinstance(claims.get("scope"), str) or not isinstance(
         claims.get("jti"), str
     ):
+        raise Unauthorized(_lt("Invalid token"), name="invalid_token")
+    if claims.get("iss") not in issuers:
         raise Unauthorized(_lt("Invalid token"), name="invalid_token")
     return claims
 

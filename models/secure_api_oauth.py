@@ -21,6 +21,13 @@ from ..core.exceptions import (
 )
 from ..core.oauth_code import CLIENT_CREDENTIALS
 
+
+def _present(claims):
+    """An introspection answer without its absent members: RFC 7662 2.2
+    members are optional, and ``null`` is no value for any of them."""
+    return {key: value for key, value in claims.items() if value is not None}
+
+
 # The per-address threshold is this many times the per-client one, so that
 # clients behind one address are not locked out by one of them.
 ADDRESS_FACTOR = 5
@@ -199,15 +206,17 @@ class SecureApiOauth(models.AbstractModel):
         except Unauthorized:
             return {"active": False}
         record = self.env["secure.api.token"].sudo().browse(found["id"])
-        return {
-            "active": True,
-            "scope": core_tokens.normalize_scope(" ".join(current["scope"])),
-            "client_id": app["client_id"],
-            "token_type": "Bearer",
-            "exp": int(found["expires_at"]),
-            "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
-            "sub": app["client_id"],
-            "aud": "secure_api",
-            "iss": self.env["secure.api.token"]._issuer(),
-            "jti": record.jti or None,
-        }
+        return _present(
+            {
+                "active": True,
+                "scope": core_tokens.normalize_scope(" ".join(current["scope"])),
+                "client_id": app["client_id"],
+                "token_type": "Bearer",
+                "exp": int(found["expires_at"]),
+                "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
+                "sub": app["client_id"],
+                "aud": "secure_api",
+                "iss": self.env["secure.api.token"]._issuer(),
+                "jti": record.jti or None,
+            }
+        )

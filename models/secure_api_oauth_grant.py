@@ -15,6 +15,7 @@ from ..core import traffic as core_traffic
 from ..core.exceptions import ApiError, OAuthError
 from ..core.oauth_code import AUTHORIZATION_CODE, REFRESH_TOKEN
 from ..core.operations import SCOPES
+from .secure_api_oauth import _present
 
 
 def _intersect(*scopes):
@@ -256,13 +257,15 @@ class SecureApiOauth(models.AbstractModel):
             or user["privileged"]
         ):
             return {"active": False}
-        return {
-            "active": True,
-            "scope": _intersect(found["scope"], app["scope"]),
-            "client_id": app["client_id"],
-            "token_type": "refresh_token",
-            "exp": int(found["expires_at"]),
-            "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
-            "iss": tokens._issuer(),
-            **self._delegation_claims(found),
-        }
+        return _present(
+            {
+                "active": True,
+                "scope": _intersect(found["scope"], app["scope"]),
+                "client_id": app["client_id"],
+                "token_type": "refresh_token",
+                "exp": int(found["expires_at"]),
+                "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
+                "iss": tokens._issuer(),
+                **self._delegation_claims(found),
+            }
+        )

@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import compat, replica
+from ..core import oauth_code as core_oauth_code
 from ..core import tokens as core_tokens
 from ..core.exceptions import Unauthorized
 from ..core.oauth_code import CLIENT_CREDENTIALS
@@ -164,7 +165,18 @@ class SecureApiToken(models.Model):
 
     @api.model
     def _issuer(self):
-        return f"secure_api:{self.env.cr.dbname}"
+        """The authorization server's issuer identifier, the one value that
+        discovery, introspection, JWT ``iss`` claims and authorization
+        responses name this server by: ``web.base.url`` (see
+        ``core.oauth_code.issuer_url``)."""
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return core_oauth_code.issuer_url(base)
+
+    @api.model
+    def _accepted_issuers(self):
+        """The ``iss`` a JWT may carry: the issuer, or the one JWTs carried
+        before it was the server's URL (accepted for their lifetime)."""
+        return (self._issuer(), core_tokens.legacy_issuer(self.env.cr.dbname))
 
     @api.model
     def _issue(self, state, token_type, scope):
@@ -327,7 +339,12 @@ class SecureApiToken(models.Model):
         if memo is not None:
             claims, key, algorithm = memo
             app = clients._get_client_state(claims["sub"])
-            if not app or app["jwt_key"] != key or app["jwt_algorithm"] != algorithm:
+            if (
+                not app
+                or app["jwt_key"] != key
+                or app["jwt_algorithm"] != algorithm
+                or claims["iss"] not in self._accepted_issuers()
+            ):
                 _JWT_MEMO.pop(memo_key, None)
                 memo = None
         if memo is None:
@@ -339,7 +356,7 @@ class SecureApiToken(models.Model):
                 token,
                 key=app["jwt_key"],
                 algorithm=app["jwt_algorithm"],
-                issuer=self._issuer(),
+                issuer=self._accepted_issuers(),
                 audience=JWT_AUDIENCE,
                 leeway=leeway,
             )

@@ -22,6 +22,7 @@ from . import test_traffic
 from . import test_replica
 from . import test_access_log
 from . import test_oauth_code
+from . import test_oauth_code_hardening
 from . import test_queries
 from . import test_attack_findings
 from . import test_sync_deletions
