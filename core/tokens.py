@@ -136,20 +136,16 @@ def jwt_unverified_subject(token):
     return header, sub
 
 
-def legacy_issuer(dbname):
-    """The ``iss`` of JWTs issued before the issuer was the server's URL:
-    still accepted, for the lifetime of those tokens."""
-    return f"secure_api:{dbname}"
-
-
 def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
     """Verify a JWT with a pinned algorithm and required claims.
 
-    ``issuer`` is the accepted ``iss``, or a tuple of accepted ones. Returns
+    ``issuer`` is the accepted ``iss``, a tuple of accepted ones, or
+    ``None``: any non-empty text (the server's own tokens, proven by their
+    signature, whatever its URL was when it issued them). Returns
     the claims, or raises :class:`Unauthorized` (``invalid_token``) with a
     message that says what failed and nothing secret.
     """
-    issuers = (issuer,) if isinstance(issuer, str) else tuple(issuer)
+    issuers = (issuer,) if isinstance(issuer, str) else issuer and tuple(issuer)
     try:
         claims = jwt.decode(
             token,
@@ -174,7 +170,8 @@ def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
         claims.get("jti"), str
     ):
         raise Unauthorized(_lt("Invalid token"), name="invalid_token")
-    if claims.get("iss") not in issuers:
+    iss = claims.get("iss")
+    if not (iss and isinstance(iss, str)) or (issuers and iss not in issuers):
         raise Unauthorized(_lt("Invalid token"), name="invalid_token")
     return claims
 

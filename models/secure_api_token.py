@@ -173,12 +173,6 @@ class SecureApiToken(models.Model):
         return core_oauth_code.issuer_url(base)
 
     @api.model
-    def _accepted_issuers(self):
-        """The ``iss`` a JWT may carry: the issuer, or the one JWTs carried
-        before it was the server's URL (accepted for their lifetime)."""
-        return (self._issuer(), core_tokens.legacy_issuer(self.env.cr.dbname))
-
-    @api.model
     def _issue(self, state, token_type, scope):
         """Create a token of ``token_type`` for a client app.
 
@@ -339,12 +333,7 @@ class SecureApiToken(models.Model):
         if memo is not None:
             claims, key, algorithm = memo
             app = clients._get_client_state(claims["sub"])
-            if (
-                not app
-                or app["jwt_key"] != key
-                or app["jwt_algorithm"] != algorithm
-                or claims["iss"] not in self._accepted_issuers()
-            ):
+            if not app or app["jwt_key"] != key or app["jwt_algorithm"] != algorithm:
                 _JWT_MEMO.pop(memo_key, None)
                 memo = None
         if memo is None:
@@ -356,7 +345,9 @@ class SecureApiToken(models.Model):
                 token,
                 key=app["jwt_key"],
                 algorithm=app["jwt_algorithm"],
-                issuer=self._accepted_issuers(),
+                # Signed with the client's own key: ours, whatever our URL
+                # (web.base.url) was when we issued it.
+                issuer=None,
                 audience=JWT_AUDIENCE,
                 leeway=leeway,
             )

@@ -16,7 +16,6 @@ from odoo.tests import tagged
 from odoo.tests.common import HOST
 
 from ..compat import user_groups_field
-from ..core.tokens import legacy_issuer
 from .test_oauth_code import (
     ALICE,
     AUTHORIZE,
@@ -102,19 +101,33 @@ class TestOauthIssuer(OauthCodeCase):
 
     def test_jwts_issued_with_the_former_issuer_work_for_their_lifetime(self):
         """JWTs issued before the issuer was the server's URL carry
-        ``secure_api:<db>``: they keep working; any other issuer does not."""
+        ``secure_api:<db>``: they keep working."""
         token = self.token(kind="jwt")
         claims = jwt.decode(token, options={"verify_signature": False})
         key = self.client.sudo().jwt_key
         path = f"/api/{self.api_plain.route}/{self.partner.id}"
         former = jwt.encode(
-            dict(claims, iss=legacy_issuer(self.env.cr.dbname)), key, algorithm="HS256"
+            dict(claims, iss=f"secure_api:{self.env.cr.dbname}"), key, algorithm="HS256"
         )
         self.assertEqual(self.request("GET", path, token=former).status_code, 200)
-        other = jwt.encode(
-            dict(claims, iss="https://evil.example.com"), key, algorithm="HS256"
+
+    def test_jwts_outlive_a_change_of_web_base_url(self):
+        """Odoo rewrites ``web.base.url`` when an administrator signs in
+        through another address (another server on the same database, say):
+        the tokens already issued keep working, their signature by the
+        client's own key is what proves them ours."""
+        token = self.token(kind="jwt")
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("web.base.url", "http://other-server.example.com:8070")
+        path = f"/api/{self.api_plain.route}/{self.partner.id}"
+        self.assertEqual(self.request("GET", path, token=token).status_code, 200)
+        key = self.client.sudo().jwt_key
+        forged = jwt.encode(
+            jwt.decode(token, options={"verify_signature": False}),
+            key + "x",
+            algorithm="HS256",
         )
-        self.assertError(self.request("GET", path, token=other), 401, "invalid_token")
+        self.assertError(self.request("GET", path, token=forged), 401, "invalid_token")
 
     def test_introspection_omits_absent_members_instead_of_null(self):
         """RFC 7662 2.2: an opaque token has no ``jti``; the answer leaves
