@@ -69,6 +69,7 @@ def _lock_for(dbname, model_name):
 
 
 def _loop(dbname, model_name, interval, pending):
+    failing = False
     while True:
         threading.Event().wait(interval)
         if not pending():
@@ -76,10 +77,27 @@ def _loop(dbname, model_name, interval, pending):
             continue
         try:
             flush(dbname, model_name)
-        except Exception:  # keep the thread alive; the rows were restored
-            _logger.exception(
-                "secure_api: flush of %s failed for %s", model_name, dbname
-            )
+        except Exception as error:  # keep the thread alive; rows were restored
+            if not failing:
+                _log_failure("flush", model_name, dbname, error)
+            failing = True
+        else:
+            if failing:
+                _logger.info("secure_api: flush of %s works again", model_name)
+            failing = False
+
+
+def _log_failure(what, model_name, dbname, error):
+    """Once per failure, without a traceback nor the error's text (it may
+    quote the rows' client data): the database is down or refuses the
+    table, not a row (those are dropped by the model's flush)."""
+    _logger.warning(
+        "secure_api: %s of %s failed for %s (%s)",
+        what,
+        model_name,
+        dbname,
+        type(error).__name__,
+    )
 
 
 def ensure_flusher(dbname, model_name, interval, pending):
@@ -113,7 +131,5 @@ def flush_all_at_exit():
             # A flush of the thread in progress ends first (its rows are out
             # of the buffer): then what is left is written.
             flush(dbname, model_name, timeout=EXIT_WAIT)
-        except Exception:
-            _logger.exception(
-                "secure_api: final flush of %s failed for %s", model_name, dbname
-            )
+        except Exception as error:
+            _log_failure("final flush", model_name, dbname, error)

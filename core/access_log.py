@@ -37,6 +37,30 @@ _RAW_PAIR_RE = re.compile(
     r"(?P<lead>(?:^|[&;\s?])(?P<name>[\w.\-\[\]]{1,100})=)[^&;\s]*"
 )
 _BEARER_RE = re.compile(r"(\b(?:bearer|basic)\s+)[\w\-.~+/=]+", re.IGNORECASE)
+# What PostgreSQL refuses in a text value: NUL, and lone surrogates (text
+# that is no valid UTF-8). One of them would fail the whole batch of a flush.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(text):
+    """``text`` with what PostgreSQL cannot store (NUL, lone surrogates)
+    replaced by U+FFFD."""
+    return _UNSTORABLE_RE.sub(REPLACEMENT, text)
+
+
+def storable_row(row):
+    """A row with every text value made :func:`storable`, in lists too:
+    whatever a client sent, the row can be written."""
+
+    def clean(value):
+        if isinstance(value, str):
+            return storable(value)
+        if isinstance(value, list | tuple):
+            return type(value)(clean(item) for item in value)
+        return value
+
+    return tuple(clean(value) for value in row)
 
 
 def effective_level(api_level, client_level=None):
@@ -105,7 +129,8 @@ def mask_text(text):
 
 def cut(text, limit=MAX_BODY_BYTES):
     """``text`` cut to at most ``limit`` UTF-8 bytes (never inside a
-    character), with a marker when it was cut."""
+    character), with a marker when it was cut; made :func:`storable`."""
+    text = storable(text)
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text

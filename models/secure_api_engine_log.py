@@ -111,25 +111,28 @@ class SecureApiEngineLog(models.AbstractModel):
             request_body = core_log.masked_body(raw=req.body, form=req.form) or None
             if body is not None:
                 response_body = core_log.masked_body(value=body)
-        return (
-            # Naive UTC to the second, as Odoo's datetimes.
-            arrived.replace(tzinfo=None, microsecond=0),
-            spec["id"],
-            app["id"] if app else None,
-            principal["uid"] if principal else None,
-            req.remote_addr or None,
-            req.method,
-            core_log.clean_path(req.path, req.query),
-            call.operation,
-            status,
-            error_name,
-            duration * 1000.0,
-            request_id,
-            call.model or spec.get("model"),
-            ids,
-            len(ids),
-            bool(call.test_mode),
-            headers,
-            request_body,
-            response_body,
+        # Whatever the client sent, the row can be stored (no NUL).
+        return core_log.storable_row(
+            (
+                # Naive UTC to the second, as Odoo's datetimes.
+                arrived.replace(tzinfo=None, microsecond=0),
+                spec["id"],
+                app["id"] if app else None,
+                principal["uid"] if principal else None,
+                req.remote_addr or None,
+                req.method,
+                core_log.clean_path(req.path, req.query),
+                call.operation,
+                status,
+                error_name,
+                duration * 1000.0,
+                request_id,
+                call.model or spec.get("model"),
+                ids,
+                len(ids),
+                bool(call.test_mode),
+                headers,
+                request_body,
+                response_body,
+            )
         )

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Collection
 from datetime import timedelta
 
+import psycopg2
 from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models, tools
@@ -38,6 +39,9 @@ _BUFFERS_LOCK = threading.Lock()
 # older ones are dropped (and counted in the server log) past it.
 MAX_BUFFERED = 100000
 DEFAULT_RETENTION_DAYS = 30
+# Errors of a row's values (a NUL, a value out of range): the row can never
+# be written, unlike when the database fails (then every row is kept).
+ROW_ERRORS = (psycopg2.DataError, psycopg2.IntegrityError, ValueError)
 AUDIT_GROUPS = ("secure_api.group_secure_api_auditor", "base.group_system")
 
 LEVEL_SELECTION = [
@@ -354,12 +358,40 @@ class SecureApiLog(models.Model):
 
     @api.model
     def _flush_buffer(self):
-        """Write this worker's buffered rows in one statement; returns how
-        many. On failure they go back into the buffer."""
+        """Write this worker's buffered rows; returns how many were written.
+
+        A row the database refuses (whatever it holds) is dropped, counted
+        in one warning, and blocks no other row: a failed batch is split in
+        halves until the refused rows are alone. When the database itself
+        fails (connection lost), every row goes back into the buffer.
+        """
         buffer = buffer_for(self.env.cr.dbname)
         rows = buffer.drain()
         if not rows:
             return 0
+        try:
+            written, refused = self._insert_rows(rows)
+        except Exception:
+            dropped = max(0, len(rows) + len(buffer) - MAX_BUFFERED)
+            if dropped:
+                _logger.warning("secure_api: %s access-log rows dropped", dropped)
+            buffer.restore(rows[dropped:])
+            raise
+        if refused:
+            # Neither the rows nor the error: they may hold client data.
+            _logger.warning(
+                "secure_api: %s access-log rows could not be stored and were "
+                "dropped (%s)",
+                len(refused),
+                ", ".join(sorted({type(error).__name__ for error in refused})),
+            )
+        self.invalidate_model()
+        return written
+
+    @api.model
+    def _insert_rows(self, rows):
+        """Insert ``rows``, bisecting a batch that a row's value fails;
+        returns ``(rows written, errors of the refused rows)``."""
         try:
             with self.env.cr.savepoint():
                 execute_values(
@@ -369,14 +401,14 @@ class SecureApiLog(models.Model):
                     template=TEMPLATE,
                     page_size=1000,
                 )
-        except Exception:
-            dropped = max(0, len(rows) + len(buffer) - MAX_BUFFERED)
-            if dropped:
-                _logger.error("secure_api: %s access-log rows dropped", dropped)
-            buffer.restore(rows[dropped:])
-            raise
-        self.invalidate_model()
-        return len(rows)
+            return len(rows), []
+        except ROW_ERRORS as error:
+            if len(rows) == 1:
+                return 0, [error]
+        half = len(rows) // 2
+        first, first_refused = self._insert_rows(rows[:half])
+        second, second_refused = self._insert_rows(rows[half:])
+        return first + second, first_refused + second_refused
 
     # ------------------------------------------------------------------
     # Retention

@@ -24,3 +24,4 @@ from . import test_access_log
 from . import test_oauth_code
 from . import test_queries
 from . import test_attack_findings
+from . import test_access_log_robust

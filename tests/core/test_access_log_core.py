@@ -86,3 +86,28 @@ def test_a_failed_flush_puts_its_rows_back_in_front():
     buffer.restore(taken)
     assert buffer.drain() == ["a", "b", "c"]
     assert len(buffer) == 0
+
+
+def test_text_postgresql_cannot_store_is_replaced():
+    assert access_log.storable("/api/p/\x00x") == "/api/p/\ufffdx"
+    assert access_log.storable('{"name":"\ud800"}') == '{"name":"\ufffd"}'
+    assert access_log.storable("é ok") == "é ok"
+
+
+def test_every_text_value_of_a_row_is_made_storable():
+    row = ("GET", "/api/\x00", 401, None, [1, 2], ["res.partner,\udfff"], b"x")
+    assert access_log.storable_row(row) == (
+        "GET",
+        "/api/\ufffd",
+        401,
+        None,
+        [1, 2],
+        ["res.partner,\ufffd"],
+        b"x",
+    )
+
+
+def test_a_utf16_body_is_stored_without_nul():
+    body = '{"name":"x"}'.encode("utf-16")
+    text = access_log.masked_body(raw=body)
+    assert "\x00" not in text
