@@ -57,6 +57,19 @@ class TestAccessLogStorage(AccessLogMixin, SecureApiTransactionCase):
         self.assertEqual(model._flush_buffer(), 1)
         self.assertEqual(model.search([]).mapped("request_id"), ["later"])
 
+    def test_a_json_body_with_a_lone_surrogate_is_logged(self):
+        self.api_plain.log_bodies = True
+        answer = self.call(
+            "POST",
+            self.base,
+            token=self.token,
+            raw='{"name": "\\ud800"}',
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertLess(answer.status, 500)
+        (row,) = self.logs()
+        self.assertEqual(row.request_body, '{"name":"\ufffd"}')
+
 
 @tagged("post_install", "-at_install")
 class TestAccessLogStorageHttp(AccessLogMixin, SecureApiHttpCase):

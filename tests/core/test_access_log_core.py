@@ -111,3 +111,8 @@ def test_a_utf16_body_is_stored_without_nul():
     body = '{"name":"x"}'.encode("utf-16")
     text = access_log.masked_body(raw=body)
     assert "\x00" not in text
+
+
+def test_a_json_body_with_a_lone_surrogate_is_kept_storable():
+    assert access_log.masked_body(raw=b'{"name": "\\ud800"}') == '{"name":"\ufffd"}'
+    assert access_log.masked_body(value={"name": "\udc00"}) == '{"name":"\ufffd"}'
