@@ -108,7 +108,15 @@ class SecureApiEngineLog(models.AbstractModel):
         headers = request_body = response_body = None
         if spec.get("log_bodies"):
             headers = core_log.masked_headers(req.headers)
-            request_body = core_log.masked_body(raw=req.body, form=req.form) or None
+            request_body = (
+                core_log.masked_body(
+                    raw=req.body,
+                    form=req.form,
+                    content_type=req.content_type,
+                    method=req.method,
+                )
+                or None
+            )
             if body is not None:
                 response_body = core_log.masked_body(value=body)
         # Whatever the client sent, the row can be stored (no NUL).

@@ -160,8 +160,8 @@ class SecureApiLog(models.Model):
     )
     path = fields.Char(
         readonly=True,
-        help="The path and query of the request; the values of parameters "
-        "that could hold credentials are masked.",
+        help="The path and query of the request; only the API's own query "
+        "parameters keep their values.",
     )
     operation = fields.Selection(
         [(op.name, op.label) for op in operations.OPERATIONS],
@@ -215,12 +215,13 @@ class SecureApiLog(models.Model):
     )
     request_headers = fields.Text(
         readonly=True,
-        help="The request's headers, credentials masked (APIs that keep bodies).",
+        help="The request's headers; only harmless ones keep their values "
+        "(APIs that keep bodies).",
     )
     request_body = fields.Text(
         readonly=True,
-        help="The request's body, secrets masked, cut at 16 KiB (APIs that "
-        "keep bodies).",
+        help="The request's body, secrets masked, cut at 16 KiB; a body that "
+        "does not parse is not kept (APIs that keep bodies).",
     )
     response_body = fields.Text(
         readonly=True,

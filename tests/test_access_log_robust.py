@@ -99,3 +99,87 @@ class TestAccessLogStorageHttp(AccessLogMixin, SecureApiHttpCase):
         self.assertError(response, 401)
         (row,) = self.logs()
         self.assertNotIn("\x00", row.request_body)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogSecretsHttp(AccessLogMixin, SecureApiHttpCase):
+    """What an attacker sent with secrets in unusual places, over HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.api_plain.write({"log_level": "all", "log_bodies": True})
+
+    def setUp(self):
+        super().setUp()
+        self.bearer = self.token()
+        self.base = f"/api/{self.api_plain.route}"
+
+    def assertNoSecret(self, secret):  # noqa: N802
+        for row in self.logs():
+            text = json.dumps(row.read()[0], default=str)
+            self.assertNotIn(secret, text)
+            self.assertNotIn(self.bearer, text)
+
+    def post(self, body, content_type):
+        return self.request(
+            "POST",
+            self.base,
+            token=self.bearer,
+            raw=body,
+            headers={"Content-Type": content_type},
+        )
+
+    def test_form_keys_are_decoded_before_masking(self):
+        form = "application/x-www-form-urlencoded"
+        for body in ("name=x&client%5Fsecret=FSEC", "name=x&pass%77ord=FSEC"):
+            self.post(body, form)
+        self.assertNoSecret("FSEC")
+        self.assertCountEqual(
+            self.logs().mapped("request_body"),
+            ["name=x&client_secret=***", "name=x&password=***"],
+        )
+
+    def test_a_body_that_does_not_parse_is_not_kept(self):
+        for body in (
+            '{"name":"x","password":"ISEC",}',
+            "{'name':'x','password':'ISEC'}",
+            '{"name":"x","pass\\u0077ord":"ISEC",}',
+        ):
+            self.post(body, "application/json")
+        self.post("a" * 100 + "&password=ISEC", "text/plain")
+        self.assertNoSecret("ISEC")
+        self.assertIn(
+            "<unparsed body: 114 bytes, text/plain>",
+            self.logs().mapped("request_body"),
+        )
+
+    def test_only_harmless_headers_keep_their_values(self):
+        headers = {
+            "X-Auth": "HSEC1",
+            "X-Api-Key": "HSEC2",
+            "Referer": "https://x.example/?access_token=HSEC3",
+            "Proxy-Authorization": "Basic HSEC4",
+            "Cookie": "session_id=HSEC5",
+            "X-Request-Id": "kept-request-id",
+        }
+        self.request("GET", f"{self.base}?limit=1", token=self.bearer, headers=headers)
+        self.assertNoSecret("HSEC")
+        (row,) = self.logs()
+        self.assertIn("x-auth: ***", row.request_headers)
+        self.assertIn("referer: https://x.example/?***", row.request_headers)
+        self.assertIn("x-request-id: kept-request-id", row.request_headers)
+
+    def test_query_values_other_than_the_apis_parameters_are_masked(self):
+        for query in ("limit=1&access%5Ftoken=QSEC", "limit=1&QSEC", "x-key=QSEC"):
+            self.request("GET", f"{self.base}?{query}", token=self.bearer)
+        self.assertNoSecret("QSEC")
+        # The flush's join may number the rows of one batch in any order.
+        self.assertCountEqual(
+            self.logs().mapped("path"),
+            [
+                f"{self.base}?limit=1&access_token=***",
+                f"{self.base}?limit=1&***",
+                f"{self.base}?x-key=***",
+            ],
+        )
