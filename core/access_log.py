@@ -27,6 +27,9 @@ MAX_BODY_BYTES = 16 * 1024
 # A path longer than this is cut: a row is evidence, not a copy of the request.
 MAX_PATH_CHARS = 2048
 MASK = "***"
+# An aggregate's row lists at most this many ids of the records it read
+# (its record_count says how many there were).
+MAX_AGGREGATED_IDS = 10000
 
 # Names of fields and form keys that hold secrets: passwords, client
 # secrets, tokens of any kind, API keys (searched in the decoded key).
