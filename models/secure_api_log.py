@@ -3,11 +3,12 @@
 Rows never come from the request's own transaction: the request path adds
 them to a buffer of its worker (:func:`buffer_for`), which a thread flushes
 every ``secure_api_log_interval`` seconds (default 2) on a transaction of its
-own, and which is flushed when the worker stops (see ``flushing``). So a row
-exists even when its request failed or was rolled back (test mode), a
-read-only request stays read-only, and a worker that stops loses nothing; a
-worker killed outright (SIGKILL, a hard memory or time limit, a crash of the
-machine) loses at most the rows of its last interval.
+own, and which is flushed when the worker stops, SIGTERM included (see
+``flushing``). So a row exists even when its request failed or was rolled
+back (test mode), a read-only request stays read-only, and a worker that
+stops loses nothing; a worker killed outright (SIGKILL, a hard memory or
+time limit, a crash of the machine) loses at most the rows of its last
+interval.
 
 The ids of the records a request returned, wrote or deleted are kept in an
 integer array column with a GIN index, searched with ``@>``: which requests
