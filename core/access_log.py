@@ -202,10 +202,10 @@ def _parsed(raw, media, method):
         try:
             return "json", json.loads(text)
         except (ValueError, RecursionError):
-            pass
-        form_like = method in ("GET", "DELETE") and not media and "=" in text
-        if not form_like:
-            return None, None
+            # A GET or DELETE without a content type may send a form.
+            form_like = method in ("GET", "DELETE") and not media and "=" in text
+            if not form_like:
+                return None, None
     try:
         return "form", parse_qsl(
             text, keep_blank_values=True, strict_parsing=True, max_num_fields=1000
