@@ -26,3 +26,5 @@ from . import test_oauth_code_hardening
 from . import test_queries
 from . import test_attack_findings
 from . import test_sync_deletions
+from . import test_access_log_robust
+from . import test_access_log_related
