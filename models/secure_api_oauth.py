@@ -19,6 +19,7 @@ from ..core.exceptions import (
     TooManyRequests,
     Unauthorized,
 )
+from ..core.messages import _lt
 from ..core.oauth_code import CLIENT_CREDENTIALS
 
 
@@ -46,7 +47,10 @@ class SecureApiOauth(models.AbstractModel):
         """
         if req.method != "POST":
             raise OAuthError(
-                "invalid_request", "Use POST", status=405, headers={"Allow": "POST"}
+                "invalid_request",
+                _lt("Use POST"),
+                status=405,
+                headers={"Allow": "POST"},
             )
         return getattr(self, f"_serve_{kind}")(req, self._params(req))
 
@@ -59,7 +63,9 @@ class SecureApiOauth(models.AbstractModel):
             return core_params.collect_params(body)
         if kind == "json":
             if not isinstance(body, dict):
-                raise OAuthError("invalid_request", "The body must be a JSON object")
+                raise OAuthError(
+                    "invalid_request", _lt("The body must be a JSON object")
+                )
             return body
         return {}
 
@@ -128,7 +134,7 @@ class SecureApiOauth(models.AbstractModel):
         headers = {"WWW-Authenticate": 'Basic realm="secure_api"'} if used_basic else {}
         raise OAuthError(
             "invalid_client",
-            "Client authentication failed",
+            _lt("Client authentication failed"),
             status=401,
             headers=headers,
         )
@@ -136,12 +142,12 @@ class SecureApiOauth(models.AbstractModel):
     def _check_lockout(self, throttle, limits):
         wait = throttle._retry_after(limits)
         if wait:
-            raise TooManyRequests(wait, "Too many failed attempts")
+            raise TooManyRequests(wait, _lt("Too many failed attempts"))
 
     def _check_grant(self, params):
         grant_type = params.get("grant_type")
         if grant_type not in (None, "client_credentials"):
-            raise OAuthError("unsupported_grant_type", "Unsupported grant type")
+            raise OAuthError("unsupported_grant_type", _lt("Unsupported grant type"))
 
     def _serve_token(self, req, params, token_type="opaque"):
         self._check_grant(params)
@@ -149,12 +155,13 @@ class SecureApiOauth(models.AbstractModel):
         if CLIENT_CREDENTIALS not in app["grant_types"]:
             raise OAuthError(
                 "unauthorized_client",
-                "This client may not use the client_credentials grant",
+                _lt("This client may not use the client_credentials grant"),
             )
         scope = core_oauth.requested_scope(params.get("scope"), app["scope"])
         if not app["allow_jwt" if token_type == "jwt" else "allow_opaque"]:
             raise OAuthError(
-                "unauthorized_client", f"This client may not obtain {token_type} tokens"
+                "unauthorized_client",
+                _lt("This client may not obtain %(kind)s tokens", kind=token_type),
             )
         return 200, self.env["secure.api.token"].sudo()._issue(app, token_type, scope)
 
@@ -163,7 +170,7 @@ class SecureApiOauth(models.AbstractModel):
 
     def _find_own_token(self, app, token):
         if not core_oauth.is_credential(token) or len(token) > 4096:
-            raise OAuthError("invalid_request", "The token parameter is required")
+            raise OAuthError("invalid_request", _lt("The token parameter is required"))
         found = (
             self.env["secure.api.token"]
             .sudo()
