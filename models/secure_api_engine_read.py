@@ -60,6 +60,9 @@ class SecureApiEngineRead(models.AbstractModel):
     def _render_rows(self, call, rows, selected):
         related_rows = {}
         for fspec in selected:
+            if fspec.get("lines") is not None:
+                related_rows[fspec["name"]] = self._line_rows(call, fspec, rows)
+                continue
             if not fspec.get("related"):
                 continue
             ids = set()

@@ -297,7 +297,7 @@ class SecureApiEngineSync(models.AbstractModel):
                 f"Several records have this '{fspec['alias']}'", name="ambiguous_key"
             )
         payload = {k: v for k, v in body.items() if k != fspec["alias"]}
-        vals = self._values(call, payload)
+        vals = self._values(call, payload, creating=not records)
         self._check_if_match(call, records)
         if records:
             moved = self._check_relations(call, [vals], records)

@@ -8,7 +8,7 @@ from odoo import api, models, tools
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
 from .. import compat
-from ..core import serializer
+from ..core import lines, serializer
 from ..core.exceptions import BadRequest, Forbidden, Unprocessable, to_api_error
 
 _logger = logging.getLogger(__name__)
@@ -28,16 +28,28 @@ ORM_REFUSALS = (
 class SecureApiEngineWrite(models.AbstractModel):
     _inherit = "secure.api.engine"
 
-    def _values(self, call, payload, index=None):
+    def _values(self, call, payload, index=None, creating=False):
         try:
-            return serializer.values_in(payload, call.model_spec, call.codec_for)
+            return serializer.values_in(
+                payload, call.model_spec, call.codec_for, creating=creating
+            )
         except BadRequest as error:
             if index is not None:
                 error.at_index(index)
             raise
 
-    def _apply_defaults(self, call, vals):
-        defaults = call.model_spec["defaults"]
+    def _apply_defaults(self, call, vals, model_spec=None):
+        """The API's default values of the model on ``vals``; and on the
+        lines they create, those of the lines' model (when the API has it)."""
+        model_spec = model_spec or call.model_spec
+        for fspec in model_spec["fields"]:
+            line_spec = call.spec["models"].get(fspec["relation"])
+            if fspec.get("lines") is None or not line_spec:
+                continue
+            for command in vals.get(fspec["name"]) or ():
+                if command[0] == lines.CREATE:
+                    self._apply_defaults(call, command[2], line_spec)
+        defaults = model_spec["defaults"]
         if not defaults:
             return vals
         evaluator = call.env["secure.api.default"]
@@ -73,7 +85,11 @@ class SecureApiEngineWrite(models.AbstractModel):
             records = self._model(call).browse(targets)
         for fspec in call.model_spec["fields"]:
             name, ftype = fspec["name"], fspec["type"]
-            if ftype not in RELATIONAL or not any(name in v for v in vals_list):
+            if (
+                ftype not in RELATIONAL
+                or not any(name in v for v in vals_list)
+                or self._checked_as_lines(call, fspec, vals_list, records, targets)
+            ):
                 continue
             wanted = [self._relation_ids(ftype, v.get(name)) for v in vals_list]
             ids = {rid for item in wanted for rid in item}
@@ -260,7 +276,7 @@ class SecureApiEngineWrite(models.AbstractModel):
                 f"Send between 1 and {MAX_BULK} records", name="invalid_body"
             )
         vals_list = [
-            self._values(call, item, index if bulk else None)
+            self._values(call, item, index if bulk else None, creating=True)
             for index, item in enumerate(items)
         ]
         moved = self._check_relations(call, vals_list)
