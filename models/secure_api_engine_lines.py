@@ -131,6 +131,17 @@ class SecureApiEngineLines(models.AbstractModel):
                     error = to_api_error(refusal)
                     raise self._line_error(error, index, path, many) from None
 
+    def _remaining(self, call, records, vals):
+        """``records`` less the lines ``vals`` removed (one query, only
+        when some are): what is left to check inside the API."""
+        removes = any(
+            command[0] == lines.DELETE
+            for fspec in call.model_spec["fields"]
+            if fspec.get("lines") is not None
+            for command in vals.get(fspec["name"]) or ()
+        )
+        return records.exists() if removes else records
+
     def _line_rows(self, call, fspec, rows):
         """``{id: row}`` of the lines of ``rows`` that the user may read,
         with their line fields."""

@@ -304,7 +304,7 @@ class SecureApiEngineSync(models.AbstractModel):
             moved |= self._neighbours(call, records)
             self._begin(call)
             records.write(vals)
-            self._check_in_domain(call, records | moved)
+            self._check_in_domain(call, self._remaining(call, records | moved, vals))
             return self._updated(call, records, one=True)
         self._check_may_create(call)
         vals[fspec["name"]] = value

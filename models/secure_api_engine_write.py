@@ -299,7 +299,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             moved |= self._neighbours(call, record)
             self._begin(call)
             record.write(vals)
-            self._check_in_domain(call, record | moved)
+            self._check_in_domain(call, self._remaining(call, record | moved, vals))
             return self._updated(call, record, one=True)
         codec = call.codec_for(call.model)
         self._refuse_if_match_on_many(call)
