@@ -1,5 +1,7 @@
 """Lines of a one2many written with their header (core.lines)."""
 
+import json
+
 import pytest
 
 from core import lines
@@ -210,4 +212,75 @@ def test_reads_render_lines_with_their_line_fields():
             {"id": 4, "name": "A", "mail": "", "country": [21, "Belgium"], "ref": ""},
             {"id": 5, "name": "B", "mail": "b@x", "country": [], "ref": ""},
         ],
+    }
+
+
+def lines_api(obfuscate=True):
+    fields = [
+        {**spec, "related": [], "searchable": False}
+        for spec in SPEC["fields"]
+        if spec["alias"] != "banks"
+    ]
+    for spec in fields:
+        if spec.get("lines"):
+            spec["lines"] = [{**line, "related": []} for line in spec["lines"]]
+    ops = ("search", "read", "create", "update", "delete")
+    return {
+        "id": 1,
+        "name": "Lines",
+        "route": "lines",
+        "multi_model": False,
+        "models": {"res.partner": {"fields": fields, "methods": {}}},
+        "operations": ops,
+        "auth_mode": "user",
+        "obfuscate": obfuscate,
+        "default_limit": 80,
+        "max_limit": 500,
+        "endpoints": {op: {"id": i, "active": True} for i, op in enumerate(ops)},
+    }
+
+
+def test_the_openapi_document_describes_lines_and_validates():
+    validator = pytest.importorskip("openapi_spec_validator")
+    from core.openapi import build_openapi
+
+    document = build_openapi([lines_api()], "http://localhost:8069")
+    validator.validate(document)
+    schemas = document["components"]["schemas"]
+    line = "#/components/schemas/LinesResPartnerContactsLine"
+    record = schemas["LinesResPartnerRecord"]["properties"]["contacts"]
+    assert record["items"] == {"$ref": line}
+    create = schemas["LinesResPartnerCreate"]["properties"]["contacts"]
+    assert create["items"] == {"$ref": line + "Create"}
+    update = schemas["LinesResPartnerUpdate"]["properties"]["contacts"]
+    assert update["properties"]["update"]["items"] == {"$ref": line + "Update"}
+    assert schemas["LinesResPartnerContactsLineUpdate"]["required"] == ["id"]
+    assert "ref" not in schemas["LinesResPartnerContactsLineCreate"]["properties"]
+    assert "ref" in schemas["LinesResPartnerContactsLine"]["properties"]
+
+
+def test_the_postman_collection_creates_and_adds_lines():
+    from core.postman import build_postman
+
+    collection = build_postman([lines_api()], "http://localhost:8069")
+    requests = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "request" in node and "body" in node["request"]:
+                requests[node["name"]] = node["request"]["body"].get("raw")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(collection)
+    create = next(raw for name, raw in requests.items() if name.startswith("Create"))
+    assert isinstance(json.loads(create)["contacts"], list)
+    fields = lines_api()["models"]["res.partner"]["fields"]
+    from core.postman import update_example
+
+    assert update_example({"contacts": [{"name": "x"}]}, fields) == {
+        "contacts": {"add": [{"name": "x"}]}
     }
