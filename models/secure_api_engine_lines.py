@@ -117,19 +117,22 @@ class SecureApiEngineLines(models.AbstractModel):
             subset = [entry for entry in owned if entry[2][0] == kind]
             if not subset:
                 continue
-            try:
-                compat.check_access(
-                    comodel.browse([entry[2][1] for entry in subset]), operation
-                )
+            if self._may(comodel.browse([entry[2][1] for entry in subset]), operation):
                 continue
-            except AccessError:
-                pass
+            # Refused: one by one, to name the line.
             for index, path, command in subset:
                 try:
                     compat.check_access(comodel.browse(command[1]), operation)
                 except AccessError as refusal:
                     error = to_api_error(refusal)
                     raise self._line_error(error, index, path, many) from None
+
+    def _may(self, records, operation):
+        try:
+            compat.check_access(records, operation)
+        except AccessError:
+            return False
+        return True
 
     def _remaining(self, call, records, vals):
         """``records`` less the lines ``vals`` removed (one query, only
