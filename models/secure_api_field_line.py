@@ -43,7 +43,11 @@ class SecureApiFieldLine(models.Model):
         % (list(LINE_TYPES),),
         help="A field of the lines' model (its technical name in brackets).",
     )
-    field_type = fields.Selection(related="field_id.ttype", string="Type")
+    field_type = fields.Selection(
+        related="field_id.ttype",
+        string="Type",
+        help="The field's Odoo type: it decides the JSON type clients get.",
+    )
     alias = fields.Char(
         help="Client-facing name in a line; the technical name when empty."
     )
