@@ -186,7 +186,8 @@ class TestNestedWrites(LinesCase):
         self.assertEqual(stranger.name, "Not yours")
         self.assertTrue(stranger.exists())
 
-    def test_a_line_the_user_cannot_read_is_refused_like_a_missing_one(self):
+    def secret_rule(self, **perms):
+        """A record rule of the execution user on contacts with ref SECRET."""
         group = self.env["res.groups"].create({"name": "No secret contacts"})
         self.api_user.write({user_groups_field(self.env): [Command.link(group.id)]})
         self.env["ir.rule"].create(
@@ -195,8 +196,22 @@ class TestNestedWrites(LinesCase):
                 "model_id": self.env["ir.model"]._get_id("res.partner"),
                 "groups": [Command.set([group.id])],
                 "domain_force": "[('ref', '!=', 'SECRET')]",
+                **perms,
             }
         )
+
+    def test_a_line_the_user_cannot_write_is_refused_with_its_path(self):
+        self.secret_rule(perm_read=False, perm_create=False)
+        self.second.ref = "SECRET"
+        answer = self.patch(
+            {"contacts": {"update": [{"id": self.second.id, "name": "Mine"}]}}
+        )
+        error = self.error(answer, 403)
+        self.assertEqual(error["data"]["path"], "contacts.update[0]")
+        self.assertEqual(self.second.name, "Second")
+
+    def test_a_line_the_user_cannot_read_is_refused_like_a_missing_one(self):
+        self.secret_rule()
         self.second.ref = "SECRET"
         hidden = self.error(
             self.patch({"contacts": {"remove": [self.second.id]}}), 400, "invalid_id"
