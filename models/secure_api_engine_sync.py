@@ -301,6 +301,7 @@ class SecureApiEngineSync(models.AbstractModel):
         self._check_if_match(call, records)
         if records:
             moved = self._check_relations(call, [vals], records)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             self._begin(call)
             records.write(vals)

@@ -38,17 +38,23 @@ class SecureApiEngineWrite(models.AbstractModel):
                 error.at_index(index)
             raise
 
-    def _apply_defaults(self, call, vals, model_spec=None):
-        """The API's default values of the model on ``vals``; and on the
-        lines they create, those of the lines' model (when the API has it)."""
-        model_spec = model_spec or call.model_spec
-        for fspec in model_spec["fields"]:
+    def _apply_line_defaults(self, call, vals, model_spec=None):
+        """The API's default values of the lines' model (when the API has
+        it) on the lines ``vals`` create, on create and update alike."""
+        for fspec in (model_spec or call.model_spec)["fields"]:
             line_spec = call.spec["models"].get(fspec["relation"])
             if fspec.get("lines") is None or not line_spec:
                 continue
             for command in vals.get(fspec["name"]) or ():
                 if command[0] == lines.CREATE:
                     self._apply_defaults(call, command[2], line_spec)
+        return vals
+
+    def _apply_defaults(self, call, vals, model_spec=None):
+        """The API's default values of the model on ``vals`` (and on the
+        lines they create)."""
+        model_spec = model_spec or call.model_spec
+        self._apply_line_defaults(call, vals, model_spec)
         defaults = model_spec["defaults"]
         if not defaults:
             return vals
@@ -296,6 +302,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             self._check_if_match(call, record)
             vals = self._values(call, body)
             moved = self._check_relations(call, [vals], record)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, record)
             self._begin(call)
             record.write(vals)
@@ -309,6 +316,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             vals = self._values(call, values)
             records = self._find_many(call, ids)
             moved = self._check_relations(call, [vals], records)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             self._begin(call)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
@@ -341,6 +349,8 @@ class SecureApiEngineWrite(models.AbstractModel):
             moved = self._check_relations(
                 call, [vals for _rid, vals in pairs], targets=ids
             )
+            for _rid, vals in pairs:
+                self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             model = self._model(call)
             self._begin(call)

@@ -270,7 +270,7 @@ class TestNestedWrites(LinesCase):
         error = self.error(answer, 400, "readonly_field")
         self.assertEqual(error["data"]["path"], "contacts.add[0].mail")
 
-    def test_the_apis_defaults_of_the_line_model_fill_created_lines(self):
+    def test_the_apis_defaults_of_the_line_model_fill_new_lines(self):
         self.env["secure.api.default"].create(
             {
                 "api_id": self.api_plain.id,
@@ -289,6 +289,10 @@ class TestNestedWrites(LinesCase):
         )
         line = self.env["res.partner"].browse(created["contacts"][0]["id"])
         self.assertIn("from the API", line.comment)
+        self.result(self.patch({"contacts": {"add": [{"name": "Added"}]}}))
+        added = self.company.child_ids.filtered(lambda p: p.name == "Added")
+        self.assertIn("from the API", added.comment)
+        self.assertFalse(self.company.comment)
 
 
 @tagged("post_install", "-at_install")
