@@ -70,6 +70,9 @@ class SecureApiEngineRead(models.AbstractModel):
         records ``rows`` point to, one read per relational field."""
         related_rows = {}
         for fspec in selected:
+            if fspec.get("lines") is not None:
+                related_rows[fspec["name"]] = self._line_rows(call, fspec, rows)
+                continue
             if not fspec.get("related"):
                 continue
             ids = set()

@@ -240,14 +240,15 @@ class SecureApiEngineSync(models.AbstractModel):
                 name="ambiguous_key",
             )
         payload = {k: v for k, v in body.items() if k != fspec["alias"]}
-        vals = self._values(call, payload)
+        vals = self._values(call, payload, creating=not records)
         self._check_if_match(call, records)
         if records:
             moved = self._check_relations(call, [vals], records)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             self._begin(call)
             records.write(vals)
-            self._check_in_domain(call, records | moved)
+            self._check_in_domain(call, self._remaining(call, records | moved, vals))
             return self._updated(call, records, one=True)
         self._check_may_create(call)
         vals[fspec["name"]] = value

@@ -8,7 +8,7 @@ from odoo import api, models, tools
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
 from .. import compat
-from ..core import serializer
+from ..core import lines, serializer
 from ..core.exceptions import BadRequest, Forbidden, Unprocessable, to_api_error
 
 _logger = logging.getLogger(__name__)
@@ -28,16 +28,34 @@ ORM_REFUSALS = (
 class SecureApiEngineWrite(models.AbstractModel):
     _inherit = "secure.api.engine"
 
-    def _values(self, call, payload, index=None):
+    def _values(self, call, payload, index=None, creating=False):
         try:
-            return serializer.values_in(payload, call.model_spec, call.codec_for)
+            return serializer.values_in(
+                payload, call.model_spec, call.codec_for, creating=creating
+            )
         except BadRequest as error:
             if index is not None:
                 error.at_index(index)
             raise
 
-    def _apply_defaults(self, call, vals):
-        defaults = call.model_spec["defaults"]
+    def _apply_line_defaults(self, call, vals, model_spec=None):
+        """The API's default values of the lines' model (when the API has
+        it) on the lines ``vals`` create, on create and update alike."""
+        for fspec in (model_spec or call.model_spec)["fields"]:
+            line_spec = call.spec["models"].get(fspec["relation"])
+            if fspec.get("lines") is None or not line_spec:
+                continue
+            for command in vals.get(fspec["name"]) or ():
+                if command[0] == lines.CREATE:
+                    self._apply_defaults(call, command[2], line_spec)
+        return vals
+
+    def _apply_defaults(self, call, vals, model_spec=None):
+        """The API's default values of the model on ``vals`` (and on the
+        lines they create)."""
+        model_spec = model_spec or call.model_spec
+        self._apply_line_defaults(call, vals, model_spec)
+        defaults = model_spec["defaults"]
         if not defaults:
             return vals
         evaluator = call.env["secure.api.default"]
@@ -73,7 +91,11 @@ class SecureApiEngineWrite(models.AbstractModel):
             records = self._model(call).browse(targets)
         for fspec in call.model_spec["fields"]:
             name, ftype = fspec["name"], fspec["type"]
-            if ftype not in RELATIONAL or not any(name in v for v in vals_list):
+            if (
+                ftype not in RELATIONAL
+                or not any(name in v for v in vals_list)
+                or self._checked_as_lines(call, fspec, vals_list, records, targets)
+            ):
                 continue
             wanted = [self._relation_ids(ftype, v.get(name)) for v in vals_list]
             ids = {rid for item in wanted for rid in item}
@@ -260,7 +282,7 @@ class SecureApiEngineWrite(models.AbstractModel):
                 f"Send between 1 and {MAX_BULK} records", name="invalid_body"
             )
         vals_list = [
-            self._values(call, item, index if bulk else None)
+            self._values(call, item, index if bulk else None, creating=True)
             for index, item in enumerate(items)
         ]
         moved = self._check_relations(call, vals_list)
@@ -280,10 +302,11 @@ class SecureApiEngineWrite(models.AbstractModel):
             self._check_if_match(call, record)
             vals = self._values(call, body)
             moved = self._check_relations(call, [vals], record)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, record)
             self._begin(call)
             record.write(vals)
-            self._check_in_domain(call, record | moved)
+            self._check_in_domain(call, self._remaining(call, record | moved, vals))
             return self._updated(call, record, one=True)
         codec = call.codec_for(call.model)
         self._refuse_if_match_on_many(call)
@@ -293,6 +316,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             vals = self._values(call, values)
             records = self._find_many(call, ids)
             moved = self._check_relations(call, [vals], records)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             self._begin(call)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
@@ -325,6 +349,8 @@ class SecureApiEngineWrite(models.AbstractModel):
             moved = self._check_relations(
                 call, [vals for _rid, vals in pairs], targets=ids
             )
+            for _rid, vals in pairs:
+                self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             model = self._model(call)
             self._begin(call)

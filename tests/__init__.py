@@ -3,6 +3,7 @@ from . import test_rest
 from . import test_search
 from . import test_reads
 from . import test_writes
+from . import test_nested_writes
 from . import test_rpc
 from . import test_access
 from . import test_lifecycle
