@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError
 from .. import compat
 from ..core import lines
 from ..core.exceptions import BadRequest, to_api_error
+from ..core.messages import _lt
 
 OPERATION = {lines.UPDATE: "write", lines.DELETE: "unlink"}
 
@@ -79,7 +80,8 @@ class SecureApiEngineLines(models.AbstractModel):
             for index, path, item in wanted:
                 if not set(item) <= found:
                     error = BadRequest(
-                        f"Invalid id for field '{lspec['alias']}'", name="invalid_id"
+                        _lt("Invalid id for field '%(field)s'", field=lspec["alias"]),
+                        name="invalid_id",
                     )
                     raise self._line_error(error, index, path, many)
 
@@ -104,7 +106,8 @@ class SecureApiEngineLines(models.AbstractModel):
                 if command[0] == lines.UPDATE:
                     path = f"{path}.id"
                 error = BadRequest(
-                    f"Invalid line id for field '{fspec['alias']}'", name="invalid_id"
+                    _lt("Invalid line id for field '%(field)s'", field=fspec["alias"]),
+                    name="invalid_id",
                 )
                 raise self._line_error(error, index, path, many)
 

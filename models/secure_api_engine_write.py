@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from .. import compat
 from ..core import lines, serializer
 from ..core.exceptions import BadRequest, Forbidden, Unprocessable, to_api_error
+from ..core.messages import _lt
 
 _logger = logging.getLogger(__name__)
 RELATIONAL = serializer.RELATIONAL
@@ -66,7 +67,10 @@ class SecureApiEngineWrite(models.AbstractModel):
                 except Exception:  # noqa: BLE001 - the admin's expression failed
                     _logger.exception("secure_api: default of %s failed", line["name"])
                     raise Unprocessable(
-                        f"The default value of '{line['name']}' could not be computed",
+                        _lt(
+                            "The default value of '%(field)s' could not be computed",
+                            field=line["name"],
+                        ),
                         name="default_failed",
                     ) from None
         return vals
@@ -172,7 +176,8 @@ class SecureApiEngineWrite(models.AbstractModel):
 
     def _invalid_id(self, fspec, index, count):
         error = BadRequest(
-            f"Invalid id for field '{fspec['alias']}'", name="invalid_id"
+            _lt("Invalid id for field '%(field)s'", field=fspec["alias"]),
+            name="invalid_id",
         )
         return error.at_index(index) if count > 1 else error
 
@@ -188,8 +193,11 @@ class SecureApiEngineWrite(models.AbstractModel):
             scope is not None and "delete" not in scope
         ):
             raise Forbidden(
-                f"Removing lines from '{fspec['alias']}' needs the delete "
-                "operation and scope",
+                _lt(
+                    "Removing lines from '%(field)s' needs the delete operation "
+                    "and scope",
+                    field=fspec["alias"],
+                ),
                 name="delete_not_allowed",
             )
 
@@ -235,7 +243,7 @@ class SecureApiEngineWrite(models.AbstractModel):
         outside = [index for index, rid in enumerate(records.ids) if rid not in inside]
         if outside:
             error = Unprocessable(
-                "The values would put the record outside this API",
+                _lt("The values would put the record outside this API"),
                 name="outside_domain",
             )
             raise error.at_index(outside[0]) if len(records) > 1 else error
@@ -274,12 +282,13 @@ class SecureApiEngineWrite(models.AbstractModel):
         items = body if bulk else [body]
         if not isinstance(body, list | dict):
             raise BadRequest(
-                "The body must be a JSON object or an array of objects",
+                _lt("The body must be a JSON object or an array of objects"),
                 name="invalid_body",
             )
         if not items or len(items) > MAX_BULK:
             raise BadRequest(
-                f"Send between 1 and {MAX_BULK} records", name="invalid_body"
+                _lt("Send between 1 and %(max)s records", max=MAX_BULK),
+                name="invalid_body",
             )
         vals_list = [
             self._values(call, item, index if bulk else None, creating=True)
@@ -323,13 +332,14 @@ class SecureApiEngineWrite(models.AbstractModel):
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
                 raise BadRequest(
-                    f"At most {MAX_BULK} records per request", name="invalid_body"
+                    _lt("At most %(max)s records per request", max=MAX_BULK),
+                    name="invalid_body",
                 )
             pairs = []
             for index, item in enumerate(body):
                 if not isinstance(item, dict):
                     raise BadRequest(
-                        f"Item {index} is not an object",
+                        _lt("Item %(index)s is not an object", index=index),
                         name="invalid_body",
                         data={"index": index},
                     )
@@ -337,14 +347,14 @@ class SecureApiEngineWrite(models.AbstractModel):
                 rid = codec.decode(values.pop("id", None))
                 if rid is None:
                     raise BadRequest(
-                        f"Item {index} has no valid id",
+                        _lt("Item %(index)s has no valid id", index=index),
                         name="invalid_id",
                         data={"index": index},
                     )
                 pairs.append((rid, self._values(call, values, index)))
             ids = [rid for rid, _vals in pairs]
             if len(set(ids)) != len(ids):
-                raise BadRequest("The same id appears twice", name="invalid_body")
+                raise BadRequest(_lt("The same id appears twice"), name="invalid_body")
             records = self._find_many(call, ids)
             moved = self._check_relations(
                 call, [vals for _rid, vals in pairs], targets=ids
@@ -361,7 +371,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             )
         else:
             raise BadRequest(
-                'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]',
+                _lt('Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]'),
                 name="invalid_body",
             )
         self._check_in_domain(call, (records | moved).exists())
@@ -377,7 +387,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             body = call.body
             if not isinstance(body, dict) or set(body) != {"ids"}:
                 raise BadRequest(
-                    'Bulk delete takes {"ids": [...]}', name="invalid_body"
+                    _lt('Bulk delete takes {"ids": [...]}'), name="invalid_body"
                 )
             records = self._find_many(call, serializer.decode_ids(body["ids"], codec))
         ids = records.ids
