@@ -406,6 +406,14 @@ def redirect_origins(uris):
     return origins
 
 
+def redirect_destination(uri):
+    """What the consent page names as where the user goes back: the host of
+    a web redirect URI, the app's scheme for a native one
+    (``com.example.app:/callback``)."""
+    parts = urlsplit(uri)
+    return parts.netloc or parts.scheme
+
+
 def redirect_url(uri, params):
     """``uri`` with ``params`` (``None`` values left out) added to its query,
     keeping the query it already has (RFC 6749 3.1.2). Spaces are ``%20``:

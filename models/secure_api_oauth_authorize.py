@@ -9,7 +9,7 @@ client app and its redirect URI are known good, refusals are an error page
 ``error=...`` (RFC 6749 4.1.2.1).
 """
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from odoo import api, models
 
@@ -149,7 +149,7 @@ class SecureApiOauthAuthorize(models.AbstractModel):
             "user_name": user.name,
             "scopes": asked["scope"].split(),
             "apis": [(api_.name, api_.route) for api_ in apis.sorted("name")],
-            "redirect_host": urlsplit(redirect_uri).netloc,
+            "redirect_host": core_oauth_code.redirect_destination(redirect_uri),
             "privileged": state["privileged"],
             "hidden": [
                 (key, params[key])

@@ -359,3 +359,15 @@ def test_redirect_origins():
             "com.example.app://host/cb",
         )
     ) == {"https://app.example.com", "http://127.0.0.1:8400"}
+
+
+@pytest.mark.parametrize(
+    ("uri", "shown"),
+    [
+        ("https://app.example.com/cb", "app.example.com"),
+        ("http://127.0.0.1:8400/callback", "127.0.0.1:8400"),
+        ("com.example.app:/callback", "com.example.app"),
+    ],
+)
+def test_the_consent_page_names_where_the_user_goes_back(uri, shown):
+    assert oc.redirect_destination(uri) == shown
