@@ -104,6 +104,22 @@ def command_paths(alias, commands, creating):
     return paths
 
 
+def check_request_total(model_spec, vals_list, copies=1):
+    """At most ``MAX_BULK`` line commands in a whole request, whatever its
+    shape: the lines of every item of a bulk request count together, and
+    ``copies`` is how many records each of ``vals_list`` is written to (an
+    ``{"ids": [...]}`` update adds its lines to every one of them)."""
+    names = [f["name"] for f in model_spec["fields"] if f.get("lines") is not None]
+    total = copies * sum(
+        len(vals.get(name) or ()) for vals in vals_list for name in names
+    )
+    if total > MAX_BULK:
+        raise BadRequest(
+            _lt("At most %(count)s lines per request", count=MAX_BULK),
+            name="invalid_body",
+        )
+
+
 def _check_count(alias, count):
     if count > MAX_BULK:
         raise BadRequest(

@@ -957,7 +957,7 @@ def _update_schemas(doc):
         "required": ["ids"],
         "properties": {
             "ids": {"type": "array", "items": doc.ident, "minItems": 1},
-            **values,
+            **{alias: _added_lines_only(schema) for alias, schema in values.items()},
         },
     }
     doc.schemas[f"{doc.name}UpdateItem"] = {
@@ -966,6 +966,18 @@ def _update_schemas(doc):
         "required": ["id"],
         "properties": {"id": doc.ident, **values},
     }
+
+
+def _added_lines_only(schema):
+    """A line belongs to one header: updating many records may add lines to
+    each, never update or remove one."""
+    if "add" not in schema.get("properties", {}):
+        return schema
+    return dict(
+        schema,
+        properties={"add": schema["properties"]["add"]},
+        description="Lines to add to each record, in one transaction",
+    )
 
 
 def _update(doc):

@@ -294,6 +294,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             self._values(call, item, index if bulk else None, creating=True)
             for index, item in enumerate(items)
         ]
+        lines.check_request_total(call.model_spec, vals_list)
         moved = self._check_relations(call, vals_list)
         for vals in vals_list:
             self._apply_defaults(call, vals)
@@ -323,6 +324,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             values = dict(body)
             ids = serializer.decode_ids(values.pop("ids", None), codec)
             vals = self._values(call, values)
+            lines.check_request_total(call.model_spec, [vals], copies=len(ids))
             records = self._find_many(call, ids)
             moved = self._check_relations(call, [vals], records)
             self._apply_line_defaults(call, vals)
@@ -355,6 +357,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             ids = [rid for rid, _vals in pairs]
             if len(set(ids)) != len(ids):
                 raise BadRequest(_lt("The same id appears twice"), name="invalid_body")
+            lines.check_request_total(call.model_spec, [vals for _rid, vals in pairs])
             records = self._find_many(call, ids)
             moved = self._check_relations(
                 call, [vals for _rid, vals in pairs], targets=ids

@@ -263,6 +263,31 @@ class TestNestedWrites(LinesCase):
         self.assertEqual(error["data"]["path"], "[1].contacts[2].zip")
         self.assertEqual(self.partner_count(), before)
 
+    def test_the_line_cap_counts_every_item_of_a_request(self):
+        before = self.partner_count()
+        half = [{"name": "L"}] * 600
+        answer = self.call(
+            "POST",
+            self.base,
+            token=self.bearer,
+            json=[{"name": "A", "contacts": half}, {"name": "B", "contacts": half}],
+        )
+        self.error(answer, 400, "invalid_body")
+        self.assertEqual(self.partner_count(), before)
+
+    def test_lines_added_to_many_records_count_once_per_record(self):
+        before = self.partner_count()
+        other = self.env["res.partner"].create({"name": "Other Co", "is_company": True})
+        answer = self.patch(
+            {
+                "ids": [self.company.id, other.id],
+                "contacts": {"add": [{"name": "L"}] * 600},
+            },
+            url=self.base,
+        )
+        self.error(answer, 400, "invalid_body")
+        self.assertEqual(self.partner_count(), before + 1)
+
     def test_a_changed_line_field_applies_to_the_next_request(self):
         mail = self.contacts.line_field_ids.filtered(lambda f: f.alias == "mail")
         mail.writable = False

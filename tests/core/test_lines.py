@@ -240,6 +240,34 @@ def lines_api(obfuscate=True):
     }
 
 
+def test_the_lines_of_a_whole_request_are_counted_together():
+    """The cap is per request: items times lines, and lines added to every
+    record of an ``{"ids": [...]}`` update once per record."""
+    half = [(0, 0, {"name": "x"})] * (s.MAX_BULK // 2)
+    vals_list = [{"child_ids": half}, {"child_ids": half}]
+    lines.check_request_total(SPEC, vals_list)
+    with pytest.raises(BadRequest) as caught:
+        lines.check_request_total(SPEC, [*vals_list, {"child_ids": half[:1]}])
+    assert caught.value.name == "invalid_body"
+    with pytest.raises(BadRequest):
+        lines.check_request_total(SPEC, vals_list[:1], copies=3)
+    # Plain one2many values (one Command.set) are no lines.
+    lines.check_request_total(SPEC, [{"bank_ids": [(6, 0, list(range(5000)))]}])
+
+
+def test_an_update_of_many_records_adds_lines_only():
+    """A line belongs to one header: ``{"ids": [...]}`` updates may add
+    lines to each record, never update or remove one."""
+    from core.openapi import build_openapi
+
+    document = build_openapi([lines_api()], "http://localhost:8069")
+    schemas = document["components"]["schemas"]
+    many = schemas["LinesResPartnerUpdateMany"]["properties"]["contacts"]
+    assert set(many["properties"]) == {"add"}
+    item = schemas["LinesResPartnerUpdateItem"]["properties"]["contacts"]
+    assert set(item["properties"]) == {"add", "update", "remove"}
+
+
 def test_the_openapi_document_describes_lines_and_validates():
     validator = pytest.importorskip("openapi_spec_validator")
     from core.openapi import build_openapi
