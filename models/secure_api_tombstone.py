@@ -179,8 +179,8 @@ class SecureApiTombstone(models.Model):
     @api.model
     def _judge(self, api_id, records):
         """``{record id: {user ids}}``: who among the API's callers reads each
-        of ``records`` through it now, archived ones included; one search
-        per caller for the whole batch."""
+        of ``records`` through it now, in any of their companies, archived
+        ones included; one search per caller for the whole batch."""
         spec = self.env["secure.api"]._get_spec(api_id)
         if not spec or records._name not in spec["models"] or not records:
             return {}
@@ -193,6 +193,7 @@ class SecureApiTombstone(models.Model):
             if not state["active"] or state["privileged"]:
                 continue
             call = events._read_call(spec, records._name, uid)
+            call.env = self._every_company(call.env, uid)
             model = call.env[records._name].with_context(active_test=False)
             domain = engine._forced(call, [("id", "in", list(records._ids))])
             try:
@@ -203,6 +204,17 @@ class SecureApiTombstone(models.Model):
             for rid in found._ids:
                 readers.setdefault(rid, set()).add(uid)
         return readers
+
+    @api.model
+    def _every_company(self, env, uid):
+        """``env`` with every company of ``uid`` allowed: a caller reads
+        what any ``X-Company-Id`` it may send shows, and its mirror may hold
+        a record of each (company record rules only widen with them)."""
+        default, allowed = self.env["res.users"]._secure_api_companies(uid)
+        if not allowed:
+            return env
+        companies = sorted(allowed, key=lambda company: company != default)
+        return env(context=dict(env.context, allowed_company_ids=companies))
 
     # ------------------------------------------------------------------
     # Listing, in the search that asks for changes

@@ -25,3 +25,4 @@ from . import test_oauth_code
 from . import test_queries
 from . import test_attack_findings
 from . import test_sync_deletions
+from . import test_sync_deletions_rules
