@@ -118,30 +118,45 @@ class SecureApiTombstone(models.Model):
 
     @api.model
     def _record(self, records, kind):
-        """Write the tombstones of ``records`` (``kind``: deleted or
-        archived) for every API that syncs their deletions: called before
-        an unlink, after an archive."""
+        """Judge and write the tombstones of ``records`` (``kind``: deleted
+        or archived): called before an unlink."""
+        self._write(records._name, kind, self._judge_all(records, kind))
+
+    @api.model
+    def _judge_all(self, records, kind):
+        """``[(api id, {record id: {user ids}})]``: who reads each of
+        ``records`` through each API that syncs their deletions, judged
+        now, before the unlink or the archive removes them."""
         api_ids = self._apis_for(records._name)
         ids = [rid for rid in records._ids if isinstance(rid, int)]
         if not api_ids or not ids:
-            return
+            return []
         if kind == "deleted":
-            # Archived before: its removal was told already.
+            # Archived before, on an API that shows archived records: its
+            # removal was told already.
             ids = self._without_tombstone(records._name, ids)
+        judged = []
         for api_id in api_ids:
             readers = self._judge(api_id, records.browse(ids))
             if readers:
-                rids = sorted(readers)
-                self.env.cr.execute(
-                    INSERT_SQL,
-                    [
-                        api_id,
-                        records._name,
-                        kind,
-                        rids,
-                        ["{%s}" % ",".join(map(str, sorted(readers[r]))) for r in rids],
-                    ],
-                )
+                judged.append((api_id, readers))
+        return judged
+
+    @api.model
+    def _write(self, model_name, kind, judged):
+        """One INSERT per API of the removals :meth:`_judge_all` judged."""
+        for api_id, readers in judged:
+            rids = sorted(readers)
+            self.env.cr.execute(
+                INSERT_SQL,
+                [
+                    api_id,
+                    model_name,
+                    kind,
+                    rids,
+                    ["{%s}" % ",".join(map(str, sorted(readers[r]))) for r in rids],
+                ],
+            )
 
     @api.model
     def _restore(self, records):
@@ -179,8 +194,8 @@ class SecureApiTombstone(models.Model):
     @api.model
     def _judge(self, api_id, records):
         """``{record id: {user ids}}``: who among the API's callers reads each
-        of ``records`` through it now, in any of their companies, archived
-        ones included; one search per caller for the whole batch."""
+        of ``records`` through it now, in any of their companies, as its
+        search would find them; one search per caller for the whole batch."""
         spec = self.env["secure.api"]._get_spec(api_id)
         if not spec or records._name not in spec["models"] or not records:
             return {}
@@ -194,7 +209,9 @@ class SecureApiTombstone(models.Model):
                 continue
             call = events._read_call(spec, records._name, uid)
             call.env = self._every_company(call.env, uid)
-            model = call.env[records._name].with_context(active_test=False)
+            # As the API's search sees them: archived records are already
+            # removed (unless its forced domain names ``active``).
+            model = call.env[records._name]
             domain = engine._forced(call, [("id", "in", list(records._ids))])
             try:
                 found = model.search(domain, order="id")

@@ -45,3 +45,42 @@ class TestRemovalsAcrossCompanies(RemovalsCase):
         record.unlink()
         self.assertEqual(self.result(self.changes())["removed"], [])
         self.assertFalse(self.tombstones())
+
+
+@tagged("post_install", "-at_install")
+class TestArchivesJudgedBeforeTheWrite(RemovalsCase):
+    def test_an_archive_that_also_hides_the_record_is_listed(self):
+        record = self.partners.create({"name": "Gone and hidden"})
+        record.write({"active": False, "ref": "HIDDEN"})
+        self.assertEqual(self.removed_ids(self.result(self.changes())), [record.id])
+
+    def test_an_archive_that_shows_a_record_never_seen_is_not_listed(self):
+        record = self.partners.create({"name": "Gone unseen", "ref": "HIDDEN"})
+        record.write({"active": False, "ref": "shown"})
+        self.assertEqual(self.result(self.changes())["removed"], [])
+        self.assertFalse(self.tombstones())
+
+    def test_an_api_of_active_records_lists_the_archive_then_nothing_more(self):
+        active_only = self.make_api(
+            "test/active-only-sync",
+            obfuscate=False,
+            domain="[('active', '=', True)]",
+            sync_deletions=True,
+        )
+        active_only.client_ids = [Command.link(self.client.id)]
+        base = f"/api/{active_only.route}"
+        record = self.partners.create({"name": "Gone active only"})
+        record.action_archive()
+        self.assertEqual(
+            self.removed_ids(self.result(self.changes(base=base))), [record.id]
+        )
+        record.unlink()
+        self.assertEqual(
+            self.removed_ids(self.result(self.changes(base=base))), [record.id]
+        )
+
+    def test_a_record_created_archived_is_never_listed(self):
+        record = self.partners.create({"name": "Gone never shown", "active": False})
+        record.unlink()
+        self.assertEqual(self.result(self.changes())["removed"], [])
+        self.assertFalse(self.tombstones())
