@@ -236,10 +236,17 @@ def _removal_position(version, rest):
     return tuple(pair)
 
 
-def check_retention(moment, now, days):
-    """410 ``resync_required`` when ``moment`` (a ``changed_since``) is older
-    than the removals kept ``days`` days before ``now``."""
-    if moment < now - datetime.timedelta(days=days):
+def check_retention(moment, now, days, since=None, purged=None):
+    """410 ``resync_required`` when removals since ``moment`` (a
+    ``changed_since``) may be missing: older than those kept ``days`` days
+    before ``now``, than ``since`` (when the API started keeping them), or
+    not after ``purged`` (the newest removal the purge forgot, so that a
+    retention made longer later hides no purge)."""
+    if (
+        moment < now - datetime.timedelta(days=days)
+        or (since is not None and moment < since)
+        or (purged is not None and moment <= purged)
+    ):
         raise ResyncRequired()
 
 

@@ -201,8 +201,14 @@ class SecureApiEngineRead(models.AbstractModel):
         )
         if not call.spec.get("sync_deletions"):
             return client_domain, None
-        days = self.env["secure.api"]._get_settings()["tombstone_days"]
-        sync.check_retention(moment, odoo_fields.Datetime.now(), days)
+        settings = self.env["secure.api"]._get_settings()
+        sync.check_retention(
+            moment,
+            odoo_fields.Datetime.now(),
+            settings["tombstone_days"],
+            since=call.spec.get("sync_deletions_since"),
+            purged=settings["tombstone_purged_until"],
+        )
         return client_domain, moment
 
     def _next_cursor(self, call, domain_text, changed_since, last, removed_after):

@@ -16,17 +16,17 @@ SELECT %s, %s, %s, t.res_id, t.readers::int[], now() AT TIME ZONE 'UTC',
   FROM unnest(%s::int[], %s::text[]) AS t(res_id, readers)
 """
 # The users who call an API and whose reads are judged: the execution users
-# of its active client apps, the users who granted them delegated access
-# (live consents), and the run-as user of a public API.
+# of its client apps, the users who granted them delegated access (live
+# consents), and the run-as user of a public API. Archived apps too: one
+# reactivated later resumes its sync, and must find no gap.
 READERS_SQL = """
 SELECT c.user_id FROM secure_api_client_rel r
   JOIN secure_api_client c ON c.id = r.client_id
- WHERE r.api_id = %(api)s AND c.active
+ WHERE r.api_id = %(api)s
 UNION
 SELECT s.user_id FROM secure_api_consent s
   JOIN secure_api_client_rel r ON r.client_id = s.app_id
-  JOIN secure_api_client c ON c.id = s.app_id
- WHERE r.api_id = %(api)s AND c.active AND s.state = 'active'
+ WHERE r.api_id = %(api)s AND s.state = 'active'
 """
 
 
@@ -89,16 +89,31 @@ class SecureApiTombstone(models.Model):
 
     @api.model
     def _cron_purge(self):
-        """Delete the tombstones older than ``secure_api.tombstone_days``."""
+        """Delete the tombstones older than ``secure_api.tombstone_days``,
+        and remember the newest one deleted
+        (``secure_api.tombstone_purged_until``): a ``changed_since`` up to
+        it answers 410 even if the retention is made longer later."""
         days = self.env["secure.api"]._get_settings()["tombstone_days"]
         self.env.cr.execute(
-            """DELETE FROM secure_api_tombstone
-                WHERE removed_at < (now() AT TIME ZONE 'UTC')
-                                   - %s * interval '1 day'""",
+            """WITH purged AS (
+                   DELETE FROM secure_api_tombstone
+                    WHERE removed_at < (now() AT TIME ZONE 'UTC')
+                                       - %s * interval '1 day'
+                   RETURNING removed_at)
+               SELECT count(*), max(removed_at) FROM purged""",
             [days],
         )
+        count, newest = self.env.cr.fetchone()
         self.invalidate_model()
-        return self.env.cr.rowcount
+        if newest:
+            params = self.env["ir.config_parameter"].sudo()
+            known = self.env["secure.api"]._get_settings()["tombstone_purged_until"]
+            if not known or newest > known:
+                params.set_param(
+                    "secure_api.tombstone_purged_until",
+                    fields.Datetime.to_string(newest),
+                )
+        return count
 
     # ------------------------------------------------------------------
     # Writing, in the deleting or archiving transaction
@@ -107,12 +122,14 @@ class SecureApiTombstone(models.Model):
     @api.model
     @tools.ormcache("model_name")
     def _apis_for(self, model_name):
-        """The ids of the active APIs with ``sync_deletions`` that expose
-        ``model_name``; cleared when APIs change."""
+        """The ids of the APIs with ``sync_deletions`` that expose
+        ``model_name``, in any state but draft (a deactivated or archived
+        API published again must find no gap); cleared when APIs change."""
         apis = (
             self.env["secure.api"]
             .sudo()
-            .search([("state", "=", "active"), ("sync_deletions", "=", True)])
+            .with_context(active_test=False)
+            .search([("state", "!=", "draft"), ("sync_deletions", "=", True)])
         )
         return tuple(a.id for a in apis if model_name in a._get_model_names())
 
@@ -196,7 +213,7 @@ class SecureApiTombstone(models.Model):
         """``{record id: {user ids}}``: who among the API's callers reads each
         of ``records`` through it now, in any of their companies, as its
         search would find them; one search per caller for the whole batch."""
-        spec = self.env["secure.api"]._get_spec(api_id)
+        spec = self._spec(api_id)
         if not spec or records._name not in spec["models"] or not records:
             return {}
         engine = self.env["secure.api.engine"]
@@ -204,8 +221,9 @@ class SecureApiTombstone(models.Model):
         users = self.env["res.users"]
         readers = {}
         for uid in self._readers(spec):
-            state = users._secure_api_user_state(uid)
-            if not state["active"] or state["privileged"]:
+            # Archived users too (an app's user reactivated resumes its
+            # sync); never an administrator, who no request runs as.
+            if users._secure_api_user_state(uid)["privileged"]:
                 continue
             call = events._read_call(spec, records._name, uid)
             call.env = self._every_company(call.env, uid)
@@ -221,6 +239,18 @@ class SecureApiTombstone(models.Model):
             for rid in found._ids:
                 readers.setdefault(rid, set()).add(uid)
         return readers
+
+    @api.model
+    def _spec(self, api_id):
+        """The spec of an API, published or deactivated (cached for the
+        published ones, which serve requests)."""
+        apis = self.env["secure.api"]
+        spec = apis._get_spec(api_id)
+        if spec is None:
+            record = apis.sudo().with_context(active_test=False).browse(api_id)
+            if record.exists() and record.state != "draft":
+                spec = record._build_spec()
+        return spec
 
     @api.model
     def _every_company(self, env, uid):

@@ -1,11 +1,13 @@
 """Deletions in sync: who is judged, when, and from which moment removals
 are complete (the findings of an attack run on issue #29)."""
 
-from odoo import Command
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from .common import SecureApiTransactionCase
-from .test_sync_deletions import SyncDeletionsMixin, an_hour_ago
+from .test_sync_deletions import SyncDeletionsMixin, an_hour_ago, iso
 
 
 class RemovalsCase(SyncDeletionsMixin, SecureApiTransactionCase):
@@ -68,6 +70,7 @@ class TestArchivesJudgedBeforeTheWrite(RemovalsCase):
             sync_deletions=True,
         )
         active_only.client_ids = [Command.link(self.client.id)]
+        active_only.sync_deletions_since = fields.Datetime.now() - timedelta(days=1)
         base = f"/api/{active_only.route}"
         record = self.partners.create({"name": "Gone active only"})
         record.action_archive()
@@ -84,3 +87,57 @@ class TestArchivesJudgedBeforeTheWrite(RemovalsCase):
         record.unlink()
         self.assertEqual(self.result(self.changes())["removed"], [])
         self.assertFalse(self.tombstones())
+
+
+@tagged("post_install", "-at_install")
+class TestRemovalsCoverage(RemovalsCase):
+    def test_switching_sync_deletions_on_records_when_removals_start(self):
+        self.api_plain.sync_deletions = False
+        self.assertFalse(self.api_plain.sync_deletions_since)
+        self.api_plain.sync_deletions = True
+        self.assertGreaterEqual(
+            self.api_plain.sync_deletions_since, fields.Datetime.now()
+        )
+
+    def test_a_changed_since_before_sync_deletions_was_on_is_410(self):
+        self.api_plain.sync_deletions = False
+        self.partners.create({"name": "Gone unrecorded"}).unlink()
+        self.api_plain.sync_deletions = True
+        self.error(self.changes(), 410, "resync_required")
+
+    def test_a_changed_since_before_the_api_left_draft_is_410(self):
+        self.api_plain.action_reset_to_draft()
+        self.partners.create({"name": "Gone in draft"}).unlink()
+        self.api_plain.action_publish()
+        self.error(self.changes(), 410, "resync_required")
+
+    def test_a_delete_while_the_api_is_deactivated_is_listed(self):
+        record = self.partners.create({"name": "Gone while inactive"})
+        self.api_plain.action_deactivate()
+        record.unlink()
+        self.api_plain.action_publish()
+        self.assertEqual(self.removed_ids(self.result(self.changes())), [record.id])
+
+    def test_a_delete_while_the_client_app_is_archived_is_listed(self):
+        record = self.partners.create({"name": "Gone while the app sleeps"})
+        apps = self.api_plain.client_ids
+        apps.active = False
+        record.unlink()
+        apps.active = True
+        self.bearer = self.issue()
+        self.assertEqual(self.removed_ids(self.result(self.changes())), [record.id])
+
+    def test_a_purge_hidden_by_a_longer_retention_is_410(self):
+        self.partners.create({"name": "Gone and purged"}).unlink()
+        self.env.cr.execute(
+            "UPDATE secure_api_tombstone SET removed_at = removed_at"
+            " - interval '3 days' WHERE api_id = %s",
+            [self.api_plain.id],
+        )
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("secure_api.tombstone_days", "2")
+        self.env["secure.api.tombstone"]._cron_purge()
+        params.set_param("secure_api.tombstone_days", "30")
+        four_days_ago = iso(fields.Datetime.now() - timedelta(days=4))
+        self.error(self.changes(since=four_days_ago), 410, "resync_required")
+        self.result(self.changes())

@@ -91,6 +91,18 @@ def test_a_changed_since_past_the_retention_is_410_resync_required():
     assert body["error"]["data"]["name"] == "resync_required"
 
 
+def test_a_changed_since_before_the_coverage_or_a_purge_is_410():
+    now = datetime.datetime(2026, 3, 31, 12, 0, 0)
+    hour = datetime.timedelta(hours=1)
+    check_retention(now - hour, now, 30, since=now - 2 * hour, purged=now - 3 * hour)
+    for since, purged in ((now - hour / 2, None), (None, now - hour / 2)):
+        with pytest.raises(ResyncRequired):
+            check_retention(now - hour, now, 30, since=since, purged=purged)
+    # A removal dated exactly at changed_since was purged: it would be listed.
+    with pytest.raises(ResyncRequired):
+        check_retention(now - hour, now, 30, purged=now - hour)
+
+
 def test_search_documents_410_and_removed_on_apis_that_sync_deletions():
     syncing = dict(fixtures.api("partner/sync", True), sync_deletions=True)
     document = build_openapi([syncing, fixtures.api("partner/rest", True)])
