@@ -25,6 +25,13 @@ CURSOR_VERSION = 2
 # deletions); version 2 cursors still read, as "no removal delivered yet".
 CURSOR_VERSION_REMOVED = 3
 MAX_CURSOR = 512
+# Removals a search without a cursor lists on its first page; more answer
+# 410 (a walk with a cursor lists any number, page by page).
+MAX_REMOVED = 10000
+TOO_MANY_REMOVED = _lt(
+    "More records were removed since 'changed_since' than one answer lists: "
+    "walk the changes with a cursor (cursor=) to get them all"
+)
 _ISO_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]00:?00)?\Z"
 )

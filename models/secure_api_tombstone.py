@@ -304,13 +304,14 @@ class SecureApiTombstone(models.Model):
         return rows[:limit], len(rows) > limit
 
     @api.model
-    def _list_page(self, cr, spec, model_name, uid, since, offset, limit):
-        """Offset pages: the ``limit`` removals after ``offset`` in walk order."""
+    def _list_page(self, cr, spec, model_name, uid, since, limit):
+        """Searches without a cursor: the first ``limit`` removals in walk
+        order (the engine lists them all on the first page)."""
         cr.execute(
             """SELECT xid, id, res_id, removed_at FROM secure_api_tombstone
                 WHERE api_id = %s AND res_model = %s AND %s = ANY(reader_ids)
                   AND removed_at >= %s
-                ORDER BY xid, id OFFSET %s LIMIT %s""",
-            [spec["id"], model_name, uid, since, offset, limit],
+                ORDER BY xid, id LIMIT %s""",
+            [spec["id"], model_name, uid, since, limit],
         )
         return cr.fetchall()

@@ -26,9 +26,7 @@ class SyncDeletionsMixin:
         super().setUp()
         self.api_plain.sync_deletions = True
         # As if switched on long ago: changed_since before it answers 410.
-        self.api_plain.sync_deletions_since = fields.Datetime.now() - timedelta(
-            days=90
-        )
+        self.api_plain.sync_deletions_since = fields.Datetime.now() - timedelta(days=90)
         # The tombstone hook patches the exposed models: undone after each
         # test, as Odoo's test case checks.
         self.addCleanup(self.env["secure.api.webhook"]._unregister_hook)

@@ -43,7 +43,9 @@ class TestRemovalsAcrossCompanies(RemovalsCase):
 
     def test_a_record_of_a_company_the_caller_may_not_use_is_not_listed(self):
         company3 = self.env["res.company"].create({"name": "Gone Co3"})
-        record = self.partners.create({"name": "Gone in Co3", "company_id": company3.id})
+        record = self.partners.create(
+            {"name": "Gone in Co3", "company_id": company3.id}
+        )
         record.unlink()
         self.assertEqual(self.result(self.changes())["removed"], [])
         self.assertFalse(self.tombstones())
@@ -141,3 +143,29 @@ class TestRemovalsCoverage(RemovalsCase):
         four_days_ago = iso(fields.Datetime.now() - timedelta(days=4))
         self.error(self.changes(since=four_days_ago), 410, "resync_required")
         self.result(self.changes())
+
+
+@tagged("post_install", "-at_install")
+class TestRemovalsWithoutCursor(RemovalsCase):
+    def test_the_first_offset_page_lists_every_removal(self):
+        records = self.partners.create([{"name": f"Gone page {i}"} for i in range(9)])
+        records.unlink()
+        answer = self.result(self.changes(limit=2))
+        self.assertEqual(sorted(self.removed_ids(answer)), sorted(records.ids))
+
+    def test_offset_pages_after_the_first_list_no_removal(self):
+        self.partners.create([{"name": f"Gone page {i}"} for i in range(3)]).unlink()
+        self.assertEqual(self.result(self.changes(limit=2, offset=2))["removed"], [])
+
+    def test_more_removals_than_one_answer_holds_is_410(self):
+        self.env.cr.execute(
+            "INSERT INTO secure_api_tombstone (api_id, res_model, kind, res_id,"
+            " reader_ids, removed_at, xid) SELECT %s, 'res.partner', 'deleted', n,"
+            " ARRAY[%s], now() AT TIME ZONE 'UTC', txid_current()"
+            " FROM generate_series(1, 10001) AS n",
+            [self.api_plain.id, self.api_user.id],
+        )
+        error = self.error(self.changes(limit=2), 410, "resync_required")
+        self.assertIn("cursor", error["message"])
+        walk = self.result(self.changes(limit=2, cursor=""))
+        self.assertEqual(len(walk["removed"]), 2)
