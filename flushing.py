@@ -7,12 +7,20 @@ seconds on a transaction of its own, and :func:`flush_all_at_exit`
 (registered by ``hooks.post_load``) flushes what is left when the worker
 stops, so that recycling a worker or stopping the server loses nothing.
 
+Odoo's prefork workers die on ``SIGTERM`` without running ``atexit`` (their
+``Worker.start`` resets it to ``SIG_DFL``), and systemd sends it to the
+master and every worker at once. :func:`patch_worker_start` makes each
+worker flush first (:func:`flush_on_sigterm`, within
+:data:`SIGTERM_WAIT` seconds) and then die of the signal as before.
+
 A model with a buffer defines ``_flush_buffer()``: it drains the buffer,
 writes the rows and puts them back when the write fails.
 """
 
+import functools
 import logging
 import os
+import signal
 import threading
 
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
@@ -28,6 +36,8 @@ _LOCKS = {}
 _LOCK = threading.Lock()
 # How long the flush at exit waits for a flush in progress, in seconds.
 EXIT_WAIT = 30
+# How long a worker that got SIGTERM flushes before it dies, in seconds.
+SIGTERM_WAIT = 2.0
 
 
 def flush(dbname, model_name, timeout=-1):
@@ -69,6 +79,7 @@ def _lock_for(dbname, model_name):
 
 
 def _loop(dbname, model_name, interval, pending):
+    failing = False
     while True:
         threading.Event().wait(interval)
         if not pending():
@@ -76,10 +87,27 @@ def _loop(dbname, model_name, interval, pending):
             continue
         try:
             flush(dbname, model_name)
-        except Exception:  # keep the thread alive; the rows were restored
-            _logger.exception(
-                "secure_api: flush of %s failed for %s", model_name, dbname
-            )
+        except Exception as error:  # keep the thread alive; rows were restored
+            if not failing:
+                _log_failure("flush", model_name, dbname, error)
+            failing = True
+        else:
+            if failing:
+                _logger.info("secure_api: flush of %s works again", model_name)
+            failing = False
+
+
+def _log_failure(what, model_name, dbname, error):
+    """Once per failure, without a traceback nor the error's text (it may
+    quote the rows' client data): the database is down or refuses the
+    table, not a row (those are dropped by the model's flush)."""
+    _logger.warning(
+        "secure_api: %s of %s failed for %s (%s)",
+        what,
+        model_name,
+        dbname,
+        type(error).__name__,
+    )
 
 
 def ensure_flusher(dbname, model_name, interval, pending):
@@ -104,7 +132,7 @@ def ensure_flusher(dbname, model_name, interval, pending):
         thread.start()
 
 
-def flush_all_at_exit():
+def flush_all_at_exit(wait=EXIT_WAIT):
     """Flush every buffer of this process (registered by ``post_load``)."""
     for pid, dbname, model_name in list(_FLUSHERS):
         if pid != os.getpid():
@@ -112,8 +140,64 @@ def flush_all_at_exit():
         try:
             # A flush of the thread in progress ends first (its rows are out
             # of the buffer): then what is left is written.
-            flush(dbname, model_name, timeout=EXIT_WAIT)
-        except Exception:
-            _logger.exception(
-                "secure_api: final flush of %s failed for %s", model_name, dbname
-            )
+            flush(dbname, model_name, timeout=wait)
+        except Exception as error:
+            _log_failure("final flush", model_name, dbname, error)
+
+
+def flush_on_sigterm(signum, _frame):
+    """SIGTERM in a worker: flush every buffer, then die of the signal.
+
+    The flush runs in a thread of its own and the handler waits for it at
+    most :data:`SIGTERM_WAIT` seconds: a flush that hangs (the database),
+    or a lock held by the code the signal interrupted, cannot keep the
+    worker alive. A second SIGTERM meanwhile kills it at once.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    done = threading.Event()
+
+    def run():
+        try:
+            flush_all_at_exit(wait=SIGTERM_WAIT)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="secure_api.flush.sigterm", daemon=True).start()
+    done.wait(SIGTERM_WAIT)
+    os.kill(os.getpid(), signum)
+
+
+def install_sigterm_flush():
+    """Make this process flush on SIGTERM; only where SIGTERM would kill it
+    outright (Odoo's workers), never over a handler of Odoo's (the
+    threaded server's graceful stop). Returns whether it is installed."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    current = signal.getsignal(signal.SIGTERM)
+    if current not in (signal.SIG_DFL, flush_on_sigterm):
+        return False
+    signal.signal(signal.SIGTERM, flush_on_sigterm)
+    return True
+
+
+def patch_worker_start(worker_class):
+    """Install :func:`flush_on_sigterm` in every worker ``worker_class``
+    starts, right after Odoo sets the worker's signals (once)."""
+    if hasattr(worker_class.start, "secure_api_original"):
+        return
+    original = worker_class.start
+
+    @functools.wraps(original)
+    def start(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        install_sigterm_flush()
+        return result
+
+    start.secure_api_original = original
+    worker_class.start = start
+
+
+def unpatch_worker_start(worker_class):
+    original = getattr(worker_class.start, "secure_api_original", None)
+    if original is not None:
+        worker_class.start = original

@@ -7,7 +7,11 @@
   422, and the logged query would carry the client's values);
 - the access-log filter that masks credentials sent in a URL;
 - the flush of buffered usage statistics and access-log rows when a
-  worker stops;
+  worker stops: at exit, and on SIGTERM in Odoo's prefork workers (a patch
+  of ``odoo.service.server.Worker.start``, which resets SIGTERM to
+  ``SIG_DFL``: effective for the workers forked after ``post_load``, that
+  is when the addon is loaded before they start, with ``-d``/``db_name``
+  (the master preloads the registry) or ``--load``);
 - the optional database-list cache described below.
 
 Database-list cache (opt-in): cache Odoo's database list for a few seconds.
@@ -33,6 +37,7 @@ import threading
 import time
 
 from odoo.service import db as db_service
+from odoo.service import server
 from odoo.tools import config
 
 INVALIDATING = (
@@ -151,6 +156,7 @@ def uninstall():
     from . import flushing
 
     atexit.unregister(flushing.flush_all_at_exit)
+    flushing.unpatch_worker_start(server.Worker)
 
 
 def post_load():
@@ -163,3 +169,5 @@ def post_load():
     # rows), so that recycling loses nothing.
     atexit.unregister(flushing.flush_all_at_exit)
     atexit.register(flushing.flush_all_at_exit)
+    # ... and when a worker gets SIGTERM (systemd sends it to every process).
+    flushing.patch_worker_start(server.Worker)

@@ -2,16 +2,23 @@
 
 Which requests an API logs (:func:`effective_level`, :func:`wanted`), what a
 row may hold (:func:`clean_path`, :func:`masked_body`, :func:`masked_headers`:
-never a secret) and the per-worker buffer the rows wait in until a flush
-writes them (:class:`LogBuffer`).
+never a secret; :func:`storable_row`: nothing PostgreSQL refuses) and the
+per-worker buffer the rows wait in until a flush writes them
+(:class:`LogBuffer`).
+
+Masking is structural, never a pattern searched in text: a body is kept
+only when it parses (JSON, or an urlencoded form), with the values of
+secret-looking keys masked; a header or query parameter keeps its value
+only when it is on a list of harmless ones.
 """
 
 import json
 import re
 import threading
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from .exceptions import dumps
+from .params import QUERY_PARAMS
 
 NONE, ERRORS, ALL = "none", "errors", "all"
 LEVELS = (NONE, ERRORS, ALL)
@@ -20,23 +27,79 @@ MAX_BODY_BYTES = 16 * 1024
 # A path longer than this is cut: a row is evidence, not a copy of the request.
 MAX_PATH_CHARS = 2048
 MASK = "***"
+# An aggregate's row lists at most this many ids of the records it read
+# (its record_count says how many there were).
+MAX_AGGREGATED_IDS = 10000
 
-# Names of fields, form keys, query parameters and headers that hold
-# secrets: passwords, client secrets, tokens of any kind, API keys.
+# Names of fields and form keys that hold secrets: passwords, client
+# secrets, tokens of any kind, API keys (searched in the decoded key).
 SECRET_NAME_RE = re.compile(
     r"passw|passphrase|^pass$|pwd|secret|token|authori[sz]ation|api[-_]?key"
     r"|cookie|credential|private[-_]?key|^jwt$|assertion|code_verifier",
     re.IGNORECASE,
 )
-# ``"name": "value"`` and ``name=value`` in a body that is neither JSON nor a
-# form (cut or malformed): the value of a secret-looking name is masked.
-_RAW_JSON_RE = re.compile(
-    r'("(?P<name>[^"\\]{1,100})"\s*:\s*)"(?:[^"\\]|\\.)*("|$)', re.DOTALL
+# Headers whose values are kept as sent; any other header's value is masked.
+KEPT_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "content-language",
+        "content-length",
+        "content-type",
+        "host",
+        "idempotency-key",
+        "if-match",
+        "if-modified-since",
+        "if-none-match",
+        "if-unmodified-since",
+        "pragma",
+        "prefer",
+        "range",
+        "user-agent",
+        "x-company-id",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "x-request-id",
+    }
 )
-_RAW_PAIR_RE = re.compile(
-    r"(?P<lead>(?:^|[&;\s?])(?P<name>[\w.\-\[\]]{1,100})=)[^&;\s]*"
-)
-_BEARER_RE = re.compile(r"(\b(?:bearer|basic)\s+)[\w\-.~+/=]+", re.IGNORECASE)
+# Headers that are URLs: kept without credentials, query nor fragment.
+URL_HEADERS = frozenset({"origin", "referer"})
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
+# The schemes an Authorization header keeps (its credentials never).
+AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "dpop", "negotiate", "ntlm"})
+# Characters of a kept query value left unquoted: a domain stays readable.
+_KEPT_QUERY_CHARS = "[](),'\":"
+FORM_TYPE = "application/x-www-form-urlencoded"
+_MEDIA_TYPE_RE = re.compile(r"[\w.+-]{1,60}/[\w.+-]{1,60}")
+# What PostgreSQL refuses in a text value: NUL, and lone surrogates (text
+# that is no valid UTF-8). One of them would fail the whole batch of a flush.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(text):
+    """``text`` with what PostgreSQL cannot store (NUL, lone surrogates)
+    replaced by U+FFFD."""
+    return _UNSTORABLE_RE.sub(REPLACEMENT, text)
+
+
+def storable_row(row):
+    """A row with every text value made :func:`storable`, in lists too:
+    whatever a client sent, the row can be written."""
+
+    def clean(value):
+        if isinstance(value, str):
+            return storable(value)
+        if isinstance(value, list | tuple):
+            return type(value)(clean(item) for item in value)
+        return value
+
+    return tuple(clean(value) for value in row)
 
 
 def effective_level(api_level, client_level=None):
@@ -57,15 +120,22 @@ def is_secret_name(name):
 
 
 def clean_path(path, query):
-    """``/api/<path>`` with its query, the values of secret-looking
-    parameters masked; cut at :data:`MAX_PATH_CHARS`."""
+    """``/api/<path>`` with its query, cut at :data:`MAX_PATH_CHARS`.
+
+    Only the API's own parameters (:data:`~.params.QUERY_PARAMS`) keep
+    their values; any other is masked, and a key without a value (which may
+    be a credential itself) is masked whole.
+    """
     text = "/api/" + path
     if query:
-        pairs = [
-            f"{quote(key, safe='[]')}="
-            + (MASK if is_secret_name(key) else quote(value, safe="[](),'\":"))
-            for key, value in query
-        ]
+        pairs = []
+        for key, value in query:
+            if key in QUERY_PARAMS:
+                pairs.append(f"{key}={quote(value, safe=_KEPT_QUERY_CHARS)}")
+            elif value == "":
+                pairs.append(MASK)
+            else:
+                pairs.append(f"{quote(key, safe='[]')}={MASK}")
         text += "?" + "&".join(pairs)
     return text[:MAX_PATH_CHARS]
 
@@ -83,29 +153,10 @@ def mask(value):
     return value
 
 
-def mask_text(text):
-    """Mask secrets in a text that could not be parsed: JSON-looking
-    ``"name": "value"`` pairs, ``name=value`` pairs, and credentials after
-    ``Bearer``/``Basic``."""
-
-    def json_pair(match):
-        if is_secret_name(match.group("name")):
-            return f'{match.group(1)}"{MASK}"'
-        return match.group(0)
-
-    def form_pair(match):
-        if is_secret_name(match.group("name")):
-            return match.group("lead") + MASK
-        return match.group(0)
-
-    text = _RAW_JSON_RE.sub(json_pair, text)
-    text = _RAW_PAIR_RE.sub(form_pair, text)
-    return _BEARER_RE.sub(r"\1" + MASK, text)
-
-
 def cut(text, limit=MAX_BODY_BYTES):
     """``text`` cut to at most ``limit`` UTF-8 bytes (never inside a
-    character), with a marker when it was cut."""
+    character), with a marker when it was cut; made :func:`storable`."""
+    text = storable(text)
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text
@@ -113,11 +164,13 @@ def cut(text, limit=MAX_BODY_BYTES):
     return data[: limit - len(marker)].decode("utf-8", "ignore") + marker
 
 
-def masked_body(raw=b"", form=None, value=None):
+def masked_body(raw=b"", form=None, value=None, content_type="", method="POST"):
     """A request or response body as text for the log, masked and cut.
 
     ``value`` is an already decoded JSON value (a response body); ``form``
-    the pairs of a form body; ``raw`` the bytes of any other body.
+    the pairs of a multipart form; ``raw`` the bytes of any other body,
+    read as the pipeline reads it (:func:`_parsed`). A body that does not
+    parse is not kept: ``<unparsed body: N bytes, media type>``.
     """
     if value is not None:
         return cut(dumps(mask(value)))
@@ -126,28 +179,75 @@ def masked_body(raw=b"", form=None, value=None):
         return cut(dumps(pairs))
     if not raw:
         return False
-    text = raw.decode("utf-8", "replace")
+    media = content_type.split(";", 1)[0].strip().lower()
+    kind, parsed = _parsed(raw, media, method)
+    if kind == "json":
+        return cut(dumps(mask(parsed)))
+    if kind == "form":
+        pairs = [(key, MASK if is_secret_name(key) else item) for key, item in parsed]
+        return cut(urlencode(pairs, safe="*"))
+    media = media if _MEDIA_TYPE_RE.fullmatch(media) else "no content type"
+    return f"<unparsed body: {len(raw)} bytes, {media}>"
+
+
+def _parsed(raw, media, method):
+    """``("json", value)``, ``("form", pairs)`` or ``(None, None)``: the
+    body decoded as the pipeline decodes it (core.request.parse_body), but
+    without refusing what it would refuse later (unstorable values)."""
     try:
-        parsed = json.loads(text)
-    except (ValueError, RecursionError):
-        return cut(mask_text(text))
-    return cut(dumps(mask(parsed)))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, None
+    if media != FORM_TYPE:
+        try:
+            return "json", json.loads(text)
+        except (ValueError, RecursionError):
+            # A GET or DELETE without a content type may send a form.
+            form_like = method in ("GET", "DELETE") and not media and "=" in text
+            if not form_like:
+                return None, None
+    try:
+        return "form", parse_qsl(
+            text, keep_blank_values=True, strict_parsing=True, max_num_fields=1000
+        )
+    except ValueError:
+        return None, None
 
 
 def masked_headers(headers):
-    """Request headers as ``Name: value`` lines, credentials masked
-    (``Authorization: Bearer ***``), cut like a body."""
+    """Request headers as ``Name: value`` lines, cut like a body.
+
+    Only :data:`KEPT_HEADERS` keep their values; an Authorization header
+    keeps its scheme (``Authorization: Bearer ***``), a Referer or Origin
+    its address without credentials nor query; any other value is masked.
+    """
     lines = []
     for name, value in sorted(headers.items()):
-        if name.lower() in ("authorization", "proxy-authorization"):
-            scheme = str(value).split(" ", 1)[0] if " " in str(value) else ""
-            value = f"{scheme} {MASK}".strip()
-        elif is_secret_name(name):
+        key, value = name.lower(), str(value)
+        if key in CREDENTIAL_HEADERS:
+            scheme = value.split(" ", 1)[0]
+            value = f"{scheme} {MASK}" if scheme.lower() in AUTH_SCHEMES else MASK
+        elif key in URL_HEADERS:
+            value = _masked_url(value)
+        elif key not in KEPT_HEADERS:
             value = MASK
-        else:
-            value = mask_text(str(value))
         lines.append(f"{name}: {value}")
     return cut("\n".join(lines))
+
+
+def _masked_url(value):
+    """A URL without its credentials, query and fragment (``?***`` says
+    there was one)."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return MASK
+    if not parts.scheme or not host:
+        return MASK
+    text = f"{parts.scheme}://{host}{port}{parts.path}"
+    return text + "?" + MASK if parts.query or parts.fragment else text
 
 
 class LogBuffer:

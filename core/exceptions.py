@@ -56,6 +56,16 @@ class ApiError(Exception):
             "Item %(index)s: %(message)s", index=index, message=self.message
         )
         self.data["index"] = index
+        if "path" in self.data:
+            # The line's path inside the request body, bulk item included.
+            self.data["path"] = f"[{index}].{self.data['path']}"
+        return self
+
+    def at_path(self, path):
+        """Name the failing line of a nested write: ``data.path``, e.g.
+        ``child_ids[2].email`` (indexes from 0, as bulk items)."""
+        self.message = _lt("%(path)s: %(message)s", path=path, message=self.message)
+        self.data["path"] = path
         return self
 
 

@@ -101,3 +101,19 @@ def negotiate_language(header, installed):
         if tag.split("-")[0] in by_language:
             return by_language[tag.split("-")[0]]
     return None
+
+
+# Odoo's script variants (``sr@latin``) as BCP 47 script subtags.
+_SCRIPTS = {"latin": "Latn", "cyrl": "Cyrl"}
+
+
+def html_lang(code):
+    """The BCP 47 tag (``en-US``, ``sr-Latn``) of an Odoo language code
+    (``en_US``, ``sr@latin``), for the ``lang`` attribute of a page."""
+    language, _at, script = (code or "en_US").partition("@")
+    words = language.split("_")
+    tag = [words[0].lower()]
+    if script.lower() in _SCRIPTS:
+        tag.append(_SCRIPTS[script.lower()])
+    tag.extend(words[1:])
+    return "-".join(tag)

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .exceptions import OAuthError
 from .messages import _lt
@@ -26,6 +26,19 @@ CLIENT_TYPES = ("confidential", "public")
 CODE_LIFETIME = 60
 # RFC 8252 7.3: native apps listen on a loopback address over plain http.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# RFC 8252 7.3: at a loopback IP literal, any port (the app gets one from the
+# system); the rest of the URI as registered. Not localhost (8.3).
+LOOPBACK_URI_RE = re.compile(
+    r"^http://(127\.0\.0\.1|\[::1\])(?::([1-9][0-9]{0,4}))?(?=[/?]|\Z)"
+)
+# RFC 8252 7.1: a native app's private-use scheme, a reverse domain name.
+PRIVATE_SCHEME_RE = re.compile(r"^[a-z][a-z0-9+\-]*(?:\.[a-z0-9+\-]+)+\Z")
+# A registered host: a DNS name or an IP literal (urlsplit drops brackets);
+# no percent-encoding, no zone id.
+HOST_RE = re.compile(r"^[a-z0-9](?:[a-z0-9.\-]*[a-z0-9.])?\Z|^[0-9a-f:.]+\Z")
+# What an authorization response adds to the redirect URI's query (RFC 6749
+# 4.1.2, 4.1.2.1; RFC 9207): a registered query may hold none of them.
+RESPONSE_PARAMS = ("code", "state", "iss", "error", "error_description", "error_uri")
 MAX_REDIRECT_URI = 2048
 MAX_STATE = 1024
 # RFC 7636 4.1: 43 to 128 unreserved characters.
@@ -101,27 +114,60 @@ def parse_grant_types(text):
 def redirect_uri_problem(uri):
     """Why ``uri`` cannot be registered as a redirect URI, or ``None``.
 
-    An absolute ``https`` URI without fragment; plain ``http`` only to a
-    loopback address, for native apps (RFC 8252 7.3). No user information,
-    no wildcard: redirect URIs are compared exactly.
+    An absolute ``https`` URI; plain ``http`` only to a loopback address,
+    and private-use schemes in reverse domain order (``com.example.app:/cb``),
+    for native apps (RFC 8252 7.1, 7.3). No fragment, no user information,
+    no wildcard, no backslash (browsers read it as a slash, servers may not),
+    and no query parameter the authorization response adds (``code``,
+    ``state``, ``iss``, ``error``...): the app would read the wrong one.
     """
     if not uri or len(uri) > MAX_REDIRECT_URI:
         return _lt("A redirect URI has 1 to %(max)s characters", max=MAX_REDIRECT_URI)
     if any(ord(char) < 0x21 or ord(char) > 0x7E for char in uri):
         return _lt("A redirect URI holds no spaces and only ASCII characters")
+    if "\\" in uri:
+        return _lt("A redirect URI holds no backslash (\\)")
+    if "#" in uri:
+        return _lt("A redirect URI may not have a fragment (#)")
     try:
         parts = urlsplit(uri)
         host = parts.hostname
         port = parts.port  # raises ValueError when out of range
     except ValueError:
         return _lt("'%(uri)s' is not a valid URI", uri=uri)
-    if "#" in uri:
-        return _lt("A redirect URI may not have a fragment (#)")
-    if parts.scheme not in ("https", "http") or not host or port == 0:
-        return _lt("'%(uri)s' is not an absolute http(s) URI", uri=uri)
     if "@" in parts.netloc or "*" in uri:
         return _lt("A redirect URI holds no user information and no wildcard")
-    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        problem = _web_redirect_problem(uri, scheme, host, port)
+    elif PRIVATE_SCHEME_RE.match(scheme) and (parts.path or parts.netloc):
+        problem = None
+    else:
+        problem = _lt(
+            "'%(uri)s' is not an absolute https URI, nor a native app's private-use "
+            "scheme in reverse domain order (com.example.app:/callback)",
+            uri=uri,
+        )
+    if problem:
+        return problem
+    reserved = sorted(
+        {key.lower() for key, _value in parse_qsl(parts.query, True)}
+        & set(RESPONSE_PARAMS)
+    )
+    if reserved:
+        return _lt(
+            "A redirect URI's query may not hold '%(name)s': the authorization "
+            "response adds it",
+            name=reserved[0],
+        )
+    return None
+
+
+def _web_redirect_problem(uri, scheme, host, port):
+    """Why an http(s) redirect URI cannot be registered, or ``None``."""
+    if not host or port == 0 or not HOST_RE.match(host):
+        return _lt("'%(uri)s' is not an absolute http(s) URI", uri=uri)
+    if scheme == "http" and host not in LOOPBACK_HOSTS:
         return _lt(
             "A redirect URI uses https; plain http only to localhost, 127.0.0.1 "
             "or [::1] (native apps)"
@@ -129,8 +175,25 @@ def redirect_uri_problem(uri):
     return None
 
 
+def normalize_redirect_uri(uri):
+    """``uri`` with its scheme and host in lower case, the rest as it is:
+    the form registered and compared (RFC 3986 6.2.2.1)."""
+    scheme, colon, rest = uri.partition(":")
+    if not colon:
+        return uri
+    if rest.startswith("//"):
+        end = len(rest)
+        for char in "/?#":
+            found = rest.find(char, 2)
+            if found != -1:
+                end = min(end, found)
+        rest = rest[:end].lower() + rest[end:]
+    return scheme.lower() + colon + rest
+
+
 def parse_redirect_uris(text):
-    """The redirect URIs of a client app's text, one per line.
+    """The redirect URIs of a client app's text, one per line, normalized
+    (:func:`normalize_redirect_uri`).
 
     Raises ``ValueError`` with the first problem found.
     """
@@ -139,7 +202,29 @@ def parse_redirect_uris(text):
         problem = redirect_uri_problem(uri)
         if problem:
             raise ValueError(problem)
-    return tuple(dict.fromkeys(uris))
+    return tuple(dict.fromkeys(normalize_redirect_uri(uri) for uri in uris))
+
+
+def _without_loopback_port(uri):
+    """``uri`` without its port when it is an ``http`` URI to a loopback
+    IP literal, else ``None``."""
+    match = LOOPBACK_URI_RE.match(uri)
+    if not match or (match.group(2) and int(match.group(2)) > 65535):
+        return None
+    return f"http://{match.group(1)}{uri[match.end() :]}"
+
+
+def redirect_uri_registered(uri, registered):
+    """Whether ``uri`` is one of the ``registered`` redirect URIs: the very
+    same string, except that a loopback IP literal (``http://127.0.0.1``,
+    ``http://[::1]``) takes any port, as a native app gets one from the
+    system when it starts listening (RFC 8252 7.3)."""
+    if uri in registered:
+        return True
+    bare = _without_loopback_port(uri)
+    return bare is not None and any(
+        bare == _without_loopback_port(known) for known in registered
+    )
 
 
 def public_client_id(params, query):
@@ -209,7 +294,9 @@ def check_client_and_redirect(params, repeated, client, client_id):
             code="invalid_request",
             redirect=False,
         )
-    if uri not in client["redirect_uris"]:
+    if not isinstance(uri, str) or not redirect_uri_registered(
+        uri, client["redirect_uris"]
+    ):
         raise AuthorizeError(
             _lt("This redirect URI is not registered for the client app"),
             code="invalid_request",
@@ -313,22 +400,44 @@ def redirect_origins(uris):
     origins = set()
     for uri in uris:
         parts = urlsplit(uri)
-        origins.add(f"{parts.scheme}://{parts.netloc}".lower())
+        # A private-use scheme is no web origin: no browser code runs there.
+        if parts.scheme.lower() in ("http", "https"):
+            origins.add(f"{parts.scheme}://{parts.netloc}".lower())
     return origins
+
+
+def redirect_destination(uri):
+    """What the consent page names as where the user goes back: the host of
+    a web redirect URI, the app's scheme for a native one
+    (``com.example.app:/callback``)."""
+    parts = urlsplit(uri)
+    return parts.netloc or parts.scheme
 
 
 def redirect_url(uri, params):
     """``uri`` with ``params`` (``None`` values left out) added to its query,
-    keeping the query it already has (RFC 6749 3.1.2)."""
+    keeping the query it already has (RFC 6749 3.1.2). Spaces are ``%20``:
+    every client decodes it, some (Swagger UI's redirect page) not ``+``."""
     parts = urlsplit(uri)
     query = parse_qsl(parts.query, keep_blank_values=True)
     query.extend((key, value) for key, value in params.items() if value is not None)
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
 
 
 # ----------------------------------------------------------------------
 # Discovery (RFC 8414, RFC 9728)
 # ----------------------------------------------------------------------
+
+
+def issuer_url(base_url):
+    """The authorization server's issuer identifier (RFC 8414 2) from the
+    server's base URL (Odoo's ``web.base.url``): scheme, host and path,
+    without query, fragment or trailing slash. The one value discovery,
+    introspection, JWT ``iss`` claims and authorization responses (RFC 9207)
+    name the server by."""
+    parts = urlsplit((base_url or "").strip())
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
 
 
 def authorization_server_metadata(issuer):

@@ -652,7 +652,10 @@ def _record_schemas(doc):
     obfuscated = doc.api["obfuscate"]
     record = {"type": "object", "required": ["id"], "properties": {"id": doc.ident}}
     for fspec in doc.fields:
-        schema = output_schema(fspec, obfuscated)
+        if fspec.get("lines") is not None:
+            schema = {"type": "array", "items": _line_schemas(doc, fspec)}
+        else:
+            schema = output_schema(fspec, obfuscated)
         if fspec.get("string"):
             schema["title"] = fspec["string"]
         if fspec.get("alias") != fspec["name"]:
@@ -673,9 +676,65 @@ def _record_schemas(doc):
         "properties": {f["alias"]: input_schema(f, obfuscated) for f in writable},
     }
     create_body = dict(update_body, **({"required": required} if required else {}))
+    lines = [f for f in writable if f.get("lines") is not None]
+    if lines:
+        # A lines field takes a list of lines on create, changes on update.
+        create_body["properties"] = dict(update_body["properties"])
+        for fspec in lines:
+            line = _line_schemas(doc, fspec)["$ref"]
+            create_body["properties"][fspec["alias"]] = {
+                "type": "array",
+                "items": _ref(f"{line.rsplit('/', 1)[1]}Create"),
+            }
+            update_body["properties"][fspec["alias"]] = _line_changes(line, doc.ident)
     doc.schemas[f"{doc.name}Record"] = record
     doc.schemas[f"{doc.name}Create"] = create_body
     doc.schemas[f"{doc.name}Update"] = update_body
+
+
+def _line_schemas(doc, fspec):
+    """``<Name><Lines>Line``, ``...LineCreate`` and ``...LineUpdate`` of a
+    one2many written with its lines; returns the reference of the first."""
+    obfuscated = doc.api["obfuscate"]
+    name = doc.name + schema_name({"route": fspec["alias"]}, "Line")
+    ident = id_schema(obfuscated, doc.api.get("min_length"))
+    record = {"type": "object", "required": ["id"], "properties": {"id": ident}}
+    for lspec in fspec["lines"]:
+        record["properties"][lspec["alias"]] = output_schema(lspec, obfuscated)
+    writable = [lspec for lspec in fspec["lines"] if lspec.get("writable")]
+    values = {lspec["alias"]: input_schema(lspec, obfuscated) for lspec in writable}
+    required = [
+        lspec["alias"]
+        for lspec in writable
+        if lspec.get("required") and not lspec.get("has_default")
+    ]
+    create = {"type": "object", "additionalProperties": False, "properties": values}
+    if required:
+        create["required"] = required
+    doc.schemas[name] = record
+    doc.schemas[f"{name}Create"] = create
+    doc.schemas[f"{name}Update"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id"],
+        "properties": {"id": ident, **values},
+    }
+    return _ref(name)
+
+
+def _line_changes(line_ref, ident):
+    name = line_ref.rsplit("/", 1)[1]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Lines to add, lines to update (by id) and ids of lines "
+        "to remove, in one transaction",
+        "properties": {
+            "add": {"type": "array", "items": _ref(f"{name}Create")},
+            "update": {"type": "array", "items": _ref(f"{name}Update")},
+            "remove": {"type": "array", "items": ident},
+        },
+    }
 
 
 def _removed_schema(doc):

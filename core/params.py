@@ -15,6 +15,22 @@ from .messages import _lt
 MAX_OFFSET = 10**9
 ORDER_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*\Z", re.I)
 COUNT_MODES = ("exact", "estimated", "none")
+# The query parameters the API reads (searches, reads, aggregates, sync):
+# the access log keeps the values of these only.
+QUERY_PARAMS = frozenset(
+    {
+        "domain",
+        "fields",
+        "order",
+        "limit",
+        "offset",
+        "count",
+        "cursor",
+        "changed_since",
+        "groupby",
+        "measures",
+    }
+)
 
 
 def parse_int(value, label, minimum=0, maximum=None):

@@ -56,10 +56,25 @@ def example_body(fields, examples=None):
     for fspec in fields:
         if not fspec.get("writable"):
             continue
+        if fspec.get("lines") is not None:
+            # One line, from the writable line fields that take invented values.
+            line = example_body(fspec["lines"], examples)
+            if line:
+                body[fspec["alias"]] = [line]
+            continue
         value = example_value(fspec, examples)
         if value is not None:
             body[fspec["alias"]] = value
     return body
+
+
+def update_example(body, fields):
+    """An update body from a create body: its first value; lines, which a
+    create lists, are added (``{"add": [...]}``)."""
+    lines = {f["alias"] for f in fields if f.get("lines") is not None}
+    for alias, value in list(body.items())[:1]:
+        return {alias: {"add": value} if alias in lines else value}
+    return {}
 
 
 def variable_name(api, model):
@@ -221,7 +236,7 @@ def _model_items(api, model, mspec, public):
     items += _create_items(life)
     if "read" in life.ops:
         items.append(_read_item(life))
-    update = dict(list(life.body.items())[:1])
+    update = update_example(life.body, mspec["fields"])
     if "update" in life.ops and update:
         items.append(_update_item(life, update))
     if "delete" in life.ops:

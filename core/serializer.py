@@ -5,8 +5,10 @@ Specs are plain dicts built by the Odoo layer from an API's configuration:
 ``model spec``: ``{"model": str, "fields": [field spec, ...]}``
 
 ``field spec``: ``{"name", "alias", "type", "relation", "writable",
-"searchable", "selection": [keys] or None, "related": [sub spec, ...]}``
-where a sub spec is ``{"name", "type", "relation"}`` on the comodel.
+"searchable", "selection": [keys] or None, "related": [sub spec, ...],
+"lines": [field spec, ...] or None}`` where a sub spec is ``{"name",
+"type", "relation"}`` on the comodel, and ``lines`` (one2many fields written
+with their lines) are field specs of the comodel.
 
 ``codec_for(model)`` returns the :class:`~.hashid.IdCodec` of a model.
 """
@@ -109,6 +111,8 @@ class RecordWriter:
         if ftype in ("one2many", "many2many"):
             codec = self.codec_for(fspec["relation"])
             ids = value or []
+            if fspec.get("lines") is not None:
+                return self._lines(fspec, ids, related_rows.get(fspec["name"], {}))
             if fspec.get("related"):
                 rows = related_rows.get(fspec["name"], {})
                 result = []
@@ -129,6 +133,16 @@ class RecordWriter:
                 )
             return scalar_out(ftype, value)
         return scalar_out(ftype, value)
+
+    def _lines(self, fspec, ids, rows):
+        """The lines of a one2many with their line fields; ``rows`` are
+        those the user may read (the others are left out)."""
+        writer = RecordWriter(
+            {"model": fspec["relation"], "fields": fspec["lines"]},
+            self.codec_for,
+            self.api_id,
+        )
+        return [writer.record(rows[rid], fspec["lines"]) for rid in ids if rid in rows]
 
 
 def _decode_id(codec, value, label):
@@ -308,12 +322,32 @@ def _value_in(fspec, value, codec_for):
     return converter(fspec, value)
 
 
-def values_in(payload, spec, codec_for):
+def field_in(by_alias, key, value, codec_for):
+    """``(name, ORM value)`` of one client key among the fields ``by_alias``.
+
+    Unknown and read-only keys are a :class:`BadRequest`.
+    """
+    fspec = by_alias.get(key)
+    if fspec is None:
+        raise BadRequest(
+            _lt("Unknown field '%(field)s'", field=key), name="invalid_field"
+        )
+    if not fspec.get("writable"):
+        raise BadRequest(
+            _lt("Field '%(field)s' is not writable", field=key),
+            name="readonly_field",
+        )
+    return fspec["name"], _value_in(fspec, value, codec_for)
+
+
+def values_in(payload, spec, codec_for, creating=False):
     """Translate one client payload to ORM values for ``spec``'s model.
 
     Only exposed, writable fields are accepted, by their client-facing name.
     Anything else (``id``, ``context``, unknown or read-only fields) is a
     :class:`BadRequest`: nothing a client sends is silently dropped.
+    One2many fields written with their lines (``lines`` in their spec) take
+    a list of lines when ``creating``, else changes of lines (core.lines).
     """
     if not isinstance(payload, dict):
         raise BadRequest(_lt("Each record must be a JSON object"), name="invalid_body")
@@ -321,16 +355,14 @@ def values_in(payload, spec, codec_for):
     vals = {}
     for key, value in payload.items():
         fspec = by_alias.get(key)
-        if fspec is None:
-            raise BadRequest(
-                _lt("Unknown field '%(field)s'", field=key), name="invalid_field"
-            )
-        if not fspec.get("writable"):
-            raise BadRequest(
-                _lt("Field '%(field)s' is not writable", field=key),
-                name="readonly_field",
-            )
-        vals[fspec["name"]] = _value_in(fspec, value, codec_for)
+        if fspec is not None and fspec.get("lines") is not None and fspec["writable"]:
+            # Imported here: core.lines converts each line with field_in.
+            from .lines import lines_in
+
+            vals[fspec["name"]] = lines_in(fspec, value, codec_for, creating)
+            continue
+        name, converted = field_in(by_alias, key, value, codec_for)
+        vals[name] = converted
     return vals
 
 

@@ -139,16 +139,19 @@ def jwt_unverified_subject(token):
 def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
     """Verify a JWT with a pinned algorithm and required claims.
 
-    Returns the claims, or raises :class:`Unauthorized` (``invalid_token``)
-    with a message that says what failed and nothing secret.
+    ``issuer`` is the accepted ``iss``, a tuple of accepted ones, or
+    ``None``: any non-empty text (the server's own tokens, proven by their
+    signature, whatever its URL was when it issued them). Returns
+    the claims, or raises :class:`Unauthorized` (``invalid_token``) with a
+    message that says what failed and nothing secret.
     """
+    issuers = (issuer,) if isinstance(issuer, str) else issuer and tuple(issuer)
     try:
         claims = jwt.decode(
             token,
             key,
             algorithms=[algorithm],
             audience=audience,
-            issuer=issuer,
             leeway=leeway,
             options={"require": list(JWT_REQUIRED_CLAIMS), "verify_iat": True},
         )
@@ -166,6 +169,9 @@ def jwt_decode(token, *, key, algorithm, issuer, audience, leeway=30):
     if not isinstance(claims.get("scope"), str) or not isinstance(
         claims.get("jti"), str
     ):
+        raise Unauthorized(_lt("Invalid token"), name="invalid_token")
+    iss = claims.get("iss")
+    if not (iss and isinstance(iss, str)) or (issuers and iss not in issuers):
         raise Unauthorized(_lt("Invalid token"), name="invalid_token")
     return claims
 

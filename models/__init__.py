@@ -4,6 +4,7 @@ from . import secure_api_category
 from . import secure_api_tag
 from . import secure_api
 from . import secure_api_field
+from . import secure_api_field_line
 from . import secure_api_default
 from . import secure_api_method
 from . import secure_api_endpoint
@@ -16,6 +17,7 @@ from . import secure_api_engine_auth
 from . import secure_api_engine_read
 from . import secure_api_engine_aggregate
 from . import secure_api_engine_write
+from . import secure_api_engine_lines
 from . import secure_api_engine_rpc
 from . import secure_api_engine_sync
 from . import secure_api_engine_traffic

@@ -11,6 +11,7 @@ from ..core.exceptions import (
     render_error,
     to_api_error,
 )
+from ..core.messages import _lt
 from ..core.request import Answer
 from ..core.routing import DISCOVERY_ROUTES
 from ..http_io import prepare_body, render
@@ -46,7 +47,7 @@ class IrHttp(models.AbstractModel):
         request_id = uuid.uuid4().hex[:16]
         if is_retryable(exception):
             exception = Conflict(
-                "Concurrent updates conflicted; retry the request",
+                _lt("Concurrent updates conflicted; retry the request"),
                 name="concurrent_update",
                 headers={"Retry-After": "1"},
             )

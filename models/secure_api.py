@@ -12,6 +12,7 @@ from ..core import domain as core_domain
 from ..core import operations
 from ..core.cors import parse_origins
 from ..core.exceptions import BadRequest
+from ..core.messages import html_lang
 from ..core.openapi import build_openapi, token_paths
 from ..core.postman import build_postman
 from ..core.routing import check_route
@@ -871,8 +872,8 @@ class SecureApi(models.Model):
 
     @api.model
     def _openapi_for_specs(self, specs):
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        document = build_openapi(specs, base_url)
+        # The issuer: the flows' URLs are the discovery document's endpoints.
+        document = build_openapi(specs, self.env["secure.api.token"]._issuer())
         document["paths"].update(token_paths())
         return document
 
@@ -933,7 +934,7 @@ class SecureApi(models.Model):
         (what each reader sees is decided there)."""
         user = self.env["res.users"].sudo().browse(req.session_uid or SUPERUSER_ID)
         values = {
-            "lang": (user.lang or "en_US").replace("_", "-"),
+            "page_lang": html_lang(user.lang),
             "swagger_ui_version": core_docs.SWAGGER_UI_VERSION,
         }
         page = (

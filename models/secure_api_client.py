@@ -177,9 +177,12 @@ class SecureApiClient(models.Model):
     redirect_uris = fields.Text(
         string="Redirect URIs",
         help="Where users are sent back after they allow or deny access, one URI "
-        "per line, compared exactly. https only; plain http only to localhost, "
-        "127.0.0.1 or [::1] (native apps); no fragment (#). Required for the "
-        "authorization code grant.",
+        "per line, compared exactly (the scheme and host are saved in lower "
+        "case). https; for native apps, plain http to localhost, 127.0.0.1 or "
+        "[::1] (127.0.0.1 and [::1] with any port) or a private-use scheme in "
+        "reverse domain order (com.example.app:/callback). No fragment (#), user "
+        "information or backslash, and no code, state, iss or error in the "
+        "query. Required for the authorization code grant.",
     )
     refresh_token_lifetime = fields.Integer(
         string="Refresh Token Lifetime (s)",
@@ -393,6 +396,19 @@ class SecureApiClient(models.Model):
                 )
             )
 
+    @api.model
+    def _normalize_redirect_uris(self, vals):
+        """``vals`` with its redirect URIs as they are compared: one per
+        line, scheme and host in lower case. Invalid ones are left for the
+        constraint to name."""
+        if not vals.get("redirect_uris"):
+            return vals
+        try:
+            uris = core_oauth_code.parse_redirect_uris(vals["redirect_uris"])
+        except ValueError:
+            return vals
+        return dict(vals, redirect_uris="\n".join(uris))
+
     @api.model_create_multi
     def create(self, vals_list):
         apis = self.env["secure.api"]
@@ -400,12 +416,14 @@ class SecureApiClient(models.Model):
             apis._check_privileged_edit()
         for vals in vals_list:
             apis._check_audit_edit(self.browse(), vals, AUDIT_DEFAULTS)
+        vals_list = [self._normalize_redirect_uris(vals) for vals in vals_list]
         return super().create(vals_list)
 
     def write(self, vals):
         if "user_id" in vals:
             self.env["secure.api"]._check_privileged_edit()
         self.env["secure.api"]._check_audit_edit(self, vals, AUDIT_DEFAULTS)
+        vals = self._normalize_redirect_uris(vals)
         if vals.get("client_type") == "public":
             # A public client cannot keep a secret: it has none.
             vals = dict(vals, client_secret_hash=False, secret_date=False)
@@ -540,6 +558,15 @@ class SecureApiClient(models.Model):
         client = self.sudo().with_context(active_test=False).browse(app_id).exists()
         return client._state_dict() if client else None
 
+    def _registered_redirect_uris(self):
+        """The redirect URIs users may be sent back to. One saved before a
+        rule that now refuses it disables them all until it is fixed,
+        rather than every request of the app failing."""
+        try:
+            return core_oauth_code.parse_redirect_uris(self.redirect_uris)
+        except ValueError:
+            return ()
+
     def _state_dict(self):
         self.ensure_one()
         return {
@@ -558,7 +585,7 @@ class SecureApiClient(models.Model):
             "log_level": self.log_level or None,
             "grant_types": core_oauth_code.parse_grant_types(self.grant_types),
             "client_type": self.client_type,
-            "redirect_uris": core_oauth_code.parse_redirect_uris(self.redirect_uris),
+            "redirect_uris": self._registered_redirect_uris(),
             "refresh_lifetime": self.refresh_token_lifetime,
             "traffic": core_traffic.ClientPolicy(
                 rate_limit=self.rate_limit,

@@ -85,6 +85,11 @@ class Call:
     # The ids of the records the request returned, wrote or deleted, while
     # its access log wants them (see secure_api_engine_log); else None.
     touched: list | None = None
+    # Likewise "model,id" of the records of other models that the answer
+    # shows through related fields, and the number of records an aggregate
+    # read when ``touched`` holds only the first of them.
+    related: list | None = None
+    touched_total: int | None = None
 
     def codec_for(self, model):
         codec = self.codecs.get(model)

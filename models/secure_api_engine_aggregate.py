@@ -33,6 +33,7 @@ class SecureApiEngineAggregate(models.AbstractModel):
             model, sorted({item.name for item in (*groupbys, *measures)})
         )
         specs = [groupby.spec for groupby in groupbys]
+        self._aggregated(call, model, domain)
         rows = model._read_group(
             domain,
             specs,
@@ -65,6 +66,10 @@ class SecureApiEngineAggregate(models.AbstractModel):
             ),
             "length": length,
         }
+
+    def _aggregated(self, call, model, domain):
+        """Hook: ``model`` aggregates the records of ``domain`` (the access
+        log notes their ids)."""
 
     def _group_names(self, groupbys, rows):
         """``{alias: {id: display name}}`` of the relational group values,

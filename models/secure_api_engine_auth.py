@@ -141,6 +141,7 @@ class SecureApiEngineAuth(models.AbstractModel):
         for fspec in call.model_spec["fields"]:
             names.add(fspec["relation"])
             names.update(sub["relation"] for sub in fspec["related"])
+            names.update(line["relation"] for line in fspec.get("lines") or ())
         with replica.primary_env(env) as primary:
             primary.user.has_group("base.group_user")
             access, rules = primary["ir.model.access"], primary["ir.rule"]

@@ -36,7 +36,7 @@ class SecureApiEngineLog(models.AbstractModel):
     def _authenticate(self, call):
         principal = super()._authenticate(call)
         if self._log_level(call, principal.get("app")) != core_log.NONE:
-            call.touched = []
+            call.touched, call.related = [], []
         return principal
 
     # ------------------------------------------------------------------
@@ -69,6 +69,34 @@ class SecureApiEngineLog(models.AbstractModel):
         self._touch(call, records)
         return super()._updated(call, records, one)
 
+    def _related_rows(self, call, rows, selected):
+        """The records the answer shows through related fields: the API's
+        model's in ``touched``, other models' in ``related``."""
+        related_rows = super()._related_rows(call, rows, selected)
+        if call.touched is not None:
+            relations = {f["name"]: f.get("relation") for f in selected}
+            for name, found in related_rows.items():
+                model = relations[name]
+                if model == call.model:
+                    call.touched.extend(found)
+                else:
+                    call.related.extend(f"{model},{rid}" for rid in found)
+        return related_rows
+
+    def _aggregated(self, call, model, domain):
+        """The ids of the records an aggregate read, when its row is
+        logged (level ``all``: a successful aggregate is not an error), at
+        most :data:`~..core.access_log.MAX_AGGREGATED_IDS` of them."""
+        super()._aggregated(call, model, domain)
+        if call.touched is None or self._log_level(call) != core_log.ALL:
+            return
+        cap = core_log.MAX_AGGREGATED_IDS
+        ids = model.search(domain, limit=cap + 1, order="id").ids
+        if len(ids) > cap:
+            ids = ids[:cap]
+            call.touched_total = model.search_count(domain)
+        call.touched.extend(ids)
+
     def _plain(self, call, value):
         if isinstance(value, models.BaseModel):
             self._touch(call, value)
@@ -98,7 +126,10 @@ class SecureApiEngineLog(models.AbstractModel):
         duration = time.perf_counter() - started
         arrived = datetime.fromtimestamp(time.time() - duration, timezone.utc)
         # A failed request returned, wrote and deleted nothing.
-        ids = list(dict.fromkeys(call.touched or ())) if status < 400 else []
+        ok = status < 400
+        ids = list(dict.fromkeys(call.touched or ())) if ok else []
+        refs = list(dict.fromkeys(call.related or ())) if ok else []
+        count = call.touched_total if ok and call.touched_total else len(ids)
         body = answer.body if answer is not None else None
         error = body.get("error") if isinstance(body, dict) else None
         error_name = None
@@ -108,28 +139,40 @@ class SecureApiEngineLog(models.AbstractModel):
         headers = request_body = response_body = None
         if spec.get("log_bodies"):
             headers = core_log.masked_headers(req.headers)
-            request_body = core_log.masked_body(raw=req.body, form=req.form) or None
+            request_body = (
+                core_log.masked_body(
+                    raw=req.body,
+                    form=req.form,
+                    content_type=req.content_type,
+                    method=req.method,
+                )
+                or None
+            )
             if body is not None:
                 response_body = core_log.masked_body(value=body)
-        return (
-            # Naive UTC to the second, as Odoo's datetimes.
-            arrived.replace(tzinfo=None, microsecond=0),
-            spec["id"],
-            app["id"] if app else None,
-            principal["uid"] if principal else None,
-            req.remote_addr or None,
-            req.method,
-            core_log.clean_path(req.path, req.query),
-            call.operation,
-            status,
-            error_name,
-            duration * 1000.0,
-            request_id,
-            call.model or spec.get("model"),
-            ids,
-            len(ids),
-            bool(call.test_mode),
-            headers,
-            request_body,
-            response_body,
+        # Whatever the client sent, the row can be stored (no NUL).
+        return core_log.storable_row(
+            (
+                # Naive UTC to the second, as Odoo's datetimes.
+                arrived.replace(tzinfo=None, microsecond=0),
+                spec["id"],
+                app["id"] if app else None,
+                principal["uid"] if principal else None,
+                req.remote_addr or None,
+                req.method,
+                core_log.clean_path(req.path, req.query),
+                call.operation,
+                status,
+                error_name,
+                duration * 1000.0,
+                request_id,
+                call.model or spec.get("model"),
+                ids,
+                refs,
+                count,
+                bool(call.test_mode),
+                headers,
+                request_body,
+                response_body,
+            )
         )

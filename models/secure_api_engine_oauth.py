@@ -42,5 +42,5 @@ class SecureApiEngineOauth(models.AbstractModel):
             return Answer(204, dict(DISCOVERY_CORS, Allow="GET, HEAD, OPTIONS"))
         if method not in ("GET", "HEAD"):
             raise MethodNotAllowed(("GET", "HEAD", "OPTIONS"))
-        issuer = self.env["secure.api.oauth.authorize"]._issuer_url()
+        issuer = self.env["secure.api.token"]._issuer()
         return Answer(200, dict(DISCOVERY_CORS), body=build(issuer))

@@ -59,8 +59,20 @@ class SecureApiEngineRead(models.AbstractModel):
         return self._render_rows(call, rows, selected)
 
     def _render_rows(self, call, rows, selected):
+        related_rows = self._related_rows(call, rows, selected)
+        writer = serializer.RecordWriter(
+            call.model_spec, call.codec_for, call.spec["id"], call.spec["binary_mode"]
+        )
+        return [writer.record(row, selected, related_rows) for row in rows]
+
+    def _related_rows(self, call, rows, selected):
+        """``{field name: {id: row}}``: the related fields' values of the
+        records ``rows`` point to, one read per relational field."""
         related_rows = {}
         for fspec in selected:
+            if fspec.get("lines") is not None:
+                related_rows[fspec["name"]] = self._line_rows(call, fspec, rows)
+                continue
             if not fspec.get("related"):
                 continue
             ids = set()
@@ -78,10 +90,7 @@ class SecureApiEngineRead(models.AbstractModel):
                 related_rows[fspec["name"]] = {
                     row["id"]: row for row in found.read(subnames)
                 }
-        writer = serializer.RecordWriter(
-            call.model_spec, call.codec_for, call.spec["id"], call.spec["binary_mode"]
-        )
-        return [writer.record(row, selected, related_rows) for row in rows]
+        return related_rows
 
     def _selected(self, call):
         readable = {f["alias"]: f for f in call.model_spec["fields"]}

@@ -21,6 +21,7 @@ from ..core.exceptions import (
     render_error,
     to_api_error,
 )
+from ..core.messages import _lt
 from ..core.request import Answer
 
 
@@ -66,7 +67,7 @@ class SecureApiEngineSync(models.AbstractModel):
             # Anonymous callers of a public API share one identity: a key
             # would let one replay or block another's requests.
             raise BadRequest(
-                "Idempotency-Key needs an authenticated client",
+                _lt("Idempotency-Key needs an authenticated client"),
                 name="idempotency_key_not_supported",
             )
         scope = f"api:{call.spec['id']}|" + (
@@ -131,14 +132,14 @@ class SecureApiEngineSync(models.AbstractModel):
         stored_fingerprint, status, headers, body = stored
         if stored_fingerprint != fingerprint:
             raise Unprocessable(
-                "This Idempotency-Key was used for another request",
+                _lt("This Idempotency-Key was used for another request"),
                 name="idempotency_key_reused",
             )
         return Answer(status, dict(headers, **{"Idempotent-Replayed": "true"}), body)
 
     def _in_progress(self):
         return Conflict(
-            "A request with this Idempotency-Key is still in progress",
+            _lt("A request with this Idempotency-Key is still in progress"),
             name="idempotency_key_in_progress",
         )
 
@@ -159,7 +160,7 @@ class SecureApiEngineSync(models.AbstractModel):
     def _refuse_if_match_on_many(self, call):
         if call.request.headers.get("if-match") is not None:
             raise BadRequest(
-                "If-Match applies to one record, not to a bulk request",
+                _lt("If-Match applies to one record, not to a bulk request"),
                 name="invalid_precondition",
             )
 
@@ -216,14 +217,16 @@ class SecureApiEngineSync(models.AbstractModel):
             None,
         )
         if fspec is None:
-            raise NotFound("Unknown upsert key", name="unknown_key")
+            raise NotFound(_lt("Unknown upsert key"), name="unknown_key")
         value = self._key_value(fspec, call.record_id)
         body = call.body if call.body is not None else {}
         if not isinstance(body, dict):
-            raise BadRequest("The body must be a JSON object", name="invalid_body")
+            raise BadRequest(_lt("The body must be a JSON object"), name="invalid_body")
         if fspec["alias"] in body and body[fspec["alias"]] != value:
             raise BadRequest(
-                f"'{fspec['alias']}' differs from the key in the path",
+                _lt(
+                    "'%(field)s' differs from the key in the path", field=fspec["alias"]
+                ),
                 name="invalid_body",
             )
         self._lock_key(call, fspec, value)
@@ -233,17 +236,19 @@ class SecureApiEngineSync(models.AbstractModel):
         )
         if len(records) > 1:
             raise Conflict(
-                f"Several records have this '{fspec['alias']}'", name="ambiguous_key"
+                _lt("Several records have this '%(field)s'", field=fspec["alias"]),
+                name="ambiguous_key",
             )
         payload = {k: v for k, v in body.items() if k != fspec["alias"]}
-        vals = self._values(call, payload)
+        vals = self._values(call, payload, creating=not records)
         self._check_if_match(call, records)
         if records:
             moved = self._check_relations(call, [vals], records)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             self._begin(call)
             records.write(vals)
-            self._check_in_domain(call, records | moved)
+            self._check_in_domain(call, self._remaining(call, records | moved, vals))
             return self._updated(call, records, one=True)
         self._check_may_create(call)
         vals[fspec["name"]] = value
@@ -258,20 +263,22 @@ class SecureApiEngineSync(models.AbstractModel):
         if "\ufffd" in text:
             # What the server made of bytes that were not UTF-8.
             raise BadRequest(
-                f"'{fspec['alias']}' is not valid UTF-8 text", name="invalid_value"
+                _lt("'%(field)s' is not valid UTF-8 text", field=fspec["alias"]),
+                name="invalid_value",
             )
         if fspec["type"] == "integer":
             try:
                 return serializer.SCALAR_CONVERTERS["integer"](fspec, int(text))
             except ValueError:
                 raise BadRequest(
-                    f"'{fspec['alias']}' takes an integer", name="invalid_value"
+                    _lt("'%(field)s' takes an integer", field=fspec["alias"]),
+                    name="invalid_value",
                 ) from None
         return serializer.SCALAR_CONVERTERS[fspec["type"]](fspec, text)
 
     def _check_may_create(self, call):
         if "create" not in call.spec["operations"]:
-            raise MethodNotAllowed(("PUT", "OPTIONS"), "Creating is not enabled")
+            raise MethodNotAllowed(("PUT", "OPTIONS"), _lt("Creating is not enabled"))
         scope = call.principal["scope"]
         if scope is not None and "create" not in scope:
             raise InsufficientScope("create")

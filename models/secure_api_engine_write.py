@@ -8,8 +8,9 @@ from odoo import api, models, tools
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
 from .. import compat
-from ..core import serializer
+from ..core import lines, serializer
 from ..core.exceptions import BadRequest, Forbidden, Unprocessable, to_api_error
+from ..core.messages import _lt
 
 _logger = logging.getLogger(__name__)
 RELATIONAL = serializer.RELATIONAL
@@ -28,16 +29,34 @@ ORM_REFUSALS = (
 class SecureApiEngineWrite(models.AbstractModel):
     _inherit = "secure.api.engine"
 
-    def _values(self, call, payload, index=None):
+    def _values(self, call, payload, index=None, creating=False):
         try:
-            return serializer.values_in(payload, call.model_spec, call.codec_for)
+            return serializer.values_in(
+                payload, call.model_spec, call.codec_for, creating=creating
+            )
         except BadRequest as error:
             if index is not None:
                 error.at_index(index)
             raise
 
-    def _apply_defaults(self, call, vals):
-        defaults = call.model_spec["defaults"]
+    def _apply_line_defaults(self, call, vals, model_spec=None):
+        """The API's default values of the lines' model (when the API has
+        it) on the lines ``vals`` create, on create and update alike."""
+        for fspec in (model_spec or call.model_spec)["fields"]:
+            line_spec = call.spec["models"].get(fspec["relation"])
+            if fspec.get("lines") is None or not line_spec:
+                continue
+            for command in vals.get(fspec["name"]) or ():
+                if command[0] == lines.CREATE:
+                    self._apply_defaults(call, command[2], line_spec)
+        return vals
+
+    def _apply_defaults(self, call, vals, model_spec=None):
+        """The API's default values of the model on ``vals`` (and on the
+        lines they create)."""
+        model_spec = model_spec or call.model_spec
+        self._apply_line_defaults(call, vals, model_spec)
+        defaults = model_spec["defaults"]
         if not defaults:
             return vals
         evaluator = call.env["secure.api.default"]
@@ -48,7 +67,10 @@ class SecureApiEngineWrite(models.AbstractModel):
                 except Exception:  # noqa: BLE001 - the admin's expression failed
                     _logger.exception("secure_api: default of %s failed", line["name"])
                     raise Unprocessable(
-                        f"The default value of '{line['name']}' could not be computed",
+                        _lt(
+                            "The default value of '%(field)s' could not be computed",
+                            field=line["name"],
+                        ),
                         name="default_failed",
                     ) from None
         return vals
@@ -73,7 +95,11 @@ class SecureApiEngineWrite(models.AbstractModel):
             records = self._model(call).browse(targets)
         for fspec in call.model_spec["fields"]:
             name, ftype = fspec["name"], fspec["type"]
-            if ftype not in RELATIONAL or not any(name in v for v in vals_list):
+            if (
+                ftype not in RELATIONAL
+                or not any(name in v for v in vals_list)
+                or self._checked_as_lines(call, fspec, vals_list, records, targets)
+            ):
                 continue
             wanted = [self._relation_ids(ftype, v.get(name)) for v in vals_list]
             ids = {rid for item in wanted for rid in item}
@@ -150,7 +176,8 @@ class SecureApiEngineWrite(models.AbstractModel):
 
     def _invalid_id(self, fspec, index, count):
         error = BadRequest(
-            f"Invalid id for field '{fspec['alias']}'", name="invalid_id"
+            _lt("Invalid id for field '%(field)s'", field=fspec["alias"]),
+            name="invalid_id",
         )
         return error.at_index(index) if count > 1 else error
 
@@ -166,8 +193,11 @@ class SecureApiEngineWrite(models.AbstractModel):
             scope is not None and "delete" not in scope
         ):
             raise Forbidden(
-                f"Removing lines from '{fspec['alias']}' needs the delete "
-                "operation and scope",
+                _lt(
+                    "Removing lines from '%(field)s' needs the delete operation "
+                    "and scope",
+                    field=fspec["alias"],
+                ),
                 name="delete_not_allowed",
             )
 
@@ -213,7 +243,7 @@ class SecureApiEngineWrite(models.AbstractModel):
         outside = [index for index, rid in enumerate(records.ids) if rid not in inside]
         if outside:
             error = Unprocessable(
-                "The values would put the record outside this API",
+                _lt("The values would put the record outside this API"),
                 name="outside_domain",
             )
             raise error.at_index(outside[0]) if len(records) > 1 else error
@@ -252,15 +282,16 @@ class SecureApiEngineWrite(models.AbstractModel):
         items = body if bulk else [body]
         if not isinstance(body, list | dict):
             raise BadRequest(
-                "The body must be a JSON object or an array of objects",
+                _lt("The body must be a JSON object or an array of objects"),
                 name="invalid_body",
             )
         if not items or len(items) > MAX_BULK:
             raise BadRequest(
-                f"Send between 1 and {MAX_BULK} records", name="invalid_body"
+                _lt("Send between 1 and %(max)s records", max=MAX_BULK),
+                name="invalid_body",
             )
         vals_list = [
-            self._values(call, item, index if bulk else None)
+            self._values(call, item, index if bulk else None, creating=True)
             for index, item in enumerate(items)
         ]
         moved = self._check_relations(call, vals_list)
@@ -280,10 +311,11 @@ class SecureApiEngineWrite(models.AbstractModel):
             self._check_if_match(call, record)
             vals = self._values(call, body)
             moved = self._check_relations(call, [vals], record)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, record)
             self._begin(call)
             record.write(vals)
-            self._check_in_domain(call, record | moved)
+            self._check_in_domain(call, self._remaining(call, record | moved, vals))
             return self._updated(call, record, one=True)
         codec = call.codec_for(call.model)
         self._refuse_if_match_on_many(call)
@@ -293,19 +325,21 @@ class SecureApiEngineWrite(models.AbstractModel):
             vals = self._values(call, values)
             records = self._find_many(call, ids)
             moved = self._check_relations(call, [vals], records)
+            self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             self._begin(call)
             self._batch(call, [records], lambda chunk: chunk[0].write(vals))
         elif isinstance(body, list) and body:
             if len(body) > MAX_BULK:
                 raise BadRequest(
-                    f"At most {MAX_BULK} records per request", name="invalid_body"
+                    _lt("At most %(max)s records per request", max=MAX_BULK),
+                    name="invalid_body",
                 )
             pairs = []
             for index, item in enumerate(body):
                 if not isinstance(item, dict):
                     raise BadRequest(
-                        f"Item {index} is not an object",
+                        _lt("Item %(index)s is not an object", index=index),
                         name="invalid_body",
                         data={"index": index},
                     )
@@ -313,18 +347,20 @@ class SecureApiEngineWrite(models.AbstractModel):
                 rid = codec.decode(values.pop("id", None))
                 if rid is None:
                     raise BadRequest(
-                        f"Item {index} has no valid id",
+                        _lt("Item %(index)s has no valid id", index=index),
                         name="invalid_id",
                         data={"index": index},
                     )
                 pairs.append((rid, self._values(call, values, index)))
             ids = [rid for rid, _vals in pairs]
             if len(set(ids)) != len(ids):
-                raise BadRequest("The same id appears twice", name="invalid_body")
+                raise BadRequest(_lt("The same id appears twice"), name="invalid_body")
             records = self._find_many(call, ids)
             moved = self._check_relations(
                 call, [vals for _rid, vals in pairs], targets=ids
             )
+            for _rid, vals in pairs:
+                self._apply_line_defaults(call, vals)
             moved |= self._neighbours(call, records)
             model = self._model(call)
             self._begin(call)
@@ -335,7 +371,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             )
         else:
             raise BadRequest(
-                'Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]',
+                _lt('Bulk update takes {"ids": [...], ...} or [{"id": ..., ...}, ...]'),
                 name="invalid_body",
             )
         self._check_in_domain(call, (records | moved).exists())
@@ -351,7 +387,7 @@ class SecureApiEngineWrite(models.AbstractModel):
             body = call.body
             if not isinstance(body, dict) or set(body) != {"ids"}:
                 raise BadRequest(
-                    'Bulk delete takes {"ids": [...]}', name="invalid_body"
+                    _lt('Bulk delete takes {"ids": [...]}'), name="invalid_body"
                 )
             records = self._find_many(call, serializer.decode_ids(body["ids"], codec))
         ids = records.ids

@@ -99,11 +99,26 @@ class SecureApiField(models.Model):
         "refused (400)."
     )
     write_lines = fields.Boolean(
-        string="Allow Writing Lines",
-        help="One2many fields only: let clients set which records are linked. "
+        string="Allow Linking Lines",
+        help="One2many fields only: let clients set which records are linked "
+        "(a list of ids; see Allow Writing Lines to write the lines themselves). "
         "Only records the execution user may write, and inside the API when "
         "they are of its model, are accepted; removing lines (which may "
         "delete them) needs the delete operation and scope.",
+    )
+    allow_lines = fields.Boolean(
+        string="Allow Writing Lines",
+        help="One2many fields only: clients create, update and remove the "
+        "lines with their header, in one call, through the line fields "
+        "below; reads show the lines with these fields. Removing lines needs "
+        "the delete operation and scope.",
+    )
+    line_field_ids = fields.One2many(
+        "secure.api.field.line",
+        "api_field_id",
+        string="Line Fields",
+        copy=True,
+        help="The fields of the lines that clients read and, when writable, write.",
     )
     related_field_ids = fields.Many2many(
         "ir.model.fields",
@@ -203,13 +218,39 @@ class SecureApiField(models.Model):
                     _("Related fields must belong to %s.", line.field_id.relation)
                 )
 
+    @api.constrains("allow_lines", "field_id")
+    def _check_allow_lines(self):
+        for line in self:
+            if line.allow_lines and line.field_id.ttype != "one2many":
+                raise ValidationError(
+                    _(
+                        "Only one2many fields have lines to write (%s).",
+                        line.public_name,
+                    )
+                )
+
+    def action_open_lines(self):
+        """The line fields of this one2many, in a dialog."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Line Fields"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [
+                (self.env.ref("secure_api.secure_api_field_lines_view_form").id, "form")
+            ],
+            "target": "new",
+        }
+
     def _orm_field(self):
         self.ensure_one()
         model = self.env.get(self.field_id.model)
         return model._fields.get(self.field_id.name) if model is not None else None
 
-    def _is_writable_field(self):
-        field = self._orm_field()
+    def _is_writable_field(self, field=None):
+        field = field if field is not None else self._orm_field()
         if field is None or field.name in compat.LOG_COLUMNS:
             return False
         if field.readonly and not field.inverse:
@@ -260,10 +301,23 @@ class SecureApiField(models.Model):
             and not field.translate,
             "writable": self.writable
             and self._is_writable_field()
-            and (field.type != "one2many" or self.write_lines),
+            and (field.type != "one2many" or self.write_lines or self.allow_lines),
             "required": bool(field.required),
             # Odoo fills it on create when the body leaves it out.
             "has_default": field.default is not None,
             "selection": selection,
             "related": related,
+            "lines": self._lines_spec(field),
         }
+
+    def _lines_spec(self, field):
+        """The line field specs of a one2many written with its lines, or
+        ``None``: its value is then a list of ids, as before."""
+        if field.type != "one2many" or not self.allow_lines:
+            return None
+        comodel_fields = self.env[field.comodel_name]._fields
+        specs = [
+            line._spec(comodel_fields)
+            for line in self.line_field_ids.sorted("sequence")
+        ]
+        return [spec for spec in specs if spec]

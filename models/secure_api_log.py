@@ -3,11 +3,12 @@
 Rows never come from the request's own transaction: the request path adds
 them to a buffer of its worker (:func:`buffer_for`), which a thread flushes
 every ``secure_api_log_interval`` seconds (default 2) on a transaction of its
-own, and which is flushed when the worker stops (see ``flushing``). So a row
-exists even when its request failed or was rolled back (test mode), a
-read-only request stays read-only, and a worker that stops loses nothing; a
-worker killed outright (SIGKILL, a hard memory or time limit, a crash of the
-machine) loses at most the rows of its last interval.
+own, and which is flushed when the worker stops, SIGTERM included (see
+``flushing``). So a row exists even when its request failed or was rolled
+back (test mode), a read-only request stays read-only, and a worker that
+stops loses nothing; a worker killed outright (SIGKILL, a hard memory or
+time limit, a crash of the machine) loses at most the rows of its last
+interval.
 
 The ids of the records a request returned, wrote or deleted are kept in an
 integer array column with a GIN index, searched with ``@>``: which requests
@@ -15,10 +16,12 @@ touched record 12 is one indexed query, and 12 never matches 123.
 """
 
 import logging
+import re
 import threading
 from collections.abc import Collection
 from datetime import timedelta
 
+import psycopg2
 from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models, tools
@@ -38,6 +41,11 @@ _BUFFERS_LOCK = threading.Lock()
 # older ones are dropped (and counted in the server log) past it.
 MAX_BUFFERED = 100000
 DEFAULT_RETENTION_DAYS = 30
+# Errors of a row's values (a NUL, a value out of range): the row can never
+# be written, unlike when the database fails (then every row is kept).
+ROW_ERRORS = (psycopg2.DataError, psycopg2.IntegrityError, ValueError)
+# A model's name in a searched value ("res.partner"), not an id.
+MODEL_NAME_RE = re.compile(r"[A-Za-z_][\w.]*")
 AUDIT_GROUPS = ("secure_api.group_secure_api_auditor", "base.group_system")
 
 LEVEL_SELECTION = [
@@ -63,6 +71,7 @@ COLUMNS = (
     "request_id",
     "model",
     "record_ids",
+    "related_refs",
     "record_count",
     "test_mode",
     "request_headers",
@@ -77,6 +86,7 @@ CASTS = {
     "status": "int4",
     "duration_ms": "float8",
     "record_ids": "int4[]",
+    "related_refs": "text[]",
     "record_count": "int4",
     "test_mode": "bool",
 }
@@ -92,7 +102,12 @@ SELECT {selected}
 """.format(
     columns=", ".join(COLUMNS),
     selected=", ".join(
-        {"api_id": "a.id", "app_id": "c.id", "user_id": "u.id"}.get(name, f"r.{name}")
+        {
+            "api_id": "a.id",
+            "app_id": "c.id",
+            "user_id": "u.id",
+            "related_refs": "COALESCE(r.related_refs, '{}')",
+        }.get(name, f"r.{name}")
         for name in COLUMNS
     ),
 )
@@ -156,8 +171,8 @@ class SecureApiLog(models.Model):
     )
     path = fields.Char(
         readonly=True,
-        help="The path and query of the request; the values of parameters "
-        "that could hold credentials are masked.",
+        help="The path and query of the request; only the API's own query "
+        "parameters keep their values.",
     )
     operation = fields.Selection(
         [(op.name, op.label) for op in operations.OPERATIONS],
@@ -197,7 +212,15 @@ class SecureApiLog(models.Model):
         compute="_compute_record_ids",
         search="_search_record_ids",
         help="Database ids of the records the request returned, wrote or "
-        "deleted (none when it failed). Search 12, or res.partner,12.",
+        "deleted, and of the records of its model that the answer showed "
+        "through related fields (none when it failed). Search 12, or "
+        "res.partner,12 (which also finds the related records below).",
+    )
+    related_refs = fields.Char(
+        string="Related Records",
+        compute="_compute_record_ids",
+        help="Records of other models that the answer showed through related "
+        "fields, as model,id.",
     )
     record_count = fields.Integer(
         string="Records",
@@ -211,12 +234,13 @@ class SecureApiLog(models.Model):
     )
     request_headers = fields.Text(
         readonly=True,
-        help="The request's headers, credentials masked (APIs that keep bodies).",
+        help="The request's headers; only harmless ones keep their values "
+        "(APIs that keep bodies).",
     )
     request_body = fields.Text(
         readonly=True,
-        help="The request's body, secrets masked, cut at 16 KiB (APIs that "
-        "keep bodies).",
+        help="The request's body, secrets masked, cut at 16 KiB; a body that "
+        "does not parse is not kept (APIs that keep bodies).",
     )
     response_body = fields.Text(
         readonly=True,
@@ -236,6 +260,15 @@ class SecureApiLog(models.Model):
             "CREATE INDEX IF NOT EXISTS secure_api_log_record_ids_idx"
             " ON secure_api_log USING gin (record_ids)"
         )
+        # Records of other models shown through related fields, "model,id".
+        cr.execute(
+            "ALTER TABLE secure_api_log"
+            " ADD COLUMN IF NOT EXISTS related_refs text[] NOT NULL DEFAULT '{}'"
+        )
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS secure_api_log_related_refs_idx"
+            " ON secure_api_log USING gin (related_refs)"
+        )
 
     # ------------------------------------------------------------------
     # Touched records
@@ -245,19 +278,24 @@ class SecureApiLog(models.Model):
         rows = {}
         if self.ids:
             self.env.cr.execute(
-                "SELECT id, record_ids FROM secure_api_log WHERE id IN %s",
+                "SELECT id, record_ids, related_refs FROM secure_api_log"
+                " WHERE id IN %s",
                 [tuple(self.ids)],
             )
-            rows = dict(self.env.cr.fetchall())
+            rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         for log in self:
-            log.record_ids = ", ".join(str(rid) for rid in rows.get(log.id) or [])
+            ids, refs = rows.get(log.id) or ([], [])
+            log.record_ids = ", ".join(str(rid) for rid in ids or [])
+            log.related_refs = ", ".join(refs or [])
 
     def _search_record_ids(self, operator, value):
         """``('record_ids', '=', 12)``: the rows whose array holds 12
         (``record_ids @> ARRAY[12]``, the GIN index); ``in`` takes several
         ids (any of them). Text values are ids typed in the search box, or
         ``model,id`` (``res.partner,12``), which also filters the model.
-        One query, fast at millions of rows (see compat.id_in_subquery)."""
+        With a model, the rows that showed the record through a related
+        field match too (``related_refs``, its own GIN index). One query,
+        fast at millions of rows (see compat.id_in_subquery)."""
         negative = operator in ("!=", "not in", "not ilike", "not like")
         if operator not in ("=", "!=", "in", "not in", "ilike", "not ilike"):
             raise UserError(_("Search the touched records by id."))
@@ -267,25 +305,36 @@ class SecureApiLog(models.Model):
         contains = "&&" if len(ids) > 1 else "@>"
         test = SQL(f"record_ids {contains} %s::int4[]", ids)
         if model:
-            test = SQL("model = %s AND %s", model, test)
+            refs = [f"{model},{rid}" for rid in ids]
+            test = SQL(
+                f"(model = %s AND %s) OR related_refs {contains} %s::text[]",
+                model,
+                test,
+                refs,
+            )
         return compat.id_in_subquery(
             SQL("SELECT id FROM secure_api_log WHERE %s", test), negative=negative
         )
 
     @api.model
     def _parse_record_search(self, value):
-        """``(model or None, [ids])`` of a searched value: an id, ids, or
-        text typed in the search box (``12``, ``res.partner,12``). 19.0
-        hands ``=`` over as ``in`` with one value."""
+        """``(model or None, [ids])`` of a searched value: an id, ids,
+        text typed in the search box (``12``, ``res.partner,12``), or a
+        model and an id (``[active_model, active_id]``). 19.0 hands ``=``
+        over as ``in`` with one value."""
         if isinstance(value, str) or not isinstance(value, Collection):
             value = [value]
-        items = list(value)
         models_, ids = set(), set()
-        for item in items:
+        for item in value:
+            if isinstance(item, str) and MODEL_NAME_RE.fullmatch(item.strip()):
+                # [active_model, active_id]: the model of the ids with it.
+                models_.add(item.strip())
+                continue
             model, rid = self._parse_record_item(item)
             if rid is None:
                 continue
-            models_.add(model)
+            if model:
+                models_.add(model)
             ids.add(rid)
         model = models_.pop() if len(models_) == 1 else None
         return model, sorted(ids)
@@ -354,12 +403,40 @@ class SecureApiLog(models.Model):
 
     @api.model
     def _flush_buffer(self):
-        """Write this worker's buffered rows in one statement; returns how
-        many. On failure they go back into the buffer."""
+        """Write this worker's buffered rows; returns how many were written.
+
+        A row the database refuses (whatever it holds) is dropped, counted
+        in one warning, and blocks no other row: a failed batch is split in
+        halves until the refused rows are alone. When the database itself
+        fails (connection lost), every row goes back into the buffer.
+        """
         buffer = buffer_for(self.env.cr.dbname)
         rows = buffer.drain()
         if not rows:
             return 0
+        try:
+            written, refused = self._insert_rows(rows)
+        except Exception:
+            dropped = max(0, len(rows) + len(buffer) - MAX_BUFFERED)
+            if dropped:
+                _logger.warning("secure_api: %s access-log rows dropped", dropped)
+            buffer.restore(rows[dropped:])
+            raise
+        if refused:
+            # Neither the rows nor the error: they may hold client data.
+            _logger.warning(
+                "secure_api: %s access-log rows could not be stored and were "
+                "dropped (%s)",
+                len(refused),
+                ", ".join(sorted({type(error).__name__ for error in refused})),
+            )
+        self.invalidate_model()
+        return written
+
+    @api.model
+    def _insert_rows(self, rows):
+        """Insert ``rows``, bisecting a batch that a row's value fails;
+        returns ``(rows written, errors of the refused rows)``."""
         try:
             with self.env.cr.savepoint():
                 execute_values(
@@ -369,14 +446,14 @@ class SecureApiLog(models.Model):
                     template=TEMPLATE,
                     page_size=1000,
                 )
-        except Exception:
-            dropped = max(0, len(rows) + len(buffer) - MAX_BUFFERED)
-            if dropped:
-                _logger.error("secure_api: %s access-log rows dropped", dropped)
-            buffer.restore(rows[dropped:])
-            raise
-        self.invalidate_model()
-        return len(rows)
+            return len(rows), []
+        except ROW_ERRORS as error:
+            if len(rows) == 1:
+                return 0, [error]
+        half = len(rows) // 2
+        first, first_refused = self._insert_rows(rows[:half])
+        second, second_refused = self._insert_rows(rows[half:])
+        return first + second, first_refused + second_refused
 
     # ------------------------------------------------------------------
     # Retention
@@ -446,6 +523,4 @@ class SecureApiLog(models.Model):
     @api.model
     def action_for_record(self, model, res_id):
         """The log rows of the requests that touched one record."""
-        return self._action(
-            [("model", "=", model), ("record_ids", "=", int(res_id))],
-        )
+        return self._action([("record_ids", "in", [model, int(res_id)])])

@@ -19,7 +19,15 @@ from ..core.exceptions import (
     TooManyRequests,
     Unauthorized,
 )
+from ..core.messages import _lt
 from ..core.oauth_code import CLIENT_CREDENTIALS
+
+
+def _present(claims):
+    """An introspection answer without its absent members: RFC 7662 2.2
+    members are optional, and ``null`` is no value for any of them."""
+    return {key: value for key, value in claims.items() if value is not None}
+
 
 # The per-address threshold is this many times the per-client one, so that
 # clients behind one address are not locked out by one of them.
@@ -39,7 +47,10 @@ class SecureApiOauth(models.AbstractModel):
         """
         if req.method != "POST":
             raise OAuthError(
-                "invalid_request", "Use POST", status=405, headers={"Allow": "POST"}
+                "invalid_request",
+                _lt("Use POST"),
+                status=405,
+                headers={"Allow": "POST"},
             )
         return getattr(self, f"_serve_{kind}")(req, self._params(req))
 
@@ -52,7 +63,9 @@ class SecureApiOauth(models.AbstractModel):
             return core_params.collect_params(body)
         if kind == "json":
             if not isinstance(body, dict):
-                raise OAuthError("invalid_request", "The body must be a JSON object")
+                raise OAuthError(
+                    "invalid_request", _lt("The body must be a JSON object")
+                )
             return body
         return {}
 
@@ -121,7 +134,7 @@ class SecureApiOauth(models.AbstractModel):
         headers = {"WWW-Authenticate": 'Basic realm="secure_api"'} if used_basic else {}
         raise OAuthError(
             "invalid_client",
-            "Client authentication failed",
+            _lt("Client authentication failed"),
             status=401,
             headers=headers,
         )
@@ -129,12 +142,12 @@ class SecureApiOauth(models.AbstractModel):
     def _check_lockout(self, throttle, limits):
         wait = throttle._retry_after(limits)
         if wait:
-            raise TooManyRequests(wait, "Too many failed attempts")
+            raise TooManyRequests(wait, _lt("Too many failed attempts"))
 
     def _check_grant(self, params):
         grant_type = params.get("grant_type")
         if grant_type not in (None, "client_credentials"):
-            raise OAuthError("unsupported_grant_type", "Unsupported grant type")
+            raise OAuthError("unsupported_grant_type", _lt("Unsupported grant type"))
 
     def _serve_token(self, req, params, token_type="opaque"):
         self._check_grant(params)
@@ -142,12 +155,13 @@ class SecureApiOauth(models.AbstractModel):
         if CLIENT_CREDENTIALS not in app["grant_types"]:
             raise OAuthError(
                 "unauthorized_client",
-                "This client may not use the client_credentials grant",
+                _lt("This client may not use the client_credentials grant"),
             )
         scope = core_oauth.requested_scope(params.get("scope"), app["scope"])
         if not app["allow_jwt" if token_type == "jwt" else "allow_opaque"]:
             raise OAuthError(
-                "unauthorized_client", f"This client may not obtain {token_type} tokens"
+                "unauthorized_client",
+                _lt("This client may not obtain %(kind)s tokens", kind=token_type),
             )
         return 200, self.env["secure.api.token"].sudo()._issue(app, token_type, scope)
 
@@ -156,7 +170,7 @@ class SecureApiOauth(models.AbstractModel):
 
     def _find_own_token(self, app, token):
         if not core_oauth.is_credential(token) or len(token) > 4096:
-            raise OAuthError("invalid_request", "The token parameter is required")
+            raise OAuthError("invalid_request", _lt("The token parameter is required"))
         found = (
             self.env["secure.api.token"]
             .sudo()
@@ -199,15 +213,17 @@ class SecureApiOauth(models.AbstractModel):
         except Unauthorized:
             return {"active": False}
         record = self.env["secure.api.token"].sudo().browse(found["id"])
-        return {
-            "active": True,
-            "scope": core_tokens.normalize_scope(" ".join(current["scope"])),
-            "client_id": app["client_id"],
-            "token_type": "Bearer",
-            "exp": int(found["expires_at"]),
-            "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
-            "sub": app["client_id"],
-            "aud": "secure_api",
-            "iss": self.env["secure.api.token"]._issuer(),
-            "jti": record.jti or None,
-        }
+        return _present(
+            {
+                "active": True,
+                "scope": core_tokens.normalize_scope(" ".join(current["scope"])),
+                "client_id": app["client_id"],
+                "token_type": "Bearer",
+                "exp": int(found["expires_at"]),
+                "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
+                "sub": app["client_id"],
+                "aud": "secure_api",
+                "iss": self.env["secure.api.token"]._issuer(),
+                "jti": record.jti or None,
+            }
+        )

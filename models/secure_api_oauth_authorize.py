@@ -9,14 +9,14 @@ client app and its redirect URI are known good, refusals are an error page
 ``error=...`` (RFC 6749 4.1.2.1).
 """
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from odoo import api, models
 
 from .. import i18n_messages
 from ..core import oauth_code as core_oauth_code
 from ..core.exceptions import MethodNotAllowed
-from ..core.messages import _lt, negotiate_language
+from ..core.messages import _lt, html_lang, negotiate_language
 from ..core.oauth_code import AuthorizeError
 from ..core.request import Answer
 
@@ -35,13 +35,6 @@ PAGE_HEADERS = {
 class SecureApiOauthAuthorize(models.AbstractModel):
     _name = "secure.api.oauth.authorize"
     _description = "Secure API authorization endpoint"
-
-    @api.model
-    def _issuer_url(self):
-        """The authorization server's issuer identifier (RFC 8414): the
-        server's URL, ``web.base.url``."""
-        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        return base.rstrip("/")
 
     @api.model
     def _serve(self, req):
@@ -110,14 +103,14 @@ class SecureApiOauthAuthorize(models.AbstractModel):
                 "error": error.code,
                 "error_description": str(error.message),
                 "state": state,
-                "iss": self._issuer_url(),
+                "iss": self.env["secure.api.token"]._issuer(),
             },
         )
 
     def _error_page(self, req, error):
         lang = self._reader_lang(req)
         values = {
-            "lang": lang.replace("_", "-"),
+            "page_lang": html_lang(lang),
             "message": i18n_messages.translate(self.env, error.message, lang),
             "error": error.code,
         }
@@ -151,12 +144,12 @@ class SecureApiOauthAuthorize(models.AbstractModel):
             lambda api_: api_.state == "active" and api_.auth_mode == "user"
         )
         values = {
-            "lang": (user.lang or "en_US").replace("_", "-"),
+            "page_lang": html_lang(user.lang),
             "app_name": app.name,
             "user_name": user.name,
             "scopes": asked["scope"].split(),
             "apis": [(api_.name, api_.route) for api_ in apis.sorted("name")],
-            "redirect_host": urlsplit(redirect_uri).netloc,
+            "redirect_host": core_oauth_code.redirect_destination(redirect_uri),
             "privileged": state["privileged"],
             "hidden": [
                 (key, params[key])
@@ -213,5 +206,10 @@ class SecureApiOauthAuthorize(models.AbstractModel):
             )
         )
         return self._redirect(
-            redirect_uri, {"code": code, "state": state, "iss": self._issuer_url()}
+            redirect_uri,
+            {
+                "code": code,
+                "state": state,
+                "iss": self.env["secure.api.token"]._issuer(),
+            },
         )

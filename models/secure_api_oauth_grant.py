@@ -13,8 +13,10 @@ from ..core import oauth as core_oauth
 from ..core import oauth_code as core_oauth_code
 from ..core import traffic as core_traffic
 from ..core.exceptions import ApiError, OAuthError
+from ..core.messages import _lt
 from ..core.oauth_code import AUTHORIZATION_CODE, REFRESH_TOKEN
 from ..core.operations import SCOPES
+from .secure_api_oauth import _present
 
 
 def _intersect(*scopes):
@@ -78,7 +80,7 @@ class SecureApiOauth(models.AbstractModel):
         if AUTHORIZATION_CODE not in app["grant_types"]:
             raise OAuthError(
                 "unauthorized_client",
-                "This client may not use the authorization code grant",
+                _lt("This client may not use the authorization code grant"),
             )
         return app
 
@@ -87,7 +89,10 @@ class SecureApiOauth(models.AbstractModel):
         for name in names:
             value = params.get(name)
             if not core_oauth.is_credential(value) or len(value) > 4096:
-                raise OAuthError("invalid_request", f"The {name} parameter is required")
+                raise OAuthError(
+                    "invalid_request",
+                    _lt("The %(name)s parameter is required", name=name),
+                )
             values.append(value)
         return values
 
@@ -96,13 +101,15 @@ class SecureApiOauth(models.AbstractModel):
         opaque tokens gets none by a grant either."""
         if not app["allow_opaque"]:
             raise OAuthError(
-                "unauthorized_client", "This client may not obtain opaque tokens"
+                "unauthorized_client", _lt("This client may not obtain opaque tokens")
             )
 
     def _check_delegating_user(self, uid):
         user = self.env["res.users"]._secure_api_user_state(uid)
         if not user["active"] or user["privileged"]:
-            raise OAuthError("invalid_grant", "The user can no longer grant access")
+            raise OAuthError(
+                "invalid_grant", _lt("The user can no longer grant access")
+            )
 
     def _public_client_cors(self, req):
         """CORS headers for a public client's browser code: its token and
@@ -147,28 +154,33 @@ class SecureApiOauth(models.AbstractModel):
         (code,) = self._required(params, "code")
         record = self.env["secure.api.oauth.code"].sudo()._claim(code)
         if not record or record.app_id.id != app["id"]:
-            raise OAuthError("invalid_grant", "Invalid authorization code")
+            raise OAuthError("invalid_grant", _lt("Invalid authorization code"))
         if record.used:
             record.consent_id._revoke()
-            raise OAuthError("invalid_grant", "The authorization code was already used")
+            raise OAuthError(
+                "invalid_grant", _lt("The authorization code was already used")
+            )
         record.used = True
         # Used up by this attempt whatever else it lacks.
         redirect_uri, verifier = self._required(params, "redirect_uri", "code_verifier")
         if record._expired():
-            raise OAuthError("invalid_grant", "The authorization code expired")
+            raise OAuthError("invalid_grant", _lt("The authorization code expired"))
         if redirect_uri != record.redirect_uri:
             raise OAuthError(
                 "invalid_grant",
-                "The redirect_uri differs from the authorization request's",
+                _lt("The redirect_uri differs from the authorization request's"),
             )
         if not core_oauth_code.verify_pkce(verifier, record.code_challenge):
             raise OAuthError(
-                "invalid_grant", "The code_verifier does not match the code_challenge"
+                "invalid_grant",
+                _lt("The code_verifier does not match the code_challenge"),
             )
         self._check_delegating_user(record.user_id.id)
         scope = _intersect(record.scope, app["scope"])
         if not scope:
-            raise OAuthError("invalid_scope", "The client app may no longer do this")
+            raise OAuthError(
+                "invalid_scope", _lt("The client app may no longer do this")
+            )
         consent = (
             self.env["secure.api.consent"]
             .sudo()
@@ -187,15 +199,15 @@ class SecureApiOauth(models.AbstractModel):
         tokens = self.env["secure.api.token"].sudo()
         record = tokens._claim_refresh(token)
         if not record or record.app_id.id != app["id"]:
-            raise OAuthError("invalid_grant", "Invalid refresh token")
+            raise OAuthError("invalid_grant", _lt("Invalid refresh token"))
         consent = record.consent_id
         if record.revoked:
             consent._revoke()
-            raise OAuthError("invalid_grant", "The refresh token was already used")
+            raise OAuthError("invalid_grant", _lt("The refresh token was already used"))
         if record.expires_at <= fields.Datetime.now():
-            raise OAuthError("invalid_grant", "The refresh token expired")
+            raise OAuthError("invalid_grant", _lt("The refresh token expired"))
         if not consent or consent.state != "active":
-            raise OAuthError("invalid_grant", "The user revoked this access")
+            raise OAuthError("invalid_grant", _lt("The user revoked this access"))
         self._check_delegating_user(consent.user_id.id)
         asked = params.get("scope")
         if asked:
@@ -203,11 +215,13 @@ class SecureApiOauth(models.AbstractModel):
                 asked = core_oauth.requested_scope(asked, record.scope or "")
             except OAuthError:
                 raise OAuthError(
-                    "invalid_scope", "The scope exceeds what the user allowed"
+                    "invalid_scope", _lt("The scope exceeds what the user allowed")
                 ) from None
         scope = _intersect(asked or record.scope, app["scope"])
         if not scope:
-            raise OAuthError("invalid_scope", "The client app may no longer do this")
+            raise OAuthError(
+                "invalid_scope", _lt("The client app may no longer do this")
+            )
         record._revoke()
         return tokens._issue_delegated(app, consent, scope)
 
@@ -256,13 +270,15 @@ class SecureApiOauth(models.AbstractModel):
             or user["privileged"]
         ):
             return {"active": False}
-        return {
-            "active": True,
-            "scope": _intersect(found["scope"], app["scope"]),
-            "client_id": app["client_id"],
-            "token_type": "refresh_token",
-            "exp": int(found["expires_at"]),
-            "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
-            "iss": tokens._issuer(),
-            **self._delegation_claims(found),
-        }
+        return _present(
+            {
+                "active": True,
+                "scope": _intersect(found["scope"], app["scope"]),
+                "client_id": app["client_id"],
+                "token_type": "refresh_token",
+                "exp": int(found["expires_at"]),
+                "iat": int(record.issued_at.timestamp()) if record.issued_at else None,
+                "iss": tokens._issuer(),
+                **self._delegation_claims(found),
+            }
+        )

@@ -5,8 +5,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import compat, replica
+from ..core import oauth_code as core_oauth_code
 from ..core import tokens as core_tokens
 from ..core.exceptions import Unauthorized
+from ..core.messages import _lt
 from ..core.oauth_code import CLIENT_CREDENTIALS
 
 JWT_AUDIENCE = "secure_api"
@@ -164,7 +166,12 @@ class SecureApiToken(models.Model):
 
     @api.model
     def _issuer(self):
-        return f"secure_api:{self.env.cr.dbname}"
+        """The authorization server's issuer identifier, the one value that
+        discovery, introspection, JWT ``iss`` claims and authorization
+        responses name this server by: ``web.base.url`` (see
+        ``core.oauth_code.issuer_url``)."""
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return core_oauth_code.issuer_url(base)
 
     @api.model
     def _issue(self, state, token_type, scope):
@@ -289,11 +296,11 @@ class SecureApiToken(models.Model):
             )
         if not found or found["revoked"] or found["token_type"] == "refresh":
             # A refresh token is never a bearer token.
-            raise Unauthorized("Invalid token", name="invalid_token")
+            raise Unauthorized(_lt("Invalid token"), name="invalid_token")
         if found["expires_at"] + (leeway if found["token_type"] == "jwt" else 0) <= (
             time.time()
         ):
-            raise Unauthorized("The token expired", name="invalid_token")
+            raise Unauthorized(_lt("The token expired"), name="invalid_token")
         if found["user_id"]:
             return self._authenticate_delegated(found, app)
         if (
@@ -302,10 +309,10 @@ class SecureApiToken(models.Model):
             or not app[f"allow_{found['token_type']}"]
             or CLIENT_CREDENTIALS not in app["grant_types"]
         ):
-            raise Unauthorized("The client app is disabled", name="invalid_token")
+            raise Unauthorized(_lt("The client app is disabled"), name="invalid_token")
         user = self.env["res.users"]._secure_api_user_state(app["uid"])
         if not user["active"] or user["privileged"]:
-            raise Unauthorized("The client app is disabled", name="invalid_token")
+            raise Unauthorized(_lt("The client app is disabled"), name="invalid_token")
         granted = set(found["scope"].split()) & set(app["scope"].split())
         return {
             "app": app,
@@ -334,12 +341,14 @@ class SecureApiToken(models.Model):
             _header, subject = core_tokens.jwt_unverified_subject(token)
             app = clients._get_client_state(subject)
             if not app:
-                raise Unauthorized("Invalid token", name="invalid_token")
+                raise Unauthorized(_lt("Invalid token"), name="invalid_token")
             claims = core_tokens.jwt_decode(
                 token,
                 key=app["jwt_key"],
                 algorithm=app["jwt_algorithm"],
-                issuer=self._issuer(),
+                # Signed with the client's own key: ours, whatever our URL
+                # (web.base.url) was when we issued it.
+                issuer=None,
                 audience=JWT_AUDIENCE,
                 leeway=leeway,
             )

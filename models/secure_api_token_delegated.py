@@ -8,6 +8,7 @@ from odoo import api, fields, models
 
 from ..core import tokens as core_tokens
 from ..core.exceptions import Unauthorized
+from ..core.messages import _lt
 from ..core.oauth_code import AUTHORIZATION_CODE
 
 
@@ -48,18 +49,20 @@ class SecureApiToken(models.Model):
         scope is the token's within the client's current scopes.
         """
         if not app or not app["active"] or AUTHORIZATION_CODE not in app["grant_types"]:
-            raise Unauthorized("The client app is disabled", name="invalid_token")
+            raise Unauthorized(_lt("The client app is disabled"), name="invalid_token")
         if not app["allow_opaque"]:
             # Delegated tokens are opaque: the type must still be allowed.
             raise Unauthorized(
-                "This client may no longer use opaque tokens", name="invalid_token"
+                _lt("This client may no longer use opaque tokens"), name="invalid_token"
             )
         if found["consent_state"] != "active":
-            raise Unauthorized("The user revoked this access", name="invalid_token")
+            raise Unauthorized(
+                _lt("The user revoked this access"), name="invalid_token"
+            )
         user = self.env["res.users"]._secure_api_user_state(found["user_id"])
         if not user["active"] or user["privileged"]:
             raise Unauthorized(
-                "The user can no longer grant access", name="invalid_token"
+                _lt("The user can no longer grant access"), name="invalid_token"
             )
         granted = set(found["scope"].split()) & set(app["scope"].split())
         return {

@@ -3,6 +3,7 @@ from . import test_rest
 from . import test_search
 from . import test_reads
 from . import test_writes
+from . import test_nested_writes
 from . import test_rpc
 from . import test_access
 from . import test_lifecycle
@@ -22,7 +23,10 @@ from . import test_traffic
 from . import test_replica
 from . import test_access_log
 from . import test_oauth_code
+from . import test_oauth_code_hardening
 from . import test_queries
 from . import test_attack_findings
 from . import test_sync_deletions
+from . import test_access_log_robust
+from . import test_access_log_related
 from . import test_sync_deletions_rules

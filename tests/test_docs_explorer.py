@@ -168,6 +168,29 @@ class TestApiExplorerPage(SecureApiHttpCase):
         response = self.request("POST", "/api/docs", json_body={})
         self.assertEqual(response.status_code, 405)
 
+    def test_the_code_flow_comes_back_to_the_addons_redirect_page(self):
+        """Swagger UI's authorization code flow needs its oauth2-redirect
+        page: the explorer names it, on this server, and the addon serves
+        it (no inline script: it works under any policy)."""
+        tree = html.fromstring(self.page().content)
+        (root,) = tree.xpath("//*[@id='swagger-ui']")
+        redirect = root.get("data-oauth2-redirect-url")
+        self.assertEqual(redirect, SWAGGER + "oauth2-redirect.html")
+        init = self.request("GET", INIT_SCRIPT).text
+        self.assertIn("root.dataset.oauth2RedirectUrl", init)
+        self.assertIn("oauth2RedirectUrl,", init)
+        self.assertIn("usePkceWithAuthorizationCodeGrant: true", init)
+        self.logout()
+        response = self.request("GET", redirect)
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.headers["Content-Type"].startswith("text/html"))
+        page = html.fromstring(response.content)
+        self.assertEqual(page.xpath("//script/@src"), ["oauth2-redirect.js"])
+        self.assertFalse("".join(page.xpath("//script/text()")).strip())
+        script = self.request("GET", SWAGGER + "oauth2-redirect.js")
+        self.assertEqual(script.status_code, 200)
+        self.assertIn("window.opener.swaggerUIRedirectOauth2", script.text)
+
 
 @tagged("post_install", "-at_install")
 class TestApiExplorerBrowser(SecureApiHttpCase):

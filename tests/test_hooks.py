@@ -1,8 +1,9 @@
 from odoo.service import db as db_service
+from odoo.service import server
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
-from .. import hooks
+from .. import flushing, hooks
 
 
 @tagged("post_install", "-at_install")
@@ -49,3 +50,15 @@ class TestDatabaseListCache(TransactionCase):
             self.assertEqual(
                 hasattr(db_service.list_dbs, "secure_api_original"), was_installed
             )
+
+
+@tagged("post_install", "-at_install")
+class TestSigtermFlush(TransactionCase):
+    def test_odoo_workers_flush_on_sigterm_once_the_addon_is_loaded(self):
+        # post_load ran: every worker forked from now on installs the flush.
+        self.assertTrue(hasattr(server.Worker.start, "secure_api_original"))
+        flushing.patch_worker_start(server.Worker)
+        self.assertFalse(
+            hasattr(server.Worker.start.secure_api_original, "secure_api_original"),
+            "patched once",
+        )

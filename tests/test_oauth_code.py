@@ -48,8 +48,10 @@ def query_of(url):
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
-@tagged("post_install", "-at_install")
-class TestOauthCode(SecureApiHttpCase):
+class OauthCodeCase(SecureApiHttpCase):
+    """Users, client apps and the steps of the flow, for the tests of
+    delegated access (no test of its own)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -238,6 +240,9 @@ class TestOauthCode(SecureApiHttpCase):
     def wait_for(self, browser, condition, what):
         self.assertTrue(browser._wait_ready(condition, timeout=30), what)
 
+
+@tagged("post_install", "-at_install")
+class TestOauthCode(OauthCodeCase):
     def test_browser_login_consent_and_library_exchange(self):
         """Signed out, the user goes through Odoo's login page to the consent
         page, clicks Allow, and lands on the redirect URI with code and

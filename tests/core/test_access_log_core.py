@@ -28,6 +28,27 @@ def test_credentials_in_the_query_are_masked_and_the_rest_kept():
     assert len(access_log.clean_path("x" * 5000, [])) == access_log.MAX_PATH_CHARS
 
 
+def test_only_the_apis_query_parameters_keep_their_values():
+    query = [
+        ("domain", '[("name", "=", "x")]'),
+        ("fields", "name"),
+        ("order", "id"),
+        ("offset", "0"),
+        ("count", "exact"),
+        ("X-Auth", "S1"),
+        ("weird", "S2"),
+    ]
+    path = access_log.clean_path("x", query)
+    assert "S1" not in path and "S2" not in path
+    assert path.endswith("&X-Auth=***&weird=***")
+    assert "order=id&offset=0&count=exact" in path
+
+
+def test_a_bare_query_key_is_masked():
+    path = access_log.clean_path("x", [("limit", "1"), ("QSEC5", "")])
+    assert path == "/api/x?limit=1&***"
+
+
 def test_secret_fields_are_masked_at_any_depth():
     masked = access_log.mask(
         {
@@ -51,14 +72,55 @@ def test_secret_fields_are_masked_at_any_depth():
     }
 
 
-def test_bodies_that_are_not_json_are_masked_as_text():
-    cut = access_log.masked_body(raw=b'{"password": "hunter2", "name": "x", ')
-    assert "hunter2" not in cut and '"name": "x"' in cut
-    form = access_log.masked_body(raw=b"password=hunter2&name=x")
-    assert form == "password=***&name=x"
+FORM = "application/x-www-form-urlencoded"
+
+
+def test_a_form_body_is_masked_by_its_decoded_keys():
+    for body in (
+        b"name=x&client_secret=S",
+        b"name=x&client%5Fsecret=S",
+        b"name=x&pass%77ord=S",
+        b"name=x&password=S+S",
+    ):
+        text = access_log.masked_body(raw=body, content_type=FORM, method="POST")
+        assert "S" not in text.replace("***", ""), body
+        assert text.startswith("name=x&") and text.endswith("=***"), text
     pairs = access_log.masked_body(form=[("token", "t"), ("q", "1")])
     assert json.loads(pairs) == [["token", "***"], ["q", "1"]]
     assert access_log.masked_body() is False
+
+
+def test_a_get_form_without_content_type_is_masked_as_a_form():
+    text = access_log.masked_body(raw=b"password=hunter2&name=x", method="GET")
+    assert text == "password=***&name=x"
+
+
+def test_a_body_that_does_not_parse_is_not_kept():
+    for body, content_type in (
+        (b'{"name":"x","password":"S",}', "application/json"),
+        (b"{'name':'x','password':'S'}", "application/json"),
+        (b'{"name":"x","pass\\u0077ord":"S",}', "application/json"),
+        (b'{"name":"x","' + b"a" * 120 + b'_password":"S",}', "application/json"),
+        (b'{"name":"\xe9","password":"S"}', "application/json"),
+        (b"a=1&password=S", "text/plain"),
+        (b"name=x&S", FORM),
+        (b'{"password": "S", ', "application/json; charset=utf-8"),
+    ):
+        text = access_log.masked_body(raw=body, content_type=content_type)
+        media = content_type.split(";")[0]
+        assert text == f"<unparsed body: {len(body)} bytes, {media}>", body
+
+
+def test_the_placeholder_names_only_a_well_formed_media_type():
+    text = access_log.masked_body(raw=b"x", content_type="S/S; x S")
+    assert text == "<unparsed body: 1 bytes, s/s>"
+    text = access_log.masked_body(raw=b"x", content_type="token S")
+    assert text == "<unparsed body: 1 bytes, no content type>"
+
+
+def test_an_escaped_secret_key_that_parses_is_masked():
+    text = access_log.masked_body(raw=b'{"pass\\u0077ord": "S", "n": 1}')
+    assert json.loads(text) == {"password": "***", "n": 1}
 
 
 def test_authorization_keeps_its_scheme_only():
@@ -68,6 +130,39 @@ def test_authorization_keeps_its_scheme_only():
     assert "abc.def" not in text and "session_id=1" not in text
     assert "authorization: Bearer ***" in text
     assert "accept: */*" in text
+    text = access_log.masked_headers({"authorization": "S1 S2"})
+    assert text == "authorization: ***"
+
+
+def test_only_harmless_headers_keep_their_values():
+    headers = {
+        "x-auth": "S1",
+        "x-api-key": "S2",
+        "proxy-authorization": "Basic S3",
+        "x-anything": "S4",
+        "user-agent": "curl/8",
+        "x-request-id": "r-1",
+        "content-type": "application/json",
+        "x-company-id": "1,2",
+    }
+    text = access_log.masked_headers(headers)
+    for secret in ("S1", "S2", "S3", "S4"):
+        assert secret not in text
+    assert "x-auth: ***" in text and "proxy-authorization: Basic ***" in text
+    for name in ("user-agent", "x-request-id", "content-type", "x-company-id"):
+        assert f"{name}: {headers[name]}" in text
+
+
+def test_a_referer_keeps_no_query_nor_credentials():
+    text = access_log.masked_headers(
+        {
+            "referer": "https://u:S1@x.example/p?access_token=S2#S3",
+            "origin": "https://x.example:8443",
+        }
+    )
+    assert "S1" not in text and "S2" not in text and "S3" not in text
+    assert "referer: https://x.example/p?***" in text
+    assert "origin: https://x.example:8443" in text
 
 
 def test_bodies_are_cut_at_16_kib_on_a_character_boundary():
@@ -86,3 +181,33 @@ def test_a_failed_flush_puts_its_rows_back_in_front():
     buffer.restore(taken)
     assert buffer.drain() == ["a", "b", "c"]
     assert len(buffer) == 0
+
+
+def test_text_postgresql_cannot_store_is_replaced():
+    assert access_log.storable("/api/p/\x00x") == "/api/p/\ufffdx"
+    assert access_log.storable('{"name":"\ud800"}') == '{"name":"\ufffd"}'
+    assert access_log.storable("é ok") == "é ok"
+
+
+def test_every_text_value_of_a_row_is_made_storable():
+    row = ("GET", "/api/\x00", 401, None, [1, 2], ["res.partner,\udfff"], b"x")
+    assert access_log.storable_row(row) == (
+        "GET",
+        "/api/\ufffd",
+        401,
+        None,
+        [1, 2],
+        ["res.partner,\ufffd"],
+        b"x",
+    )
+
+
+def test_a_utf16_body_is_stored_without_nul():
+    body = '{"name":"x"}'.encode("utf-16")
+    text = access_log.masked_body(raw=body)
+    assert "\x00" not in text
+
+
+def test_a_json_body_with_a_lone_surrogate_is_kept_storable():
+    assert access_log.masked_body(raw=b'{"name": "\\ud800"}') == '{"name":"\ufffd"}'
+    assert access_log.masked_body(value={"name": "\udc00"}) == '{"name":"\ufffd"}'

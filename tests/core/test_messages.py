@@ -296,3 +296,19 @@ def test_every_template_is_a_constant_with_its_parameters():
                 template.value % dict.fromkeys(names, "x")
             count += 1
     assert count > 100
+
+
+@pytest.mark.parametrize(
+    ("code", "tag"),
+    [
+        ("en_US", "en-US"),
+        ("sr@latin", "sr-Latn"),
+        ("sr@Cyrl", "sr-Cyrl"),
+        ("es_419", "es-419"),
+        ("ar_001", "ar-001"),
+        ("sw", "sw"),
+        (None, "en-US"),
+    ],
+)
+def test_html_lang_is_bcp_47(code, tag):
+    assert messages.html_lang(code) == tag

@@ -70,6 +70,10 @@ def test_grant_types():
         "http://localhost:8400/cb",
         "http://127.0.0.1/cb",
         "http://[::1]:9000/cb",
+        "HTTPS://App.Example.com/cb",
+        "com.example.app:/oauth2redirect",
+        "com.example.app://callback",
+        "https://app.example.com/cb?tenant=1&codes=2",
     ],
 )
 def test_redirect_uris_accepted(uri):
@@ -85,7 +89,6 @@ def test_redirect_uris_accepted(uri):
         "https://user@app.example.com/cb",
         "https://*.example.com/cb",
         "ftp://app.example.com/cb",
-        "com.example.app:/cb",
         "/relative/cb",
         "https://app.example.com/c b",
         "https://app.example.com:99999/cb",
@@ -94,6 +97,128 @@ def test_redirect_uris_accepted(uri):
 )
 def test_redirect_uris_refused(uri):
     assert oc.redirect_uri_problem(uri) is not None
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example.com\\@evil.example.com/cb",
+        "https://app.example.com/cb\\..\\x",
+        "https://app.example.com/cb?code=1",
+        "https://app.example.com/cb?tenant=1&state=x",
+        "https://app.example.com/cb?iss=https://evil.example.com",
+        "https://app.example.com/cb?error=access_denied",
+        "https://app.example.com/cb?Code=1",
+        "https://app.example.com/cb?error_description=x",
+        "https://user:pw@app.example.com/cb",
+        "HTTP://evil.example.com/cb",
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "myapp:/cb",
+        "com.example.app:",
+        "com.example.app://user@host/cb",
+        "https://%65vil.example.com/cb",
+        "https://[fe80::1%25eth0]/cb",
+        "https://-evil.example.com/cb",
+    ],
+)
+def test_redirect_uri_hardening_refuses(uri):
+    """What a registration must not hold: backslashes, user information,
+    the response's own parameters, schemes other than http(s) and native
+    apps' private-use ones, encoded or zoned hosts."""
+    assert oc.redirect_uri_problem(uri) is not None
+
+
+def test_redirect_uri_problem_names_the_reserved_parameter():
+    problem = oc.redirect_uri_problem("https://app.example.com/cb?state=1")
+    assert "'state'" in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("uri", "normal"),
+    [
+        (
+            "HTTPS://App.Example.COM:8443/Path?Q=A",
+            "https://app.example.com:8443/Path?Q=A",
+        ),
+        ("http://LOCALHOST:8400/CB", "http://localhost:8400/CB"),
+        ("Com.Example.App:/CB", "com.example.app:/CB"),
+        ("com.example.app://Host/CB", "com.example.app://host/CB"),
+        ("https://app.example.com", "https://app.example.com"),
+    ],
+)
+def test_scheme_and_host_are_normalized_to_lower_case(uri, normal):
+    assert oc.normalize_redirect_uri(uri) == normal
+
+
+def test_registered_redirect_uris_are_normalized():
+    text = "HTTPS://App.example.com/cb\nhttps://app.example.com/cb"
+    assert oc.parse_redirect_uris(text) == ("https://app.example.com/cb",)
+
+
+@pytest.mark.parametrize(
+    ("registered", "uri"),
+    [
+        ("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1/cb"),
+        ("http://127.0.0.1:8400/cb", "http://127.0.0.1:9/cb"),
+        ("http://127.0.0.1:8400/cb", "http://127.0.0.1/cb"),
+        ("http://[::1]/cb?x=1", "http://[::1]:65535/cb?x=1"),
+        ("http://127.0.0.1", "http://127.0.0.1:8400"),
+    ],
+)
+def test_loopback_ip_redirect_takes_any_port(registered, uri):
+    """RFC 8252 7.3: the native app gets its port when it starts."""
+    assert oc.redirect_uri_registered(uri, (registered,))
+
+
+@pytest.mark.parametrize(
+    ("registered", "uri"),
+    [
+        ("http://127.0.0.1/cb", "http://127.0.0.1:5/cb/"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:5/other"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:5/cb?x=1"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:5@evil.example.com/cb"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:0/cb"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:123456/cb"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:65536/cb"),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:99999/cb"),
+        ("http://127.0.0.1/cb", "http://127.0.0.2:5/cb"),
+        ("http://127.0.0.1/cb", "https://127.0.0.1:5/cb"),
+        ("http://127.0.0.1/cb", "HTTP://127.0.0.1:5/cb"),
+        ("http://127.0.0.1/cb", "http://[::1]:5/cb"),
+        ("http://localhost:8400/cb", "http://localhost:8401/cb"),
+        ("https://app.example.com/cb", "https://app.example.com:443/cb"),
+        ("https://app.example.com/cb", "https://APP.example.com/cb"),
+        ("https://app.example.com/cb", "https://app.example.com/cb/"),
+        ("https://app.example.com/cb", "https://app.example.com/%63b"),
+    ],
+)
+def test_other_redirect_uris_match_exactly(registered, uri):
+    assert not oc.redirect_uri_registered(uri, (registered,))
+
+
+def test_loopback_port_passes_the_client_and_redirect_check():
+    params, repeated = oc.single_params(
+        request(redirect_uri="http://127.0.0.1:50123/cb").items()
+    )
+    state = client(redirect_uris=("http://127.0.0.1/cb",))
+    assert oc.check_client_and_redirect(params, repeated, state, "abc") == (
+        "http://127.0.0.1:50123/cb"
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "issuer"),
+    [
+        ("https://ERP.example.com/", "https://erp.example.com"),
+        ("http://localhost:8069", "http://localhost:8069"),
+        ("https://erp.example.com/odoo/?x=1#top", "https://erp.example.com/odoo"),
+    ],
+)
+def test_issuer_url(base, issuer):
+    assert oc.issuer_url(base) == issuer
 
 
 def test_redirect_uris_one_per_line():
@@ -188,7 +313,7 @@ def test_redirect_url_keeps_the_registered_query():
     url = oc.redirect_url(
         "https://a.example.com/cb?tenant=7", {"code": "c d", "x": None}
     )
-    assert url == "https://a.example.com/cb?tenant=7&code=c+d"
+    assert url == "https://a.example.com/cb?tenant=7&code=c%20d"
 
 
 def test_public_client_id():
@@ -227,5 +352,22 @@ def test_challenge_shape_matches_sha256():
 
 def test_redirect_origins():
     assert oc.redirect_origins(
-        ("https://App.example.com/cb?x=1", "http://127.0.0.1:8400/cb")
+        (
+            "https://App.example.com/cb?x=1",
+            "http://127.0.0.1:8400/cb",
+            "com.example.app:/cb",
+            "com.example.app://host/cb",
+        )
     ) == {"https://app.example.com", "http://127.0.0.1:8400"}
+
+
+@pytest.mark.parametrize(
+    ("uri", "shown"),
+    [
+        ("https://app.example.com/cb", "app.example.com"),
+        ("http://127.0.0.1:8400/callback", "127.0.0.1:8400"),
+        ("com.example.app:/callback", "com.example.app"),
+    ],
+)
+def test_the_consent_page_names_where_the_user_goes_back(uri, shown):
+    assert oc.redirect_destination(uri) == shown

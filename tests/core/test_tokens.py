@@ -143,3 +143,21 @@ def test_scope_and_header():
     header = www_authenticate("insufficient_scope", 'needs "delete"', scope="delete")
     assert header.startswith('Bearer realm="secure_api"')
     assert 'error="insufficient_scope"' in header and 'scope="delete"' in header
+
+
+def test_several_issuers_may_be_accepted():
+    """The server's URL, and the issuer of JWTs issued before it was."""
+    token = mint(issuer="secure_api:db")[0]
+    assert decode(token, issuer=("https://erp.example.com", "secure_api:db"))
+    with pytest.raises(Unauthorized):
+        decode(token, issuer=("https://erp.example.com",))
+    with pytest.raises(Unauthorized):
+        decode(mint(issuer="https://evil.example.com")[0], issuer=("iss", "x"))
+
+
+def test_no_issuer_given_accepts_any_issuer_text_but_needs_one():
+    """The server checks its own JWTs by their signature: any ``iss`` it
+    ever wrote (its URL changes with ``web.base.url``) is accepted."""
+    assert decode(mint(issuer="http://old.example.com")[0], issuer=None)
+    with pytest.raises(Unauthorized):
+        decode(mint(issuer="")[0], issuer=None)

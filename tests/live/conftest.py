@@ -230,8 +230,8 @@ def _stop(processes):
 def start_odoo(server, tmp_path_factory):
     """``start_odoo(*options)``: one more Odoo server on the live database,
     with two workers, on a free loopback port; returns its URL and process
-    once it serves. A test may stop it itself; those still running are
-    stopped at the end of the module.
+    once it serves (its log file is ``process.log_path``). A test may stop
+    it itself; those still running are stopped at the end of the module.
 
     The command comes from ``SECURE_API_LIVE_ODOO`` (tools/test.sh sets it).
     """
@@ -246,7 +246,8 @@ def start_odoo(server, tmp_path_factory):
 
     def start(*options):
         port = _free_port()
-        with open(logs / f"odoo-{len(started)}.log", "w") as log:
+        log_path = logs / f"odoo-{len(started)}.log"
+        with open(log_path, "w") as log:
             process = subprocess.Popen(
                 [
                     *command,
@@ -264,6 +265,7 @@ def start_odoo(server, tmp_path_factory):
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        process.log_path = log_path
         started.append(process)
         url = f"http://127.0.0.1:{port}"
         _wait_until_served(url, process)

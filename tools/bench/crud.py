@@ -93,7 +93,7 @@ def read(bench, simple):
 
 
 def writes(bench, simple):
-    """Create, bulk create of 100 and update."""
+    """Create, bulk create of 100, create with 10 lines and update."""
     log("writes ...")
     bench.pair(
         "REST create",
@@ -109,6 +109,12 @@ def writes(bench, simple):
         "call_kw create of 100 (values list)",
         lambda: simple.rpc("res.partner", "create", [hundred]),
         extra=simple.lim("bulk"),
+    )
+    bench.pair(
+        "REST create with 10 lines",
+        lambda: simple.send("POST", f"{PATH}-lines", simple.with_lines()),
+        "call_kw create with 10 lines (Command.create)",
+        lambda: simple.rpc("res.partner", "create", [simple.with_lines(True)]),
     )
     bench.pair(
         "REST update",

@@ -128,7 +128,8 @@ def api_values(admin, route, client_id, **values):
 def simple_apis(admin, prefix, client_id):
     """``{key: api id}`` of the simple APIs: name, email and phone of
     partners (``api``), the same with ``country_id`` and two related fields
-    (``rel_api``) and without statistics (``nostats_api``)."""
+    (``rel_api``), with contacts written as lines (``lines_api``) and
+    without statistics (``nostats_api``)."""
 
     def line(model, name, **values):
         return (0, 0, {"field_id": ir_field(admin, model, name), **values})
@@ -149,8 +150,21 @@ def simple_apis(admin, prefix, client_id):
             )
         ],
     )
+    # Contacts written with their company (nested writes): name and email.
+    contacts = line(
+        "res.partner",
+        "child_ids",
+        alias="contacts",
+        writable=True,
+        allow_lines=True,
+        line_field_ids=[
+            (0, 0, {"field_id": ir_field(admin, "res.partner", n), "writable": True})
+            for n in ("name", "email")
+        ],
+    )
     routes = (
         ("api", f"{prefix}/partners", lines, True),
+        ("lines_api", f"{prefix}/partners-lines", [*lines, contacts], True),
         ("rel_api", f"{prefix}/partners-rel", [*lines, country], True),
         ("nostats_api", f"{prefix}/partners-nostats", lines, False),
     )

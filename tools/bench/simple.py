@@ -46,6 +46,19 @@ class Simple:
     def values(self):
         return {"name": f"bench new {self.number()}", "email": "n@bench.example.com"}
 
+    def with_lines(self, commands=False):
+        """A new partner with 10 contacts: the REST body, or call_kw's values
+        with Command.create (``commands``)."""
+        number = self.number()
+        contacts = [
+            {"name": f"bench new {number} line {i}", "email": "l@bench.example.com"}
+            for i in range(10)
+        ]
+        values = {"name": f"bench new {number}", "email": "n@bench.example.com"}
+        if commands:
+            return {**values, "child_ids": [(0, 0, line) for line in contacts]}
+        return {**values, "contacts": contacts}
+
     def phone(self):
         return {"phone": f"+1 {self.number()}"}
 

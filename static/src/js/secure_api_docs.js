@@ -10,6 +10,10 @@
  * - "Try it out" runs against this server, the one the page came from
  *   (same origin: the page's Content-Security-Policy allows no other), with
  *   the session cookie, and the token once one is given.
+ * - The authorization code flow (PKCE, as the server requires) comes back to
+ *   Swagger UI's oauth2-redirect.html, served from the addon's files on this
+ *   server: a client app that uses it registers that page's URL as a
+ *   redirect URI.
  * - The token stays in this page's memory (no persistAuthorization), and
  *   the page takes no configuration from its URL (queryConfigEnabled off:
  *   no ?url= to show another document).
@@ -19,6 +23,12 @@
 
     const root = document.getElementById("swagger-ui");
     const documentUrl = root.dataset.documentUrl;
+    // Where the authorization code flow's popup lands: on this server, as the
+    // page that opened it (the redirect page talks to it through window.opener).
+    const oauth2RedirectUrl = new URL(
+        root.dataset.oauth2RedirectUrl,
+        window.location.origin
+    ).href;
 
     // A resource the page's policy refuses breaks a part of the explorer:
     // say which (the browser tests fail on console errors). An inline event
@@ -38,8 +48,9 @@
         return window.location.origin + parsed.pathname.replace(/\/$/, "") + parsed.search;
     }
 
-    /** The document as the explorer shows it: operations and token requests
-     * go to this server, whatever web.base.url the document was made with. */
+    /** The document as the explorer shows it: operations, the authorization
+     * page and token requests go to this server, whatever web.base.url the
+     * document was made with. */
     function adaptDocument(response) {
         if (!response.ok || typeof response.text !== "string") {
             return response;
@@ -49,7 +60,7 @@
         const schemes = (spec.components && spec.components.securitySchemes) || {};
         for (const scheme of Object.values(schemes)) {
             for (const flow of Object.values(scheme.flows || {})) {
-                for (const key of ["tokenUrl", "refreshUrl"]) {
+                for (const key of ["authorizationUrl", "tokenUrl", "refreshUrl"]) {
                     if (flow[key]) {
                         flow[key] = onThisServer(flow[key]);
                     }
@@ -109,9 +120,10 @@
         };
     }
 
-    window.SwaggerUIBundle({
+    const ui = window.SwaggerUIBundle({
         domNode: root,
         url: documentUrl,
+        oauth2RedirectUrl,
         layout: "BaseLayout",
         plugins: [documentPerToken],
         queryConfigEnabled: false,
@@ -130,4 +142,6 @@
             return request;
         },
     });
+    // The server refuses authorization requests without PKCE (S256).
+    ui.initOAuth({usePkceWithAuthorizationCodeGrant: true});
 })();

@@ -1,0 +1,153 @@
+"""The audit search finds the records an answer shows through relations,
+and the records an aggregate read (contract: "Access log and audit")."""
+
+import json
+from unittest.mock import patch
+from urllib.parse import urlencode
+
+from odoo import Command
+from odoo.tests import tagged
+
+from ..core import access_log as core_log
+from .common import SecureApiTransactionCase
+from .test_access_log import AccessLogMixin
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogRelated(AccessLogMixin, SecureApiTransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        field = cls.field
+        cls.api = cls.make_api(
+            "test/related",
+            obfuscate=False,
+            log_level="all",
+            allow_aggregate=True,
+            domain="[]",
+            method_ids=[],
+            field_ids=[
+                Command.create(
+                    {"field_id": field("res.partner", "name").id, "searchable": True}
+                ),
+                Command.create(
+                    {"field_id": field("res.partner", "email").id, "searchable": True}
+                ),
+                Command.create(
+                    {"field_id": field("res.partner", "ref").id, "searchable": True}
+                ),
+                Command.create(
+                    {
+                        "field_id": field("res.partner", "parent_id").id,
+                        "related_field_ids": [
+                            Command.set(
+                                [
+                                    field("res.partner", "name").id,
+                                    field("res.partner", "email").id,
+                                ]
+                            )
+                        ],
+                    }
+                ),
+                Command.create(
+                    {
+                        "field_id": field("res.partner", "country_id").id,
+                        "related_field_ids": [
+                            Command.set([field("res.country", "code").id])
+                        ],
+                    }
+                ),
+            ],
+        )
+        cls.api.client_ids = [Command.set([cls.client.id])]
+        cls.parent = cls.env["res.partner"].create(
+            {"name": "Parent", "email": "parent@example.com", "ref": "AUDIT-P"}
+        )
+        cls.child = cls.env["res.partner"].create(
+            {
+                "name": "Child",
+                "parent_id": cls.parent.id,
+                "country_id": cls.belgium.id,
+                "ref": "AUDIT-C",
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.token = self.issue()
+        self.base = f"/api/{self.api.route}"
+
+    def touched(self, row):
+        return [int(rid) for rid in row.record_ids.split(", ") if rid]
+
+    def found(self, model, res_id):
+        action = self.env["secure.api.log"].action_for_record(model, res_id)
+        return self.env["secure.api.log"].search(action["domain"])
+
+    def test_a_read_logs_the_parent_it_shows_through_related_fields(self):
+        result = self.answer_result(
+            self.call("GET", f"{self.base}/{self.child.id}", token=self.token)
+        )
+        self.assertIn("parent@example.com", json.dumps(result))
+        (row,) = self.logs()
+        self.assertEqual(self.touched(row), [self.child.id, self.parent.id])
+        self.assertEqual(self.found("res.partner", self.parent.id), row)
+
+    def test_a_search_logs_the_records_it_shows_through_related_fields(self):
+        query = urlencode({"domain": '[("ref", "=", "AUDIT-C")]'})
+        self.answer_result(self.call("GET", f"{self.base}?{query}", token=self.token))
+        (row,) = self.logs()
+        self.assertEqual(self.touched(row), [self.child.id, self.parent.id])
+
+    def test_records_of_other_models_shown_are_found_by_model_and_id(self):
+        self.answer_result(
+            self.call("GET", f"{self.base}/{self.child.id}", token=self.token)
+        )
+        (row,) = self.logs()
+        self.assertEqual(row.related_refs, f"res.country,{self.belgium.id}")
+        self.assertEqual(self.found("res.country", self.belgium.id), row)
+        model = self.env["secure.api.log"]
+        self.assertEqual(
+            model.search([("record_ids", "=", f"res.country,{self.belgium.id}")]),
+            row,
+        )
+        self.assertFalse(
+            model.search([("record_ids", "=", f"res.partner,{self.belgium.id}")])
+        )
+
+    def test_an_aggregate_logs_the_ids_of_the_records_it_aggregated(self):
+        query = urlencode(
+            {"groupby": "email", "domain": '[("ref", "in", ["AUDIT-P", "AUDIT-C"])]'}
+        )
+        self.answer_result(
+            self.call("GET", f"{self.base}/aggregate?{query}", token=self.token)
+        )
+        (row,) = self.logs()
+        self.assertEqual(row.operation, "aggregate")
+        self.assertEqual(self.touched(row), sorted([self.parent.id, self.child.id]))
+        self.assertEqual(row.record_count, 2)
+
+    def test_the_ids_of_a_large_aggregate_are_cut_and_the_count_says_so(self):
+        query = urlencode({"domain": '[("ref", "in", ["AUDIT-P", "AUDIT-C"])]'})
+        with patch.object(core_log, "MAX_AGGREGATED_IDS", 1):
+            self.answer_result(
+                self.call("GET", f"{self.base}/aggregate?{query}", token=self.token)
+            )
+        (row,) = self.logs()
+        self.assertEqual(self.touched(row), [min(self.parent.id, self.child.id)])
+        self.assertEqual(row.record_count, 2)
+
+    def test_an_aggregate_not_logged_reads_no_ids(self):
+        url = f"{self.base}/aggregate?{urlencode({'groupby': 'email'})}"
+
+        def queries(level):
+            self.api.log_level = level
+            self.call("GET", url, token=self.token)  # warm the caches
+            self.env.flush_all()
+            self.env.invalidate_all()
+            start = self.env.cr.sql_log_count
+            self.answer_result(self.call("GET", url, token=self.token))
+            return self.env.cr.sql_log_count - start
+
+        self.assertEqual(queries("errors"), queries("none"))
+        self.assertEqual(queries("all"), queries("none") + 1)
