@@ -189,7 +189,8 @@ class ResyncRequired(ApiError):
     )
     description = (
         "changed_since is older than the deletions an API that syncs them "
-        "keeps (secure_api.tombstone_days): synchronise in full"
+        "keeps (secure_api.tombstone_days, or since it keeps them): "
+        "synchronise in full"
     )
 
 

@@ -14,6 +14,7 @@ from . import operations
 from .exceptions import STATUS_DESCRIPTIONS, PreconditionFailed
 from .operations import SCOPES
 from .params import COMPANY_HEADER, MAX_COMPANIES
+from .sync import MAX_REMOVED
 
 SCALARS = {
     "char": {"type": "string"},
@@ -740,7 +741,11 @@ def _removed_schema(doc):
     return {
         "type": "array",
         "description": "With changed_since: the records deleted or archived "
-        "since then that the caller could read (the API syncs deletions)",
+        "since then that the caller could read (the API syncs deletions). "
+        "With a cursor, up to limit per page, the walk's last page coming "
+        "when none is left; without one, all of them on the first page "
+        f"(offset 0; more than {MAX_REMOVED} answer 410 resync_required: walk with "
+        "a cursor) and none on the next pages",
         "items": {
             "type": "object",
             "required": ["id", "removed_at"],

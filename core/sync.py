@@ -1,7 +1,8 @@
 """Safe retries and synchronisation, as pure functions.
 
 Idempotency keys and request fingerprints, entity tags, the ``Prefer``
-header (RFC 7240), opaque keyset cursors and ``changed_since`` timestamps.
+header (RFC 7240), opaque (encrypted) keyset cursors and ``changed_since``
+timestamps.
 """
 
 import base64
@@ -11,6 +12,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 
 from .exceptions import BadRequest, ResyncRequired
 from .messages import _lt
@@ -19,12 +21,22 @@ IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}\Z")
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # Stored answers kept per client and API (secure_api.idempotency_max_keys).
 IDEMPOTENCY_MAX_KEYS = 1000
-# 2: the position is the client-facing id, signed with a server key.
+# 2: the position is the client-facing id; sealed with a server key.
 CURSOR_VERSION = 2
 # 3: also the position of the last removal delivered (APIs that sync
 # deletions); version 2 cursors still read, as "no removal delivered yet".
 CURSOR_VERSION_REMOVED = 3
 MAX_CURSOR = 512
+# Cursors are sealed: a random nonce, the encrypted payload, a MAC.
+CURSOR_NONCE = 16
+CURSOR_TAG = 16
+# Removals a search without a cursor lists on its first page; more answer
+# 410 (a walk with a cursor lists any number, page by page).
+MAX_REMOVED = 10000
+TOO_MANY_REMOVED = _lt(
+    "More records were removed since 'changed_since' than one answer lists: "
+    "walk the changes with a cursor (cursor=) to get them all"
+)
 _ISO_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]00:?00)?\Z"
 )
@@ -157,22 +169,84 @@ def derive_key(server_secret, purpose, *context):
 
 
 def encode_cursor(key, binding, position, removed=None):
-    """An opaque, signed position for ``binding``, after the record whose
+    """An opaque position for ``binding``, after the record whose
     client-facing id is ``position`` (its obfuscated id when the API
-    obfuscates: a cursor shows nothing the page it ends does not show).
+    obfuscates).
 
     ``removed``: on APIs that sync deletions, the position of the last
     removal delivered, ``(transaction id, row id)``: removals are walked in
     that order, and only those of finished transactions until the walk's
     last page, so that one committed late never falls behind a cursor.
-    ``position`` may then be ``None`` (no record delivered yet)."""
+    ``position`` may then be ``None`` (no record delivered yet).
+
+    Encrypted, then authenticated (:func:`_seal`): a cursor shows nothing,
+    neither database ids nor how many removals others made between two."""
     if removed is None:
         body = [CURSOR_VERSION, binding, position]
     else:
         body = [CURSOR_VERSION_REMOVED, binding, position, list(removed)]
-    payload = json.dumps(body, separators=(",", ":"))
-    signature = hmac.new(key, payload.encode(), "sha256").digest()[:16]
-    return _b64(payload.encode()) + "." + _b64(signature)
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    return _b64(_seal(key, payload))
+
+
+def _cursor_keys(key):
+    """The encryption and authentication keys of a cursor key."""
+    return (
+        hmac.new(key, b"secure_api cursor encryption", "sha256").digest(),
+        hmac.new(key, b"secure_api cursor authentication", "sha256").digest(),
+    )
+
+
+def _keystream(key, nonce, size):
+    """HMAC-SHA256 in counter mode over ``nonce``: ``size`` bytes."""
+    blocks = (
+        hmac.new(key, nonce + counter.to_bytes(4, "big"), "sha256").digest()
+        for counter in range(-(-size // 32))
+    )
+    return b"".join(blocks)[:size]
+
+
+def _xor(data, stream):
+    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
+
+
+def _seal(key, payload):
+    """``nonce + ciphertext + tag``: ``payload`` encrypted with a keystream
+    over a random 16-byte nonce, then a MAC over nonce and ciphertext
+    (encrypt-then-MAC, with keys derived from ``key``; stdlib only)."""
+    encryption, authentication = _cursor_keys(key)
+    nonce = secrets.token_bytes(CURSOR_NONCE)
+    sealed = nonce + _xor(payload, _keystream(encryption, nonce, len(payload)))
+    return sealed + hmac.new(authentication, sealed, "sha256").digest()[:CURSOR_TAG]
+
+
+def _unseal(key, data):
+    """The payload of :func:`_seal`, or ``None`` when forged or altered."""
+    if len(data) < CURSOR_NONCE + CURSOR_TAG:
+        return None
+    encryption, authentication = _cursor_keys(key)
+    sealed, tag = data[:-CURSOR_TAG], data[-CURSOR_TAG:]
+    expected = hmac.new(authentication, sealed, "sha256").digest()[:CURSOR_TAG]
+    if not hmac.compare_digest(tag, expected):
+        return None
+    nonce, ciphertext = sealed[:CURSOR_NONCE], sealed[CURSOR_NONCE:]
+    return _xor(ciphertext, _keystream(encryption, nonce, len(ciphertext)))
+
+
+def _open_cursor(key, text):
+    """The payload of a cursor: sealed (one base64 part), or signed only
+    (``payload.signature``, made before cursors were encrypted: still read,
+    so that walks running across the upgrade go on); ``None`` when
+    forged or altered."""
+    head, separator, tail = text.partition(".")
+    try:
+        if not separator:
+            return _unseal(key, _unb64(text))
+        payload, signature = _unb64(head), _unb64(tail)
+    except (binascii.Error, ValueError):
+        return None
+    expected = hmac.new(key, payload, "sha256").digest()[:16]
+    return payload if hmac.compare_digest(signature, expected) else None
 
 
 def decode_cursor(key, binding, text, decode=None, with_removed=False):
@@ -192,14 +266,8 @@ def decode_cursor(key, binding, text, decode=None, with_removed=False):
 
     if not isinstance(text, str) or not text or len(text) > MAX_CURSOR:
         raise refuse()
-    head, _sep, tail = text.partition(".")
-    try:
-        payload = _unb64(head)
-        signature = _unb64(tail)
-    except (binascii.Error, ValueError):
-        raise refuse() from None
-    expected = hmac.new(key, payload, "sha256").digest()[:16]
-    if not hmac.compare_digest(signature, expected):
+    payload = _open_cursor(key, text)
+    if payload is None:
         raise refuse()
     try:
         version, bound, position, *rest = json.loads(payload)
@@ -236,10 +304,17 @@ def _removal_position(version, rest):
     return tuple(pair)
 
 
-def check_retention(moment, now, days):
-    """410 ``resync_required`` when ``moment`` (a ``changed_since``) is older
-    than the removals kept ``days`` days before ``now``."""
-    if moment < now - datetime.timedelta(days=days):
+def check_retention(moment, now, days, since=None, purged=None):
+    """410 ``resync_required`` when removals since ``moment`` (a
+    ``changed_since``) may be missing: older than those kept ``days`` days
+    before ``now``, than ``since`` (when the API started keeping them), or
+    not after ``purged`` (the newest removal the purge forgot, so that a
+    retention made longer later hides no purge)."""
+    if (
+        moment < now - datetime.timedelta(days=days)
+        or (since is not None and moment < since)
+        or (purged is not None and moment <= purged)
+    ):
         raise ResyncRequired()
 
 

@@ -35,6 +35,14 @@ CORS_FIELDS = frozenset(
 SHAPE_FIELDS = frozenset({"route", "model_id", "multi_model", "allowed_model_ids"})
 
 
+def _datetime(text):
+    """A setting's UTC datetime, or ``None`` when unset or malformed."""
+    try:
+        return fields.Datetime.to_datetime(text) if text else None
+    except ValueError:
+        return None
+
+
 def _bounded_int(text, default, low, high):
     """A setting's integer within ``[low, high]``; ``default`` when unset
     or not an integer (a typo must not stop every request)."""
@@ -343,6 +351,14 @@ class SecureApi(models.Model):
         "changed_since answers 410 resync_required. Costs one search per "
         "caller on every delete or archive of the exposed models.",
     )
+    sync_deletions_since = fields.Datetime(
+        string="Deletions Synced Since",
+        readonly=True,
+        copy=False,
+        help="Since when removals are recorded without a gap: set when Sync "
+        "Deletions is switched on or the API leaves draft. An older "
+        "changed_since answers 410 resync_required.",
+    )
     rate_limit = fields.Integer(
         help="At most this many requests per rate window for each caller of this "
         "API (a client app, a logged-in user, or an address on a public API); "
@@ -595,6 +611,7 @@ class SecureApi(models.Model):
         records = super().create(vals_list)
         records._public_apis()._check_public_edit()
         if records.filtered("sync_deletions"):
+            records._start_sync_coverage({})
             self.env["secure.api.webhook"]._update_registry()
         return records
 
@@ -612,7 +629,13 @@ class SecureApi(models.Model):
                 )
             )
         hooked = self.filtered("sync_deletions")
+        covered = {
+            record.id: record.sync_deletions and record.state != "draft"
+            for record in self
+        }
         result = super().write(vals)
+        if {"sync_deletions", "state"} & vals.keys():
+            self._start_sync_coverage(covered)
         if any(key.startswith("allow_") for key in vals):
             self.filtered(lambda api_rec: api_rec.state == "active")._sync_endpoints()
         if "sync_deletions" in vals or (
@@ -622,6 +645,23 @@ class SecureApi(models.Model):
             # The models whose deletes and archives leave tombstones changed.
             self.env["secure.api.webhook"]._update_registry()
         return result
+
+    def _start_sync_coverage(self, covered):
+        """Record when removals start being kept without a gap: when Sync
+        Deletions is switched on or the API leaves draft (``covered``: which
+        of them were kept before). Tombstones are written in any state but
+        draft, so that a deactivation makes no gap; a ``changed_since``
+        before this moment answers 410.
+
+        The moment is rounded up to the next second: removals of
+        transactions that started before the switch committed carry no
+        tombstone, and are dated at their start."""
+        keeping = self.filtered(lambda r: r.sync_deletions and r.state != "draft")
+        starting = keeping.filtered(lambda r: not covered.get(r.id))
+        stopping = (self - keeping).filtered("sync_deletions_since")
+        start = fields.Datetime.now() + timedelta(seconds=1)
+        super(SecureApi, starting).write({"sync_deletions_since": start})
+        return super(SecureApi, stopping).write({"sync_deletions_since": False})
 
     def _changes_shape(self, vals):
         """Whether ``vals`` change the route or models of a published API."""
@@ -1000,6 +1040,11 @@ class SecureApi(models.Model):
             "tombstone_days": _bounded_int(
                 param("secure_api.tombstone_days"), 30, 1, 36500
             ),
+            # The newest removal the purge forgot: a longer retention set
+            # later must not make a changed_since before it look complete.
+            "tombstone_purged_until": _datetime(
+                param("secure_api.tombstone_purged_until")
+            ),
         }
 
     @api.model
@@ -1092,6 +1137,7 @@ class SecureApi(models.Model):
             "statistics": self.statistics_enabled,
             "test_mode": self.test_mode,
             "sync_deletions": self.sync_deletions,
+            "sync_deletions_since": self.sync_deletions_since or None,
             "client_ids": frozenset(self.client_ids.ids),
             "rate": (self.rate_limit, self.rate_window),
         }

@@ -11,7 +11,7 @@ from .. import compat
 from ..core import domain as core_domain
 from ..core import params as core_params
 from ..core import serializer, sync
-from ..core.exceptions import BadRequest, NotFound
+from ..core.exceptions import BadRequest, NotFound, ResyncRequired
 
 
 class SecureApiEngineRead(models.AbstractModel):
@@ -210,8 +210,14 @@ class SecureApiEngineRead(models.AbstractModel):
         )
         if not call.spec.get("sync_deletions"):
             return client_domain, None
-        days = self.env["secure.api"]._get_settings()["tombstone_days"]
-        sync.check_retention(moment, odoo_fields.Datetime.now(), days)
+        settings = self.env["secure.api"]._get_settings()
+        sync.check_retention(
+            moment,
+            odoo_fields.Datetime.now(),
+            settings["tombstone_days"],
+            since=call.spec.get("sync_deletions_since"),
+            purged=settings["tombstone_purged_until"],
+        )
         return client_domain, moment
 
     def _next_cursor(self, call, domain_text, changed_since, last, removed_after):
@@ -233,17 +239,24 @@ class SecureApiEngineRead(models.AbstractModel):
         A walk (``after``: the cursor's removal position) lists up to
         ``limit`` removals after it on each page; until its records are
         all delivered, only those of finished transactions (see
-        ``secure.api.tombstone._list``). Offset pages list the removals
-        at the same offset and limit as the records.
+        ``secure.api.tombstone._list``). Without a cursor, the first page
+        (offset 0) lists every removal since ``moment``, at most
+        ``sync.MAX_REMOVED`` (more answer 410: walk with a cursor), and the
+        next pages none: offset pages of records would otherwise drop the
+        removals past their last page, with no sign of them.
         """
         tombstones = self.env["secure.api.tombstone"].sudo()
         # The search's own cursor: the replica's, for a GET where one serves.
         cr = call.env.cr
         uid = call.principal["uid"]
         if after is None:
-            rows = tombstones._list_page(
-                cr, call.spec, call.model, uid, moment, offset, limit
-            )
+            rows = []
+            if not offset:
+                rows = tombstones._list_page(
+                    cr, call.spec, call.model, uid, moment, sync.MAX_REMOVED + 1
+                )
+            if len(rows) > sync.MAX_REMOVED:
+                raise ResyncRequired(sync.TOO_MANY_REMOVED)
             more = False
         else:
             rows, more = tombstones._list(

@@ -20,15 +20,23 @@ def buffer_for(dbname):
 
 
 # Additive upsert: concurrent flushes from any number of workers commute.
+# Counters of an API, endpoint or client app deleted since the calls are
+# dropped, as the rows they would have joined were (ondelete cascade): the
+# foreign keys would refuse them, and the flush fail again and again.
 UPSERT_SQL = """
 INSERT INTO secure_api_statistic AS s
     (api_id, endpoint_id, app_id, bucket, calls, errors,
      duration_total_ms, duration_avg_ms, error_rate,
      operation, create_uid, write_uid, create_date, write_date)
-SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s,
-       (SELECT operation FROM secure_api_endpoint WHERE id = %s),
+SELECT %(api)s, %(endpoint)s, %(app)s, %(bucket)s, %(calls)s, %(errors)s,
+       %(total)s, %(avg)s, %(rate)s,
+       (SELECT operation FROM secure_api_endpoint WHERE id = %(endpoint)s),
        1, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
- WHERE EXISTS (SELECT 1 FROM secure_api WHERE id = %s)
+ WHERE EXISTS (SELECT 1 FROM secure_api WHERE id = %(api)s)
+   AND (%(endpoint)s::int IS NULL
+        OR EXISTS (SELECT 1 FROM secure_api_endpoint WHERE id = %(endpoint)s))
+   AND (%(app)s::int IS NULL
+        OR EXISTS (SELECT 1 FROM secure_api_client WHERE id = %(app)s))
 ON CONFLICT (api_id, COALESCE(endpoint_id, 0), COALESCE(app_id, 0), bucket)
 DO UPDATE SET
     calls = s.calls + EXCLUDED.calls,
@@ -146,7 +154,8 @@ class SecureApiStatistic(models.Model):
 
     @api.model
     def _flush_buffer(self):
-        """Upsert this worker's counters additively; returns the calls written.
+        """Upsert this worker's counters additively; returns the calls written
+        (those of a deleted API, endpoint or client app are dropped).
 
         ``calls = calls + EXCLUDED.calls`` makes concurrent flushes from any
         number of workers and servers commute, so none conflicts or loses
@@ -162,27 +171,29 @@ class SecureApiStatistic(models.Model):
             api_id, endpoint_id, app_id, bucket = key
             calls, errors, duration = counters[key]
             rows.append(
-                (
-                    api_id,
-                    endpoint_id or None,
-                    app_id or None,
-                    datetime.utcfromtimestamp(bucket),
-                    calls,
-                    errors,
-                    duration,
-                    duration / calls if calls else 0.0,
-                    100.0 * errors / calls if calls else 0.0,
-                )
+                {
+                    "api": api_id,
+                    "endpoint": endpoint_id or None,
+                    "app": app_id or None,
+                    "bucket": datetime.utcfromtimestamp(bucket),
+                    "calls": calls,
+                    "errors": errors,
+                    "total": duration,
+                    "avg": duration / calls if calls else 0.0,
+                    "rate": 100.0 * errors / calls if calls else 0.0,
+                }
             )
+        written = 0
         try:
             with self.env.cr.savepoint():
                 for row in rows:
-                    self.env.cr.execute(UPSERT_SQL, [*row, row[1], row[0]])
+                    self.env.cr.execute(UPSERT_SQL, row)
+                    written += row["calls"] if self.env.cr.rowcount else 0
         except Exception:
             buffer.restore(counters)
             raise
         self.invalidate_model()
-        return sum(calls for calls, _errors, _duration in counters.values())
+        return written
 
     @api.model
     def _cron_flush(self):

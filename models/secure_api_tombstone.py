@@ -16,17 +16,17 @@ SELECT %s, %s, %s, t.res_id, t.readers::int[], now() AT TIME ZONE 'UTC',
   FROM unnest(%s::int[], %s::text[]) AS t(res_id, readers)
 """
 # The users who call an API and whose reads are judged: the execution users
-# of its active client apps, the users who granted them delegated access
-# (live consents), and the run-as user of a public API.
+# of its client apps, the users who granted them delegated access (live
+# consents), and the run-as user of a public API. Archived apps too: one
+# reactivated later resumes its sync, and must find no gap.
 READERS_SQL = """
 SELECT c.user_id FROM secure_api_client_rel r
   JOIN secure_api_client c ON c.id = r.client_id
- WHERE r.api_id = %(api)s AND c.active
+ WHERE r.api_id = %(api)s
 UNION
 SELECT s.user_id FROM secure_api_consent s
   JOIN secure_api_client_rel r ON r.client_id = s.app_id
-  JOIN secure_api_client c ON c.id = s.app_id
- WHERE r.api_id = %(api)s AND c.active AND s.state = 'active'
+ WHERE r.api_id = %(api)s AND s.state = 'active'
 """
 
 
@@ -89,16 +89,31 @@ class SecureApiTombstone(models.Model):
 
     @api.model
     def _cron_purge(self):
-        """Delete the tombstones older than ``secure_api.tombstone_days``."""
+        """Delete the tombstones older than ``secure_api.tombstone_days``,
+        and remember the newest one deleted
+        (``secure_api.tombstone_purged_until``): a ``changed_since`` up to
+        it answers 410 even if the retention is made longer later."""
         days = self.env["secure.api"]._get_settings()["tombstone_days"]
         self.env.cr.execute(
-            """DELETE FROM secure_api_tombstone
-                WHERE removed_at < (now() AT TIME ZONE 'UTC')
-                                   - %s * interval '1 day'""",
+            """WITH purged AS (
+                   DELETE FROM secure_api_tombstone
+                    WHERE removed_at < (now() AT TIME ZONE 'UTC')
+                                       - %s * interval '1 day'
+                   RETURNING removed_at)
+               SELECT count(*), max(removed_at) FROM purged""",
             [days],
         )
+        count, newest = self.env.cr.fetchone()
         self.invalidate_model()
-        return self.env.cr.rowcount
+        if newest:
+            params = self.env["ir.config_parameter"].sudo()
+            known = self.env["secure.api"]._get_settings()["tombstone_purged_until"]
+            if not known or newest > known:
+                params.set_param(
+                    "secure_api.tombstone_purged_until",
+                    fields.Datetime.to_string(newest),
+                )
+        return count
 
     # ------------------------------------------------------------------
     # Writing, in the deleting or archiving transaction
@@ -107,41 +122,58 @@ class SecureApiTombstone(models.Model):
     @api.model
     @tools.ormcache("model_name")
     def _apis_for(self, model_name):
-        """The ids of the active APIs with ``sync_deletions`` that expose
-        ``model_name``; cleared when APIs change."""
+        """The ids of the APIs with ``sync_deletions`` that expose
+        ``model_name``, in any state but draft (a deactivated or archived
+        API published again must find no gap); cleared when APIs change."""
         apis = (
             self.env["secure.api"]
             .sudo()
-            .search([("state", "=", "active"), ("sync_deletions", "=", True)])
+            .with_context(active_test=False)
+            .search([("state", "!=", "draft"), ("sync_deletions", "=", True)])
         )
         return tuple(a.id for a in apis if model_name in a._get_model_names())
 
     @api.model
     def _record(self, records, kind):
-        """Write the tombstones of ``records`` (``kind``: deleted or
-        archived) for every API that syncs their deletions: called before
-        an unlink, after an archive."""
+        """Judge and write the tombstones of ``records`` (``kind``: deleted
+        or archived): called before an unlink."""
+        self._write(records._name, kind, self._judge_all(records, kind))
+
+    @api.model
+    def _judge_all(self, records, kind):
+        """``[(api id, {record id: {user ids}})]``: who reads each of
+        ``records`` through each API that syncs their deletions, judged
+        now, before the unlink or the archive removes them."""
         api_ids = self._apis_for(records._name)
         ids = [rid for rid in records._ids if isinstance(rid, int)]
         if not api_ids or not ids:
-            return
+            return []
         if kind == "deleted":
-            # Archived before: its removal was told already.
+            # Archived before, on an API that shows archived records: its
+            # removal was told already.
             ids = self._without_tombstone(records._name, ids)
+        judged = []
         for api_id in api_ids:
             readers = self._judge(api_id, records.browse(ids))
             if readers:
-                rids = sorted(readers)
-                self.env.cr.execute(
-                    INSERT_SQL,
-                    [
-                        api_id,
-                        records._name,
-                        kind,
-                        rids,
-                        ["{%s}" % ",".join(map(str, sorted(readers[r]))) for r in rids],
-                    ],
-                )
+                judged.append((api_id, readers))
+        return judged
+
+    @api.model
+    def _write(self, model_name, kind, judged):
+        """One INSERT per API of the removals :meth:`_judge_all` judged."""
+        for api_id, readers in judged:
+            rids = sorted(readers)
+            self.env.cr.execute(
+                INSERT_SQL,
+                [
+                    api_id,
+                    model_name,
+                    kind,
+                    rids,
+                    ["{%s}" % ",".join(map(str, sorted(readers[r]))) for r in rids],
+                ],
+            )
 
     @api.model
     def _restore(self, records):
@@ -179,9 +211,9 @@ class SecureApiTombstone(models.Model):
     @api.model
     def _judge(self, api_id, records):
         """``{record id: {user ids}}``: who among the API's callers reads each
-        of ``records`` through it now, archived ones included; one search
-        per caller for the whole batch."""
-        spec = self.env["secure.api"]._get_spec(api_id)
+        of ``records`` through it now, in any of their companies, as its
+        search would find them; one search per caller for the whole batch."""
+        spec = self._spec(api_id)
         if not spec or records._name not in spec["models"] or not records:
             return {}
         engine = self.env["secure.api.engine"]
@@ -189,11 +221,15 @@ class SecureApiTombstone(models.Model):
         users = self.env["res.users"]
         readers = {}
         for uid in self._readers(spec):
-            state = users._secure_api_user_state(uid)
-            if not state["active"] or state["privileged"]:
+            # Archived users too (an app's user reactivated resumes its
+            # sync); never an administrator, who no request runs as.
+            if users._secure_api_user_state(uid)["privileged"]:
                 continue
             call = events._read_call(spec, records._name, uid)
-            model = call.env[records._name].with_context(active_test=False)
+            call.env = self._every_company(call.env, uid)
+            # As the API's search sees them: archived records are already
+            # removed (unless its forced domain names ``active``).
+            model = call.env[records._name]
             domain = engine._forced(call, [("id", "in", list(records._ids))])
             try:
                 found = model.search(domain, order="id")
@@ -203,6 +239,29 @@ class SecureApiTombstone(models.Model):
             for rid in found._ids:
                 readers.setdefault(rid, set()).add(uid)
         return readers
+
+    @api.model
+    def _spec(self, api_id):
+        """The spec of an API, published or deactivated (cached for the
+        published ones, which serve requests)."""
+        apis = self.env["secure.api"]
+        spec = apis._get_spec(api_id)
+        if spec is None:
+            record = apis.sudo().with_context(active_test=False).browse(api_id)
+            if record.exists() and record.state != "draft":
+                spec = record._build_spec()
+        return spec
+
+    @api.model
+    def _every_company(self, env, uid):
+        """``env`` with every company of ``uid`` allowed: a caller reads
+        what any ``X-Company-Id`` it may send shows, and its mirror may hold
+        a record of each (company record rules only widen with them)."""
+        default, allowed = self.env["res.users"]._secure_api_companies(uid)
+        if not allowed:
+            return env
+        companies = sorted(allowed, key=lambda company: company != default)
+        return env(context=dict(env.context, allowed_company_ids=companies))
 
     # ------------------------------------------------------------------
     # Listing, in the search that asks for changes
@@ -245,13 +304,14 @@ class SecureApiTombstone(models.Model):
         return rows[:limit], len(rows) > limit
 
     @api.model
-    def _list_page(self, cr, spec, model_name, uid, since, offset, limit):
-        """Offset pages: the ``limit`` removals after ``offset`` in walk order."""
+    def _list_page(self, cr, spec, model_name, uid, since, limit):
+        """Searches without a cursor: the first ``limit`` removals in walk
+        order (the engine lists them all on the first page)."""
         cr.execute(
             """SELECT xid, id, res_id, removed_at FROM secure_api_tombstone
                 WHERE api_id = %s AND res_model = %s AND %s = ANY(reader_ids)
                   AND removed_at >= %s
-                ORDER BY xid, id OFFSET %s LIMIT %s""",
-            [spec["id"], model_name, uid, since, offset, limit],
+                ORDER BY xid, id LIMIT %s""",
+            [spec["id"], model_name, uid, since, limit],
         )
         return cr.fetchall()

@@ -408,18 +408,21 @@ def _patch_model(model_class):
         active = self._active_name
         toggles = bool(active and active in vals)
         tombstones = self.env["secure.api.tombstone"].sudo()
+        toggled = judged = None
         if toggles and tombstones._apis_for(self._name):
             # Only the records this write archives or restores.
             before = self.sudo().with_context(active_test=False)
             toggled = before.filtered(lambda r: bool(r[active]) != bool(vals[active]))
-        else:
-            toggled = None
+            if toggled and not vals[active]:
+                # Judged before the write: who could read them until now
+                # (the same write may also move them out of the domain).
+                judged = tombstones._judge_all(toggled, "archived")
         result = write.origin(self, vals, **kwargs)
         archived = toggles and not vals[active]
         events._record(self, "update", archived)
         if toggled:
             if archived:
-                tombstones._record(toggled, "archived")
+                tombstones._write(self._name, "archived", judged)
             else:
                 tombstones._restore(toggled)
         return result

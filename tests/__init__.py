@@ -29,3 +29,4 @@ from . import test_attack_findings
 from . import test_sync_deletions
 from . import test_access_log_robust
 from . import test_access_log_related
+from . import test_sync_deletions_rules

@@ -206,7 +206,17 @@ class TestDeveloperExperience(SecureApiHttpCase):
             f"/api/{self.api_plain.route}?limit=3&order=id&fields=name,mail",
             token=self.token(),
         )
-        self.assertEqual(json.loads(wizard.response_body), http.json())
+        shown, answered = json.loads(wizard.response_body), http.json()
+        # Cursors are encrypted over a random nonce: each answer has its own.
+        cursor = shown["result"].pop("next_cursor")
+        self.assertTrue(answered["result"].pop("next_cursor"))
+        self.assertEqual(shown, answered)
+        following = self.request(
+            "GET",
+            f"/api/{self.api_plain.route}?limit=3&fields=name,mail&cursor={cursor}",
+            token=self.token(),
+        )
+        self.assertEqual(following.status_code, 200, following.text)
         self.assertIn("curl", wizard.curl)
         create = self.api_plain.endpoint_ids.filtered(lambda e: e.operation == "create")
         before = self.env["res.partner"].search_count([])

@@ -372,6 +372,27 @@ class TestSecureApiModels(SecureApiTransactionCase):
         )
         self.assertEqual(sum(stats.mapped("calls")), 2 * per_thread + 1)
 
+    def test_statistics_of_a_deleted_client_app_or_endpoint_are_dropped(self):
+        stat_model = self.env["secure.api.statistic"]
+        stat_model._flush_buffer()
+        # Calls other tests left in the process-wide buffer: out of the way.
+        stat_model.search([("api_id", "=", self.api_plain.id)]).unlink()
+        app, _secret = self.make_client("Short-lived", self.api_user)
+        endpoint = self.api_plain.endpoint_ids.filtered(
+            lambda e: e.operation == "search"
+        )
+        read = self.api_plain.endpoint_ids.filtered(lambda e: e.operation == "read")
+        stat_model._record_call(self.api_plain.id, endpoint.id, app.id, 3.0, False)
+        stat_model._record_call(self.api_plain.id, read.id, False, 3.0, False)
+        stat_model._record_call(self.api_plain.id, endpoint.id, False, 5.0, False)
+        app.unlink()
+        read.unlink()
+        # Neither a foreign-key error nor counters kept for what is gone.
+        self.assertEqual(stat_model._flush_buffer(), 1)
+        stats = stat_model.search([("api_id", "=", self.api_plain.id)])
+        self.assertEqual(stats.endpoint_id, endpoint)
+        self.assertFalse(stats.app_id)
+
     def test_live_test_wizard_starts_as_a_client_of_the_api(self):
         wizard = Form(
             self.env["secure.api.test.wizard"].with_context(

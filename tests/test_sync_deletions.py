@@ -25,6 +25,8 @@ class SyncDeletionsMixin:
     def setUp(self):
         super().setUp()
         self.api_plain.sync_deletions = True
+        # As if switched on long ago: changed_since before it answers 410.
+        self.api_plain.sync_deletions_since = fields.Datetime.now() - timedelta(days=90)
         # The tombstone hook patches the exposed models: undone after each
         # test, as Odoo's test case checks.
         self.addCleanup(self.env["secure.api.webhook"]._unregister_hook)
@@ -139,17 +141,19 @@ class TestSyncDeletions(SyncDeletionsMixin, SecureApiTransactionCase):
         later = iso(fields.Datetime.now() + timedelta(minutes=1))
         self.assertEqual(self.result(self.changes(since=later))["removed"], [])
 
-    def test_a_walk_started_before_the_api_synced_deletions_lists_them(self):
+    def test_a_walk_started_before_the_api_synced_deletions_is_410(self):
         self.api_plain.sync_deletions = False
-        records = self.partners.create([{"name": f"Gone walk {i}"} for i in range(4)])
+        self.partners.create([{"name": f"Gone walk {i}"} for i in range(4)])
         # One changed_since for the whole walk: cursors are bound to it.
         since = an_hour_ago()
         first = self.result(self.changes(since, limit=2, cursor=""))
         self.api_plain.sync_deletions = True
-        records[0].unlink()
-        rest = self.result(self.changes(since, limit=2, cursor=first["next_cursor"]))
-        self.assertEqual(self.removed_ids(rest), [records[0].id])
-        self.assertIsNone(rest["next_cursor"])
+        # Removals before the switch were never kept.
+        self.error(
+            self.changes(since, limit=2, cursor=first["next_cursor"]),
+            410,
+            "resync_required",
+        )
 
     def test_tombstones_are_readable_by_managers_only(self):
         self.partners.create({"name": "Gone private"}).unlink()
@@ -201,6 +205,7 @@ class TestSyncDeletions(SyncDeletionsMixin, SecureApiTransactionCase):
             run_as_user_id=self.api_user.id,
             sync_deletions=True,
         )
+        public.sync_deletions_since = self.api_plain.sync_deletions_since
         record = self.partners.create({"name": "Gone public"})
         record.unlink()
         answer = self.result(

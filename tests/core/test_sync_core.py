@@ -23,7 +23,7 @@ SECRET = "database-secret"
 
 def readable(cursor):
     head = cursor.split(".")[0]
-    return base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)).decode()
+    return base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)).decode("latin-1")
 
 
 def test_derived_keys_differ_per_purpose_context_and_secret():

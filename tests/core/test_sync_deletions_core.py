@@ -51,12 +51,21 @@ def test_a_cursor_before_any_record_starts_the_records_from_the_beginning():
     assert decoded == (0, (901, 7))
 
 
-def test_an_older_cursor_reads_as_no_removal_delivered_yet():
+def test_a_cursor_made_before_removals_reads_as_no_removal_delivered_yet():
     cursor = encode_cursor(KEY, BINDING, CODEC.encode(42))
-    head = cursor.partition(".")[0]
-    payload = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
-    assert payload[0] == CURSOR_VERSION, "APIs that sync no deletions: as before"
     decoded = decode_cursor(KEY, BINDING, cursor, CODEC.decode, with_removed=True)
+    assert decoded == (42, (0, 0))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [CURSOR_VERSION, BINDING, CODEC.encode(42)],
+        [CURSOR_VERSION_REMOVED, BINDING, CODEC.encode(42), [0, 0]],
+    ],
+)
+def test_a_signed_cursor_issued_before_encryption_is_still_read(body):
+    decoded = decode_cursor(KEY, BINDING, signed(body), CODEC.decode, with_removed=True)
     assert decoded == (42, (0, 0))
 
 
@@ -70,15 +79,43 @@ def test_a_signed_cursor_whose_removal_position_is_malformed_is_refused(removed)
     assert caught.value.name == "invalid_cursor"
 
 
-def test_an_altered_removal_position_is_refused():
-    cursor = encode_cursor(KEY, BINDING, CODEC.encode(1), (10, 3))
-    head, _sep, tail = cursor.partition(".")
-    forged = b64(
-        json.dumps([CURSOR_VERSION_REMOVED, BINDING, CODEC.encode(1), [10, 1]]).encode()
+def all_bytes(cursor):
+    """Everything anyone can read of a cursor: its text and each part's
+    bytes, base64-decoded."""
+    out = cursor.encode()
+    for part in cursor.split("."):
+        out += base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    return out
+
+
+def test_a_cursor_reveals_neither_its_position_nor_its_removal_position():
+    cursor = encode_cursor(KEY, BINDING, 735000123, (2929912345, 25123))
+    seen = all_bytes(cursor)
+    for secret in (b"735000123", b"2929912345", b"25123", BINDING.encode()):
+        assert secret not in seen
+    assert decode_cursor(KEY, BINDING, cursor, with_removed=True) == (
+        735000123,
+        (2929912345, 25123),
     )
-    with pytest.raises(BadRequest):
-        decode_cursor(KEY, BINDING, forged + "." + tail, CODEC.decode)
-    assert head != forged
+
+
+def test_two_cursors_of_the_same_position_differ():
+    one = encode_cursor(KEY, BINDING, 42, (10, 3))
+    assert one != encode_cursor(KEY, BINDING, 42, (10, 3))
+
+
+def test_a_tampered_cursor_is_refused():
+    cursor = encode_cursor(KEY, BINDING, 42, (10, 3))
+    raw = bytearray(all_bytes(cursor)[len(cursor) :])
+    for index in (0, 20, len(raw) - 1):
+        forged = bytearray(raw)
+        forged[index] ^= 1
+        with pytest.raises(BadRequest) as caught:
+            decode_cursor(KEY, BINDING, b64(bytes(forged)), with_removed=True)
+        assert caught.value.name == "invalid_cursor"
+    for text in (b64(bytes(raw[:-1])), b64(bytes(raw[:20])), cursor + "A"):
+        with pytest.raises(BadRequest):
+            decode_cursor(KEY, BINDING, text, with_removed=True)
 
 
 def test_a_changed_since_past_the_retention_is_410_resync_required():
@@ -89,6 +126,18 @@ def test_a_changed_since_past_the_retention_is_410_resync_required():
     status, _headers, body = render_error(caught.value, "req-1")
     assert status == 410
     assert body["error"]["data"]["name"] == "resync_required"
+
+
+def test_a_changed_since_before_the_coverage_or_a_purge_is_410():
+    now = datetime.datetime(2026, 3, 31, 12, 0, 0)
+    hour = datetime.timedelta(hours=1)
+    check_retention(now - hour, now, 30, since=now - 2 * hour, purged=now - 3 * hour)
+    for since, purged in ((now - hour / 2, None), (None, now - hour / 2)):
+        with pytest.raises(ResyncRequired):
+            check_retention(now - hour, now, 30, since=since, purged=purged)
+    # A removal dated exactly at changed_since was purged: it would be listed.
+    with pytest.raises(ResyncRequired):
+        check_retention(now - hour, now, 30, purged=now - hour)
 
 
 def test_search_documents_410_and_removed_on_apis_that_sync_deletions():
