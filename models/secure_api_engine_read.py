@@ -12,6 +12,7 @@ from ..core import domain as core_domain
 from ..core import params as core_params
 from ..core import serializer, sync
 from ..core.exceptions import BadRequest, NotFound, ResyncRequired
+from ..core.messages import _lt
 
 
 class SecureApiEngineRead(models.AbstractModel):
@@ -42,7 +43,10 @@ class SecureApiEngineRead(models.AbstractModel):
         if len(records) != len(ids):
             found = set(records.ids)
             index = next(i for i, rid in enumerate(ids) if rid not in found)
-            raise NotFound(f"Record at index {index} not found", data={"index": index})
+            raise NotFound(
+                _lt("Record at index %(index)s not found", index=index),
+                data={"index": index},
+            )
         return records.browse(ids)
 
     def _render(self, call, records, selected=None):
@@ -308,10 +312,12 @@ class SecureApiEngineRead(models.AbstractModel):
             return None, (0, 0)
         if call.params.get("offset") not in (None, ""):
             raise BadRequest(
-                "Send 'cursor' or 'offset', not both", name="invalid_parameter"
+                _lt("Send 'cursor' or 'offset', not both"), name="invalid_parameter"
             )
         if call.params.get("order") not in (None, "", "id", "id asc"):
-            raise BadRequest("Cursor pages are ordered by id", name="invalid_parameter")
+            raise BadRequest(
+                _lt("Cursor pages are ordered by id"), name="invalid_parameter"
+            )
         if cursor == "":
             return 0, (0, 0)
         binding = sync.query_binding(

@@ -169,9 +169,10 @@ def _is_lt(node):
     return isinstance(node, ast.Call) and _callee(node) == "_lt"
 
 
-def _literals(node):
-    """String literals and f-strings in ``node``, outside ``_lt`` calls."""
-    if _is_lt(node):
+def _literals(node, translators=("_lt",)):
+    """String literals and f-strings in ``node``, outside ``_lt`` calls
+    (or those of ``translators``)."""
+    if isinstance(node, ast.Call) and _callee(node) in translators:
         return
     if isinstance(node, ast.JoinedStr) or (
         isinstance(node, ast.Constant) and isinstance(node.value, str)
@@ -179,7 +180,7 @@ def _literals(node):
         yield node
         return
     for child in ast.iter_child_nodes(node):
-        yield from _literals(child)
+        yield from _literals(child, translators)
 
 
 def _message_args(call, positions):
@@ -211,7 +212,7 @@ def _core_files():
     return files
 
 
-def _untranslatable(path, positions):
+def _untranslatable(path, positions, translators=("_lt",)):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     known = {**positions, **_sinks(tree, positions)}
     found = []
@@ -231,7 +232,7 @@ def _untranslatable(path, positions):
         ):
             args = [node.value]
         for arg in args:
-            for literal in _literals(arg):
+            for literal in _literals(arg, translators):
                 text = ast.unparse(literal)
                 value = literal.value if isinstance(literal, ast.Constant) else text
                 if (path.name, value) not in INTERNAL:
@@ -312,3 +313,37 @@ def test_every_template_is_a_constant_with_its_parameters():
 )
 def test_html_lang_is_bcp_47(code, tag):
     assert messages.html_lang(code) == tag
+
+
+ODOO_LAYER = ("models", "controllers", "wizards")
+ODOO_ERRORS = ("UserError", "ValidationError", "AccessError", "MissingError")
+
+
+def _odoo_layer_positions():
+    """The API's errors and Odoo's user-facing ones; builtins there are
+    internal (never shown as such)."""
+    positions = {
+        name: position
+        for name, position in _message_positions().items()
+        if name not in vars(builtins)
+    }
+    positions.update(dict.fromkeys(ODOO_ERRORS, (0, None)))
+    for name, klass in vars(exceptions).items():
+        if isinstance(klass, type) and issubclass(klass, exceptions.ApiError):
+            # Errors that make their own message (InsufficientScope("create")).
+            positions.setdefault(name, (len(ODOO_LAYER) * 100, None))
+    return positions
+
+
+def test_no_literal_message_remains_in_the_odoo_layer():
+    """``Accept-Language`` translates what the models raise too: each
+    message there is ``_lt(...)`` (an API error) or ``_(...)`` (Odoo's)."""
+    positions = _odoo_layer_positions()
+    found = []
+    for folder in ODOO_LAYER:
+        for path in sorted((CORE.parent / folder).glob("*.py")):
+            found += [
+                f"{folder}/{line}"
+                for line in _untranslatable(path, positions, translators=("_lt", "_"))
+            ]
+    assert not found, "write these messages as _lt(...) or _(...):\n" + "\n".join(found)
