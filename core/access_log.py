@@ -27,6 +27,10 @@ MAX_BODY_BYTES = 16 * 1024
 # A path longer than this is cut: a row is evidence, not a copy of the request.
 MAX_PATH_CHARS = 2048
 MASK = "***"
+# A JSON body nested deeper than this is not kept (as one that does not
+# parse): no legitimate request nests so deep, and serialising it again
+# could fail on Python's recursion limit, losing the row.
+MAX_BODY_DEPTH = 64
 # An aggregate's row lists at most this many ids of the records it read
 # (its record_count says how many there were).
 MAX_AGGREGATED_IDS = 10000
@@ -142,15 +146,42 @@ def clean_path(path, query):
 
 def mask(value):
     """``value`` with the value of every secret-looking key masked, at any
-    depth of dictionaries and lists."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if is_secret_name(key) and item not in (None, "") else mask(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [mask(item) for item in value]
-    return value
+    depth of dictionaries and lists.
+
+    Walks with an explicit stack, never recursion: a body nested thousands
+    deep is masked like any other (a RecursionError would lose its row).
+    """
+    root = [value]
+    stack = [(root, 0)]
+    while stack:
+        holder, key = stack.pop()
+        item = holder[key]
+        if isinstance(item, dict):
+            copy = holder[key] = {}
+            for name, sub in item.items():
+                secret = is_secret_name(name) and sub not in (None, "")
+                copy[name] = MASK if secret else sub
+                if not secret:
+                    stack.append((copy, name))
+        elif isinstance(item, list | tuple):
+            copy = holder[key] = list(item)
+            stack.extend((copy, index) for index in range(len(copy)))
+    return root[0]
+
+
+def too_deep(value, limit=MAX_BODY_DEPTH):
+    """Whether ``value`` nests dictionaries and lists deeper than
+    ``limit`` (measured without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list | tuple):
+            if depth >= limit:
+                return True
+            stack.extend((sub, depth + 1) for sub in item)
+    return False
 
 
 def cut(text, limit=MAX_BODY_BYTES):
@@ -173,6 +204,8 @@ def masked_body(raw=b"", form=None, value=None, content_type="", method="POST"):
     parse is not kept: ``<unparsed body: N bytes, media type>``.
     """
     if value is not None:
+        if too_deep(value):
+            return f"<unparsed body: nested deeper than {MAX_BODY_DEPTH}>"
         return cut(dumps(mask(value)))
     if form:
         pairs = [[key, MASK if is_secret_name(key) else item] for key, item in form]
@@ -200,7 +233,8 @@ def _parsed(raw, media, method):
         return None, None
     if media != FORM_TYPE:
         try:
-            return "json", json.loads(text)
+            value = json.loads(text)
+            return (None, None) if too_deep(value) else ("json", value)
         except (ValueError, RecursionError):
             # A GET or DELETE without a content type may send a form.
             form_like = method in ("GET", "DELETE") and not media and "=" in text

@@ -117,11 +117,23 @@ class SecureApiEngineLog(models.AbstractModel):
             return
         try:
             row = self._log_row(call, started, answer, status, request_id)
+        except Exception:  # noqa: BLE001 - logged; the row is kept without bodies
+            # Whatever a client sent, its request leaves a row: one whose
+            # bodies cannot be prepared is written without them.
+            _logger.exception(
+                "secure_api: bodies of request %s not logged", request_id
+            )
+            row = None
+        try:
+            if row is None:
+                row = self._log_row(
+                    call, started, answer, status, request_id, bodies=False
+                )
             self.env["secure.api.log"]._buffer_row(row)
         except Exception:  # noqa: BLE001 - logged, and the answer stands
             _logger.exception("secure_api: request %s not logged", request_id)
 
-    def _log_row(self, call, started, answer, status, request_id):
+    def _log_row(self, call, started, answer, status, request_id, bodies=True):
         req, spec, principal = call.request, call.spec, call.principal
         duration = time.perf_counter() - started
         arrived = datetime.fromtimestamp(time.time() - duration, timezone.utc)
@@ -137,7 +149,7 @@ class SecureApiEngineLog(models.AbstractModel):
             error_name = (error.get("data") or {}).get("name") or error.get("name")
         app = call.app
         headers = request_body = response_body = None
-        if spec.get("log_bodies"):
+        if bodies and spec.get("log_bodies"):
             headers = core_log.masked_headers(req.headers)
             request_body = (
                 core_log.masked_body(

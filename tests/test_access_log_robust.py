@@ -70,6 +70,31 @@ class TestAccessLogStorage(AccessLogMixin, SecureApiTransactionCase):
         (row,) = self.logs()
         self.assertEqual(row.request_body, '{"name":"\ufffd"}')
 
+    def test_a_deeply_nested_body_leaves_its_row(self):
+        self.api_plain.log_bodies = True
+        deep = "[" * 700 + "]" * 700
+        self.call(
+            "GET",
+            self.base,
+            token=self.token,
+            raw=deep,
+            headers={"Content-Type": "application/json"},
+        )
+        self.call(
+            "GET",
+            self.base,
+            token="guessed-token",
+            raw=deep,
+            headers={"Content-Type": "application/json"},
+        )
+        rows = self.logs()
+        self.assertEqual(len(rows), 2)
+        self.assertIn(401, rows.mapped("status"))
+        self.assertEqual(
+            set(rows.mapped("request_body")),
+            {"<unparsed body: 1400 bytes, application/json>"},
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestAccessLogStorageHttp(AccessLogMixin, SecureApiHttpCase):

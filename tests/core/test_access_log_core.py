@@ -211,3 +211,37 @@ def test_a_utf16_body_is_stored_without_nul():
 def test_a_json_body_with_a_lone_surrogate_is_kept_storable():
     assert access_log.masked_body(raw=b'{"name": "\\ud800"}') == '{"name":"\ufffd"}'
     assert access_log.masked_body(value={"name": "\udc00"}) == '{"name":"\ufffd"}'
+
+
+def test_a_deeply_nested_json_body_is_masked_without_recursion():
+    deep = {"password": "p", "list": []}
+    inner = deep["list"]
+    for _level in range(5000):
+        inner.append([])
+        inner = inner[0]
+    inner.append({"token": "t"})
+    masked = access_log.mask(deep)
+    assert masked["password"] == "***"
+    inner = masked["list"]
+    for _level in range(5000):
+        inner = inner[0]
+    assert inner == [{"token": "***"}]
+
+
+def test_a_body_nested_deeper_than_the_bound_is_not_kept():
+    raw = ("[" * 700 + "]" * 700).encode()
+    assert (
+        access_log.masked_body(raw=raw, content_type="application/json")
+        == "<unparsed body: 1400 bytes, application/json>"
+    )
+    shallow = ("[" * 20 + "]" * 20).encode()
+    assert access_log.masked_body(raw=shallow, content_type="application/json") == (
+        "[" * 20 + "]" * 20
+    )
+
+
+def test_a_deep_answer_is_not_kept_either():
+    value = []
+    for _level in range(700):
+        value = [value]
+    assert access_log.masked_body(value=value).startswith("<unparsed body:")
