@@ -36,12 +36,37 @@ MAX_BODY_DEPTH = 64
 MAX_AGGREGATED_IDS = 10000
 
 # Names of fields and form keys that hold secrets: passwords, client
-# secrets, tokens of any kind, API keys (searched in the decoded key).
+# secrets, tokens of any kind, API keys. A name is secret when this is
+# found in it (decoded), or when one of its parts (split on _ - . and
+# spaces, and between camelCase words) is one of SECRET_PARTS: smtp_pass,
+# employee_pin and licenseKey are secret, keyword and passenger are not.
 SECRET_NAME_RE = re.compile(
     r"passw|passphrase|^pass$|pwd|secret|token|authori[sz]ation|api[-_]?key"
     r"|cookie|credential|private[-_]?key|^jwt$|assertion|code_verifier",
     re.IGNORECASE,
 )
+SECRET_PARTS = frozenset(
+    {
+        "apikey",
+        "auth",
+        "credential",
+        "credentials",
+        "jwt",
+        "key",
+        "otp",
+        "pass",
+        "passcode",
+        "passwd",
+        "password",
+        "pin",
+        "pwd",
+        "secret",
+        "token",
+        "totp",
+    }
+)
+_NAME_SEPARATORS_RE = re.compile(r"[\s_.\-]+")
+_CAMEL_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 # Headers whose values are kept as sent; any other header's value is masked.
 KEPT_HEADERS = frozenset(
     {
@@ -120,7 +145,15 @@ def wanted(level, status):
 
 
 def is_secret_name(name):
-    return bool(SECRET_NAME_RE.search(str(name)))
+    """Whether a key or field name names a secret (see SECRET_PARTS)."""
+    name = str(name)
+    if SECRET_NAME_RE.search(name):
+        return True
+    return any(
+        word.lower() in SECRET_PARTS
+        for part in _NAME_SEPARATORS_RE.split(name)
+        for word in _CAMEL_WORD_RE.findall(part)
+    )
 
 
 def clean_path(path, query):

@@ -245,3 +245,22 @@ def test_a_deep_answer_is_not_kept_either():
     for _level in range(700):
         value = [value]
     assert access_log.masked_body(value=value).startswith("<unparsed body:")
+
+
+def test_a_name_part_that_names_a_secret_masks_the_value():
+    for name in (
+        "smtp_pass",
+        "db-pwd",
+        "otp",
+        "employee_pin",
+        "licenseKey",
+        "x.auth",
+        "user_credentials",
+        "LOGIN_PASSWD",
+    ):
+        assert access_log.is_secret_name(name), name
+
+
+def test_ordinary_names_that_merely_contain_a_secret_word_are_kept():
+    for name in ("keyword", "passenger", "author", "opinion", "spinner", "name"):
+        assert not access_log.is_secret_name(name), name
