@@ -17,7 +17,8 @@ import re
 import threading
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from .exceptions import dumps
+from .domain import parse_literal
+from .exceptions import BadRequest, dumps
 from .params import QUERY_PARAMS
 
 NONE, ERRORS, ALL = "none", "errors", "all"
@@ -167,7 +168,9 @@ def clean_path(path, query):
     if query:
         pairs = []
         for key, value in query:
-            if key in QUERY_PARAMS:
+            if key == "domain":
+                pairs.append(f"domain={_masked_domain_text(value)}")
+            elif key in QUERY_PARAMS:
                 pairs.append(f"{key}={quote(value, safe=_KEPT_QUERY_CHARS)}")
             elif value == "":
                 pairs.append(MASK)
@@ -175,6 +178,32 @@ def clean_path(path, query):
                 pairs.append(f"{quote(key, safe='[]')}={MASK}")
         text += "?" + "&".join(pairs)
     return text[:MAX_PATH_CHARS]
+
+
+def _masked_domain_text(text):
+    """A query's domain as the log keeps it: as sent when no leaf names a
+    secret field, its leaves' secret values masked when one does, masked
+    whole when it does not parse (then it may hide anything)."""
+    try:
+        domain = parse_literal(text)
+    except (BadRequest, RecursionError):
+        return MASK
+    masked = mask(domain)
+    if masked == [list(item) if isinstance(item, tuple) else item for item in domain]:
+        return quote(text, safe=_KEPT_QUERY_CHARS)
+    return quote(dumps(masked), safe=_KEPT_QUERY_CHARS + "*")
+
+
+def _is_secret_leaf(item):
+    """Whether ``item`` is a domain leaf ``[path, operator, value]`` whose
+    field path has a secret part (``password``, ``partner_id.x_pin``)."""
+    return (
+        len(item) == 3
+        and isinstance(item[0], str)
+        and isinstance(item[1], str)
+        and any(is_secret_name(part) for part in item[0].split("."))
+        and item[2] not in (None, "", False)
+    )
 
 
 def mask(value):
@@ -198,6 +227,9 @@ def mask(value):
                     stack.append((copy, name))
         elif isinstance(item, list | tuple):
             copy = holder[key] = list(item)
+            if _is_secret_leaf(copy):
+                # A domain leaf on a secret field: its value is the secret.
+                copy[2] = MASK
             stack.extend((copy, index) for index in range(len(copy)))
     return root[0]
 

@@ -264,3 +264,24 @@ def test_a_name_part_that_names_a_secret_masks_the_value():
 def test_ordinary_names_that_merely_contain_a_secret_word_are_kept():
     for name in ("keyword", "passenger", "author", "opinion", "spinner", "name"):
         assert not access_log.is_secret_name(name), name
+
+
+def test_a_secret_value_in_a_body_domain_is_masked():
+    masked = access_log.mask(
+        {"domain": [["login", "=", "x"], "|", ["password", "=", "S"], ("partner_id.x_pin", "in", ["1"])]}
+    )
+    assert masked == {
+        "domain": [["login", "=", "x"], "|", ["password", "=", "***"], ["partner_id.x_pin", "in", "***"]]
+    }
+
+
+def test_a_secret_value_in_a_query_domain_is_masked():
+    path = access_log.clean_path("ms", [("domain", '[("smtp_pass", "=", "SEC")]')])
+    assert path == '/api/ms?domain=[["smtp_pass","%3D","***"]]'
+    kept = access_log.clean_path("ms", [("domain", '[("name", "=", "x")]')])
+    assert kept == '/api/ms?domain=[("name",%20"%3D",%20"x")]'
+
+
+def test_a_query_domain_that_does_not_parse_is_masked():
+    path = access_log.clean_path("ms", [("domain", '[("name", "=", "x")];password=S')])
+    assert path == "/api/ms?domain=***"
