@@ -102,6 +102,22 @@ URL_HEADERS = frozenset({"origin", "referer"})
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 # The schemes an Authorization header keeps (its credentials never).
 AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "dpop", "negotiate", "ntlm"})
+# The shape of each kept query parameter's value (the domain is parsed
+# instead): a value of another shape is masked, as ``limit=1;token=Q``
+# (``;`` separates parameters for some parsers) would otherwise hide a
+# credential in a kept value.
+_NAMES_RE = r"[\w.:, ]*"
+QUERY_VALUE_SHAPES = {
+    "fields": re.compile(_NAMES_RE),
+    "order": re.compile(_NAMES_RE),
+    "groupby": re.compile(_NAMES_RE),
+    "measures": re.compile(_NAMES_RE),
+    "limit": re.compile(r"\s*[+-]?\d{0,18}\s*"),
+    "offset": re.compile(r"\s*[+-]?\d{0,18}\s*"),
+    "count": re.compile(r"\w{0,20}"),
+    "cursor": re.compile(r"[\w=-]*"),
+    "changed_since": re.compile(r"[\w:.+ -]*"),
+}
 # Characters of a kept query value left unquoted: a domain stays readable.
 _KEPT_QUERY_CHARS = "[](),'\":"
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -171,7 +187,10 @@ def clean_path(path, query):
             if key == "domain":
                 pairs.append(f"domain={_masked_domain_text(value)}")
             elif key in QUERY_PARAMS:
-                pairs.append(f"{key}={quote(value, safe=_KEPT_QUERY_CHARS)}")
+                shape = QUERY_VALUE_SHAPES.get(key)
+                if shape is None or not shape.fullmatch(value):
+                    value = MASK
+                pairs.append(f"{key}={quote(value, safe=_KEPT_QUERY_CHARS + '*')}")
             elif value == "":
                 pairs.append(MASK)
             else:

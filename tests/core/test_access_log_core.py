@@ -285,3 +285,32 @@ def test_a_secret_value_in_a_query_domain_is_masked():
 def test_a_query_domain_that_does_not_parse_is_masked():
     path = access_log.clean_path("ms", [("domain", '[("name", "=", "x")];password=S')])
     assert path == "/api/ms?domain=***"
+
+
+def test_a_parameter_value_not_shaped_like_its_parameter_is_masked():
+    query = [
+        ("limit", "1;access_token=Q"),
+        ("order", "name desc;x=Q"),
+        ("count", "exact;Q"),
+    ]
+    path = access_log.clean_path("p", query)
+    assert path == "/api/p?limit=***&order=***&count=***"
+
+
+def test_parameter_values_shaped_like_their_parameter_are_kept():
+    query = [
+        ("limit", "10"),
+        ("offset", "0"),
+        ("order", "name desc, id"),
+        ("fields", "name,country_id"),
+        ("groupby", "date:month,country_id"),
+        ("measures", "amount:sum"),
+        ("count", "estimated"),
+        ("cursor", "eyJrIjoxfQ-_"),
+        ("changed_since", "2024-01-01T00:00:00+00:00"),
+    ]
+    path = access_log.clean_path("p", query)
+    assert MASK_TEXT not in path
+
+
+MASK_TEXT = access_log.MASK
