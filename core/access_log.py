@@ -161,9 +161,12 @@ def wanted(level, status):
     return level == ERRORS and (status is None or status >= 400)
 
 
-def is_secret_name(name):
-    """Whether a key or field name names a secret (see SECRET_PARTS)."""
+def is_secret_name(name, secret_names=frozenset()):
+    """Whether a key or field name names a secret (see SECRET_PARTS), or
+    is one of ``secret_names`` (aliases of secret fields)."""
     name = str(name)
+    if name in secret_names:
+        return True
     if SECRET_NAME_RE.search(name):
         return True
     return any(
@@ -173,7 +176,23 @@ def is_secret_name(name):
     )
 
 
-def clean_path(path, query):
+def secret_aliases(models_spec):
+    """The client-facing names of secret fields in an API's models (a
+    spec's ``models``): an alias hides the field's name from
+    :func:`is_secret_name` (``password`` exposed as ``new_pass``)."""
+    names = set()
+    stack = [
+        fspec for model in models_spec.values() for fspec in model.get("fields", ())
+    ]
+    while stack:
+        fspec = stack.pop()
+        if is_secret_name(fspec["name"]):
+            names.add(fspec["alias"])
+        stack.extend(fspec.get("lines") or ())
+    return frozenset(names)
+
+
+def clean_path(path, query, secret_names=frozenset()):
     """``/api/<path>`` with its query, cut at :data:`MAX_PATH_CHARS`.
 
     Only the API's own parameters (:data:`~.params.QUERY_PARAMS`) keep
@@ -185,7 +204,7 @@ def clean_path(path, query):
         pairs = []
         for key, value in query:
             if key == "domain":
-                pairs.append(f"domain={_masked_domain_text(value)}")
+                pairs.append(f"domain={_masked_domain_text(value, secret_names)}")
             elif key in QUERY_PARAMS:
                 shape = QUERY_VALUE_SHAPES.get(key)
                 if shape is None or not shape.fullmatch(value):
@@ -199,7 +218,7 @@ def clean_path(path, query):
     return text[:MAX_PATH_CHARS]
 
 
-def _masked_domain_text(text):
+def _masked_domain_text(text, secret_names):
     """A query's domain as the log keeps it: as sent when no leaf names a
     secret field, its leaves' secret values masked when one does, masked
     whole when it does not parse (then it may hide anything)."""
@@ -207,25 +226,25 @@ def _masked_domain_text(text):
         domain = parse_literal(text)
     except (BadRequest, RecursionError):
         return MASK
-    masked = mask(domain)
+    masked = mask(domain, secret_names)
     if masked == [list(item) if isinstance(item, tuple) else item for item in domain]:
         return quote(text, safe=_KEPT_QUERY_CHARS)
     return quote(dumps(masked), safe=_KEPT_QUERY_CHARS + "*")
 
 
-def _is_secret_leaf(item):
+def _is_secret_leaf(item, secret_names):
     """Whether ``item`` is a domain leaf ``[path, operator, value]`` whose
     field path has a secret part (``password``, ``partner_id.x_pin``)."""
     return (
         len(item) == 3
         and isinstance(item[0], str)
         and isinstance(item[1], str)
-        and any(is_secret_name(part) for part in item[0].split("."))
+        and any(is_secret_name(part, secret_names) for part in item[0].split("."))
         and item[2] not in (None, "", False)
     )
 
 
-def mask(value):
+def mask(value, secret_names=frozenset()):
     """``value`` with the value of every secret-looking key masked, at any
     depth of dictionaries and lists.
 
@@ -240,13 +259,13 @@ def mask(value):
         if isinstance(item, dict):
             copy = holder[key] = {}
             for name, sub in item.items():
-                secret = is_secret_name(name) and sub not in (None, "")
+                secret = is_secret_name(name, secret_names) and sub not in (None, "")
                 copy[name] = MASK if secret else sub
                 if not secret:
                     stack.append((copy, name))
         elif isinstance(item, list | tuple):
             copy = holder[key] = list(item)
-            if _is_secret_leaf(copy):
+            if _is_secret_leaf(copy, secret_names):
                 # A domain leaf on a secret field: its value is the secret.
                 copy[2] = MASK
             stack.extend((copy, index) for index in range(len(copy)))
@@ -279,8 +298,20 @@ def cut(text, limit=MAX_BODY_BYTES):
     return data[: limit - len(marker)].decode("utf-8", "ignore") + marker
 
 
-def masked_body(raw=b"", form=None, value=None, content_type="", method="POST"):
+def masked_body(
+    raw=b"",
+    form=None,
+    value=None,
+    content_type="",
+    method="POST",
+    secret_names=frozenset(),
+    mask_args=False,
+):
     """A request or response body as text for the log, masked and cut.
+
+    ``mask_args``: the body is a method call's (``{"args": [...]}``), whose
+    positional arguments have no names to judge them by (``["old
+    password", "new password"]``): every one is masked.
 
     ``value`` is an already decoded JSON value (a response body); ``form``
     the pairs of a multipart form; ``raw`` the bytes of any other body,
@@ -290,18 +321,30 @@ def masked_body(raw=b"", form=None, value=None, content_type="", method="POST"):
     if value is not None:
         if too_deep(value):
             return f"<unparsed body: nested deeper than {MAX_BODY_DEPTH}>"
-        return cut(dumps(mask(value)))
+        return cut(dumps(mask(value, secret_names)))
     if form:
-        pairs = [[key, MASK if is_secret_name(key) else item] for key, item in form]
+        pairs = [
+            [key, MASK if is_secret_name(key, secret_names) else item]
+            for key, item in form
+        ]
         return cut(dumps(pairs))
     if not raw:
         return False
     media = content_type.split(";", 1)[0].strip().lower()
     kind, parsed = _parsed(raw, media, method)
     if kind == "json":
-        return cut(dumps(mask(parsed)))
+        if (
+            mask_args
+            and isinstance(parsed, dict)
+            and isinstance(parsed.get("args"), list)
+        ):
+            parsed["args"] = [MASK] * len(parsed["args"])
+        return cut(dumps(mask(parsed, secret_names)))
     if kind == "form":
-        pairs = [(key, MASK if is_secret_name(key) else item) for key, item in parsed]
+        pairs = [
+            (key, MASK if is_secret_name(key, secret_names) else item)
+            for key, item in parsed
+        ]
         return cut(urlencode(pairs, safe="*"))
     media = media if _MEDIA_TYPE_RE.fullmatch(media) else "no content type"
     return f"<unparsed body: {len(raw)} bytes, {media}>"

@@ -120,9 +120,7 @@ class SecureApiEngineLog(models.AbstractModel):
         except Exception:  # noqa: BLE001 - logged; the row is kept without bodies
             # Whatever a client sent, its request leaves a row: one whose
             # bodies cannot be prepared is written without them.
-            _logger.exception(
-                "secure_api: bodies of request %s not logged", request_id
-            )
+            _logger.exception("secure_api: bodies of request %s not logged", request_id)
             row = None
         try:
             if row is None:
@@ -149,6 +147,8 @@ class SecureApiEngineLog(models.AbstractModel):
             error_name = (error.get("data") or {}).get("name") or error.get("name")
         app = call.app
         headers = request_body = response_body = None
+        # Secret fields under an alias are masked by their real name too.
+        secret_names = core_log.secret_aliases(spec.get("models") or {})
         if bodies and spec.get("log_bodies"):
             headers = core_log.masked_headers(req.headers)
             request_body = (
@@ -157,11 +157,17 @@ class SecureApiEngineLog(models.AbstractModel):
                     form=req.form,
                     content_type=req.content_type,
                     method=req.method,
+                    secret_names=secret_names,
+                    # Positional arguments of a method have no names to
+                    # judge them by: all are masked.
+                    mask_args=call.operation == "rpc",
                 )
                 or None
             )
             if body is not None:
-                response_body = core_log.masked_body(value=body)
+                response_body = core_log.masked_body(
+                    value=body, secret_names=secret_names
+                )
         # Whatever the client sent, the row can be stored (no NUL).
         return core_log.storable_row(
             (
@@ -172,7 +178,7 @@ class SecureApiEngineLog(models.AbstractModel):
                 principal["uid"] if principal else None,
                 req.remote_addr or None,
                 req.method,
-                core_log.clean_path(req.path, req.query),
+                core_log.clean_path(req.path, req.query, secret_names),
                 call.operation,
                 status,
                 error_name,

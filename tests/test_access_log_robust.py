@@ -4,6 +4,7 @@ secret (contract: "Access log and audit")."""
 
 import json
 
+from odoo import Command
 from odoo.tests import tagged
 
 from ..models.secure_api_log import buffer_for
@@ -209,3 +210,75 @@ class TestAccessLogSecretsHttp(AccessLogMixin, SecureApiHttpCase):
                 f"{self.base}?x-key=***",
             ],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogSecretFields(AccessLogMixin, SecureApiTransactionCase):
+    """Secrets a client sends under names that do not look secret."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.api_plain.write({"log_level": "all", "log_bodies": True})
+        cls.api_users = cls.env["secure.api"].create(
+            {
+                "name": "Users",
+                "route": "test/users",
+                "model_id": cls.env["ir.model"]._get_id("res.users"),
+                "auth_mode": "user",
+                "allow_search": True,
+                "allow_create": True,
+                "log_level": "all",
+                "log_bodies": True,
+                "client_ids": [Command.set([cls.client.id])],
+                "field_ids": [
+                    Command.create({"field_id": cls.field("res.users", "login").id}),
+                    Command.create(
+                        {
+                            "field_id": cls.field("res.users", "password").id,
+                            "alias": "new_pass",
+                            "writable": True,
+                        }
+                    ),
+                ],
+            }
+        )
+        cls.api_users.action_publish()
+
+    def setUp(self):
+        super().setUp()
+        self.token = self.issue()
+
+    def assertNoSecret(self, secret):  # noqa: N802
+        rows = self.logs()
+        self.assertTrue(rows)
+        for row in rows:
+            self.assertNotIn(secret, json.dumps(row.read()[0], default=str))
+
+    def test_a_password_under_an_alias_is_masked_in_the_body(self):
+        self.call(
+            "POST",
+            "/api/test/users",
+            token=self.token,
+            json={"login": "zz", "new_pass": "ALIASSEC1"},
+        )
+        self.assertNoSecret("ALIASSEC1")
+        self.assertIn('"new_pass":"***"', self.logs().request_body)
+
+    def test_a_password_under_an_alias_is_masked_in_a_query_domain(self):
+        self.call(
+            "GET",
+            '/api/test/users?domain=[("new_pass","=","ALIASSEC2")]',
+            token=self.token,
+        )
+        self.assertNoSecret("ALIASSEC2")
+
+    def test_the_positional_arguments_of_a_method_are_masked(self):
+        self.call(
+            "POST",
+            f"/api/{self.api_plain.route}/{self.partner.id}/address_get",
+            token=self.token,
+            json={"args": ["POSSEC1", ["POSSEC2"]], "kwargs": {"adr_pref": []}},
+        )
+        self.assertNoSecret("POSSEC")
+        self.assertIn('"args":["***","***"]', self.logs().request_body)

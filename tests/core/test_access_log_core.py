@@ -268,10 +268,22 @@ def test_ordinary_names_that_merely_contain_a_secret_word_are_kept():
 
 def test_a_secret_value_in_a_body_domain_is_masked():
     masked = access_log.mask(
-        {"domain": [["login", "=", "x"], "|", ["password", "=", "S"], ("partner_id.x_pin", "in", ["1"])]}
+        {
+            "domain": [
+                ["login", "=", "x"],
+                "|",
+                ["password", "=", "S"],
+                ("partner_id.x_pin", "in", ["1"]),
+            ]
+        }
     )
     assert masked == {
-        "domain": [["login", "=", "x"], "|", ["password", "=", "***"], ["partner_id.x_pin", "in", "***"]]
+        "domain": [
+            ["login", "=", "x"],
+            "|",
+            ["password", "=", "***"],
+            ["partner_id.x_pin", "in", "***"],
+        ]
     }
 
 
@@ -314,3 +326,44 @@ def test_parameter_values_shaped_like_their_parameter_are_kept():
 
 
 MASK_TEXT = access_log.MASK
+
+
+ALIASED_SPEC = {
+    "res.users": {
+        "fields": [
+            {"name": "login", "alias": "login", "lines": None},
+            {"name": "password", "alias": "new_pass", "lines": None},
+            {
+                "name": "child_ids",
+                "alias": "kids",
+                "lines": [{"name": "x_api_secret", "alias": "code", "lines": None}],
+            },
+        ]
+    }
+}
+
+
+def test_the_aliases_of_secret_fields_are_secret_names():
+    assert access_log.secret_aliases(ALIASED_SPEC) == frozenset({"new_pass", "code"})
+
+
+def test_a_secret_field_under_an_alias_is_masked_in_bodies_and_domains():
+    names = access_log.secret_aliases(ALIASED_SPEC)
+    body = b'{"login": "zz", "new_pass": "ALIASSEC1", "kids": [{"code": "C"}]}'
+    kept = access_log.masked_body(
+        raw=body, content_type="application/json", secret_names=names
+    )
+    assert kept == '{"login":"zz","new_pass":"***","kids":[{"code":"***"}]}'
+    path = access_log.clean_path(
+        "u", [("domain", '[("new_pass", "=", "S")]')], secret_names=names
+    )
+    assert path == '/api/u?domain=[["new_pass","%3D","***"]]'
+
+
+def test_the_positional_arguments_of_a_method_call_are_masked():
+    body = b'{"args": ["old", ["NEW"], 3], "kwargs": {"name": "n", "password": "p"}}'
+    kept = access_log.masked_body(
+        raw=body, content_type="application/json", mask_args=True
+    )
+    assert kept == '{"args":["***","***","***"],"kwargs":{"name":"n","password":"***"}}'
+    assert "old" in access_log.masked_body(raw=body, content_type="application/json")
