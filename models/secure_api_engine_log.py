@@ -13,7 +13,7 @@ import logging
 import time
 from datetime import datetime, timezone
 
-from odoo import models
+from odoo import api, models
 
 from ..core import access_log as core_log
 
@@ -105,6 +105,21 @@ class SecureApiEngineLog(models.AbstractModel):
     # ------------------------------------------------------------------
     # The row
     # ------------------------------------------------------------------
+
+    @api.model
+    def _log_abandoned(self, error, answer_for, request_id):
+        """The answer ``answer_for(request_id)`` that ir.http gives when
+        Odoo stopped retrying a concurrency failure (``error``, as
+        ``_serve`` raised it), logged as the answer of the request's last
+        attempt (whose request id it then carries)."""
+        attempt = getattr(error, "secure_api_attempt", None)
+        if attempt is None:
+            return answer_for(request_id)
+        engine, call, spec, started, request_id = attempt
+        call.spec = spec
+        answer = answer_for(request_id)
+        engine._log_call(call, started, answer, request_id)
+        return answer
 
     def _log_call(self, call, started, answer, request_id):
         """Buffer the access-log row of this request, when its level wants

@@ -3,10 +3,15 @@ is written, a row the database refuses blocks no other, and no row holds a
 secret (contract: "Access log and audit")."""
 
 import json
+from contextlib import closing
+
+from psycopg2.errors import LockNotAvailable
 
 from odoo import Command
 from odoo.tests import tagged
 
+from ..core.exceptions import Conflict, render_error
+from ..core.request import Answer
 from ..models.secure_api_log import buffer_for
 from .common import SecureApiHttpCase, SecureApiTransactionCase
 from .test_access_log import AccessLogMixin
@@ -282,3 +287,48 @@ class TestAccessLogSecretFields(AccessLogMixin, SecureApiTransactionCase):
         )
         self.assertNoSecret("POSSEC")
         self.assertIn('"args":["***","***"]', self.logs().request_body)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogAbandonedRetries(AccessLogMixin, SecureApiTransactionCase):
+    """A request whose concurrency failures Odoo stops retrying is answered
+    409 by ir.http, outside the pipeline: its row is still written."""
+
+    def test_a_write_abandoned_after_concurrency_failures_is_logged(self):
+        self.api_plain.log_level = "errors"
+        partner = self.env.ref("base.main_partner")
+        token = self.issue()
+        with closing(self.registry.cursor()) as other:
+            # Another transaction holds the row: the write times out on it,
+            # a failure Odoo retries (55P03), here the last attempt's.
+            other.execute(
+                "SELECT id FROM res_partner WHERE id = %s FOR UPDATE NOWAIT",
+                [partner.id],
+            )
+            self.env.cr.execute("SET LOCAL lock_timeout = '100ms'")
+            with self.assertRaises(LockNotAvailable) as caught:
+                with self.env.cr.savepoint():
+                    self.call(
+                        "PATCH",
+                        f"/api/{self.api_plain.route}/{partner.id}",
+                        token=token,
+                        json={"phone": "42"},
+                    )
+            other.rollback()
+        self.assertFalse(self.logs(), "Odoo may still retry: nothing logged yet")
+        conflict = Conflict("retry", name="concurrent_update")
+        answered = []
+
+        def answer_for(request_id):
+            answered.append(request_id)
+            return Answer(*render_error(conflict, request_id))
+
+        self.env["secure.api.engine"]._log_abandoned(
+            caught.exception, answer_for, "unused"
+        )
+        (row,) = self.logs()
+        self.assertEqual((row.status, row.error_name), (409, "concurrent_update"))
+        self.assertEqual(row.method, "PATCH")
+        # The answer names the attempt's request id, as the row does.
+        self.assertEqual(answered, [row.request_id])
+        self.assertNotEqual(row.request_id, "unused")
