@@ -69,18 +69,35 @@ class SecureApiEngineLog(models.AbstractModel):
         self._touch(call, records)
         return super()._updated(call, records, one)
 
+    def _shown(self, call, model_name, ids):
+        """Records the answer shows by id and name: the API's model's in
+        ``touched``, other models' in ``related``."""
+        if call.touched is None or not ids:
+            return
+        if model_name == call.model:
+            call.touched.extend(ids)
+        else:
+            call.related.extend(f"{model_name},{rid}" for rid in ids)
+
+    def _render_rows(self, call, rows, selected):
+        """A many2one shown as a plain value, ``[id, "name"]``, shows its
+        record: noted from the rows read, without a query."""
+        if call.touched is not None:
+            for fspec in selected:
+                if fspec["type"] != "many2one" or fspec.get("related"):
+                    continue
+                name = fspec["name"]
+                ids = sorted({row[name][0] for row in rows if row.get(name)})
+                self._shown(call, fspec["relation"], ids)
+        return super()._render_rows(call, rows, selected)
+
     def _related_rows(self, call, rows, selected):
-        """The records the answer shows through related fields: the API's
-        model's in ``touched``, other models' in ``related``."""
+        """The records the answer shows through related fields."""
         related_rows = super()._related_rows(call, rows, selected)
         if call.touched is not None:
             relations = {f["name"]: f.get("relation") for f in selected}
             for name, found in related_rows.items():
-                model = relations[name]
-                if model == call.model:
-                    call.touched.extend(found)
-                else:
-                    call.related.extend(f"{model},{rid}" for rid in found)
+                self._shown(call, relations[name], list(found))
         return related_rows
 
     def _aggregated(self, call, model, domain):

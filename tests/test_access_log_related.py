@@ -151,3 +151,77 @@ class TestAccessLogRelated(AccessLogMixin, SecureApiTransactionCase):
 
         self.assertEqual(queries("errors"), queries("none"))
         self.assertEqual(queries("all"), queries("none") + 1)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogPlainRelations(AccessLogMixin, SecureApiTransactionCase):
+    """A relation shown as a plain value, ``[id, "name"]``, shows a record
+    too: the audit finds it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        field = cls.field
+        cls.api = cls.make_api(
+            "test/plain-relations",
+            obfuscate=False,
+            log_level="all",
+            allow_aggregate=True,
+            domain="[]",
+            method_ids=[],
+            field_ids=[
+                Command.create(
+                    {"field_id": field("res.partner", "ref").id, "searchable": True}
+                ),
+                Command.create(
+                    {
+                        "field_id": field("res.partner", "parent_id").id,
+                        "searchable": True,
+                    }
+                ),
+                Command.create(
+                    {
+                        "field_id": field("res.partner", "country_id").id,
+                        "searchable": True,
+                    }
+                ),
+            ],
+        )
+        cls.api.client_ids = [Command.set([cls.client.id])]
+        cls.parent = cls.env["res.partner"].create(
+            {"name": "AuditParentA", "ref": "PLAIN-P"}
+        )
+        cls.child = cls.env["res.partner"].create(
+            {
+                "name": "Child",
+                "parent_id": cls.parent.id,
+                "country_id": cls.belgium.id,
+                "ref": "PLAIN-C",
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.token = self.issue()
+        self.base = f"/api/{self.api.route}"
+
+    def test_a_read_logs_the_records_its_plain_relations_show(self):
+        result = self.answer_result(
+            self.call("GET", f"{self.base}/{self.child.id}", token=self.token)
+        )
+        self.assertIn("AuditParentA", json.dumps(result))
+        (row,) = self.logs()
+        self.assertEqual(row.record_ids, f"{self.child.id}, {self.parent.id}")
+        self.assertEqual(row.related_refs, f"res.country,{self.belgium.id}")
+
+    def test_an_aggregate_logs_the_records_its_groups_show(self):
+        query = urlencode(
+            {"groupby": "parent_id,country_id", "domain": '[("ref", "=", "PLAIN-C")]'}
+        )
+        result = self.answer_result(
+            self.call("GET", f"{self.base}/aggregate?{query}", token=self.token)
+        )
+        self.assertIn("AuditParentA", json.dumps(result))
+        (row,) = self.logs()
+        self.assertEqual(row.record_ids, f"{self.child.id}, {self.parent.id}")
+        self.assertEqual(row.related_refs, f"res.country,{self.belgium.id}")
