@@ -171,7 +171,11 @@ class TestAccessLogPlainRelations(AccessLogMixin, SecureApiTransactionCase):
             method_ids=[],
             field_ids=[
                 Command.create(
-                    {"field_id": field("res.partner", "ref").id, "searchable": True}
+                    {
+                        "field_id": field("res.partner", "ref").id,
+                        "searchable": True,
+                        "writable": True,
+                    }
                 ),
                 Command.create(
                     {
@@ -225,3 +229,21 @@ class TestAccessLogPlainRelations(AccessLogMixin, SecureApiTransactionCase):
         (row,) = self.logs()
         self.assertEqual(row.record_ids, f"{self.child.id}, {self.parent.id}")
         self.assertEqual(row.related_refs, f"res.country,{self.belgium.id}")
+
+    def test_an_idempotent_replay_logs_the_records_of_the_original(self):
+        rows = self.env["secure.api.log"]
+        for _attempt in range(2):
+            answer = self.call(
+                "PATCH",
+                f"{self.base}/{self.child.id}",
+                token=self.token,
+                json={"ref": "PLAIN-C2"},
+                headers={"Idempotency-Key": "audit-replay-1"},
+            )
+            rows |= self.logs() - rows
+        self.assertEqual(answer.headers.get("Idempotent-Replayed"), "true")
+        first, replay = rows
+        self.assertEqual(first.record_ids, f"{self.child.id}, {self.parent.id}")
+        self.assertEqual(replay.record_ids, first.record_ids)
+        self.assertEqual(replay.related_refs, first.related_refs)
+        self.assertEqual(replay.record_count, first.record_count)
