@@ -224,5 +224,11 @@ class SecureApiEngineLog(models.AbstractModel):
                 headers,
                 request_body,
                 response_body,
+                # Who and what, as text: kept when they are deleted.
+                spec.get("route"),
+                spec.get("name"),
+                app.get("client_id") if app else None,
+                app.get("name") if app else None,
+                None,  # the user's login: the flush reads it
             )
         )

@@ -5,11 +5,14 @@ import json
 from unittest.mock import patch
 from urllib.parse import urlencode
 
+from lxml import etree
+
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from ..core import access_log as core_log
-from .common import SecureApiTransactionCase
+from .common import SecureApiTransactionCase, internal_user
 from .test_access_log import AccessLogMixin
 
 
@@ -247,3 +250,41 @@ class TestAccessLogPlainRelations(AccessLogMixin, SecureApiTransactionCase):
         self.assertEqual(replay.record_ids, first.record_ids)
         self.assertEqual(replay.related_refs, first.related_refs)
         self.assertEqual(replay.record_count, first.record_count)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogSelfContained(AccessLogMixin, SecureApiTransactionCase):
+    """Deleting an API, a client app or a user erases nothing a row says."""
+
+    def test_a_row_names_its_api_client_and_user_after_they_are_deleted(self):
+        user = internal_user(self.env, "Gone Runner", "secure_api_gone_runner")
+        client, _secret = self.make_client("Gone client", user)
+        api = self.make_api("test/gone", obfuscate=False, log_level="all")
+        api.client_ids = [Command.set(client.ids)]
+        client_ref = client.client_id
+        self.call("GET", "/api/test/gone", token=self.issue(client))
+        (row,) = self.logs()
+        api.unlink()
+        client.unlink()
+        user.unlink()
+        self.assertFalse(row.api_id or row.app_id or row.user_id)
+        self.assertEqual(
+            (row.api_route, row.api_name, row.app_client_id, row.app_name),
+            ("test/gone", "API test/gone", client_ref, "Gone client"),
+        )
+        self.assertEqual(row.user_login, "secure_api_gone_runner")
+        model = self.env["secure.api.log"]
+        for name, text in (
+            ("api_id", "test/gone"),
+            ("app_id", "Gone client"),
+            ("user_id", "gone_runner"),
+        ):
+            domain = self.filter_domain(name, text)
+            self.assertEqual(model.search(domain), row, name)
+
+    def filter_domain(self, name, text):
+        """The domain the log's search view gives ``text`` typed in the
+        field ``name``."""
+        arch = self.env.ref("secure_api.secure_api_log_view_search").arch
+        node = etree.fromstring(arch).xpath(f"//field[@name='{name}']")[0]
+        return safe_eval(node.get("filter_domain"), {"self": text})
