@@ -196,8 +196,9 @@ def clean_path(path, query, secret_names=frozenset()):
     """``/api/<path>`` with its query, cut at :data:`MAX_PATH_CHARS`.
 
     Only the API's own parameters (:data:`~.params.QUERY_PARAMS`) keep
-    their values; any other is masked, and a key without a value (which may
-    be a credential itself) is masked whole.
+    their values, and only values of their shape (:data:`QUERY_VALUE_SHAPES`;
+    a domain's leaves on secret fields are masked); any other is masked, and
+    a key without a value (which may be a credential itself) is masked whole.
     """
     text = "/api/" + path
     if query:
