@@ -17,7 +17,8 @@ import re
 import threading
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from .exceptions import dumps
+from .domain import parse_literal
+from .exceptions import BadRequest, dumps
 from .params import QUERY_PARAMS
 
 NONE, ERRORS, ALL = "none", "errors", "all"
@@ -27,17 +28,46 @@ MAX_BODY_BYTES = 16 * 1024
 # A path longer than this is cut: a row is evidence, not a copy of the request.
 MAX_PATH_CHARS = 2048
 MASK = "***"
+# A JSON body nested deeper than this is not kept (as one that does not
+# parse): no legitimate request nests so deep, and serialising it again
+# could fail on Python's recursion limit, losing the row.
+MAX_BODY_DEPTH = 64
 # An aggregate's row lists at most this many ids of the records it read
 # (its record_count says how many there were).
 MAX_AGGREGATED_IDS = 10000
 
 # Names of fields and form keys that hold secrets: passwords, client
-# secrets, tokens of any kind, API keys (searched in the decoded key).
+# secrets, tokens of any kind, API keys. A name is secret when this is
+# found in it (decoded), or when one of its parts (split on _ - . and
+# spaces, and between camelCase words) is one of SECRET_PARTS: smtp_pass,
+# employee_pin and licenseKey are secret, keyword and passenger are not.
 SECRET_NAME_RE = re.compile(
     r"passw|passphrase|^pass$|pwd|secret|token|authori[sz]ation|api[-_]?key"
     r"|cookie|credential|private[-_]?key|^jwt$|assertion|code_verifier",
     re.IGNORECASE,
 )
+SECRET_PARTS = frozenset(
+    {
+        "apikey",
+        "auth",
+        "credential",
+        "credentials",
+        "jwt",
+        "key",
+        "otp",
+        "pass",
+        "passcode",
+        "passwd",
+        "password",
+        "pin",
+        "pwd",
+        "secret",
+        "token",
+        "totp",
+    }
+)
+_NAME_SEPARATORS_RE = re.compile(r"[\s_.\-]+")
+_CAMEL_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 # Headers whose values are kept as sent; any other header's value is masked.
 KEPT_HEADERS = frozenset(
     {
@@ -72,6 +102,22 @@ URL_HEADERS = frozenset({"origin", "referer"})
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 # The schemes an Authorization header keeps (its credentials never).
 AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "dpop", "negotiate", "ntlm"})
+# The shape of each kept query parameter's value (the domain is parsed
+# instead): a value of another shape is masked, as ``limit=1;token=Q``
+# (``;`` separates parameters for some parsers) would otherwise hide a
+# credential in a kept value.
+_NAMES_RE = r"[\w.:, ]*"
+QUERY_VALUE_SHAPES = {
+    "fields": re.compile(_NAMES_RE),
+    "order": re.compile(_NAMES_RE),
+    "groupby": re.compile(_NAMES_RE),
+    "measures": re.compile(_NAMES_RE),
+    "limit": re.compile(r"\s*[+-]?\d{0,18}\s*"),
+    "offset": re.compile(r"\s*[+-]?\d{0,18}\s*"),
+    "count": re.compile(r"\w{0,20}"),
+    "cursor": re.compile(r"[\w=-]*"),
+    "changed_since": re.compile(r"[\w:.+ -]*"),
+}
 # Characters of a kept query value left unquoted: a domain stays readable.
 _KEPT_QUERY_CHARS = "[](),'\":"
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -115,23 +161,56 @@ def wanted(level, status):
     return level == ERRORS and (status is None or status >= 400)
 
 
-def is_secret_name(name):
-    return bool(SECRET_NAME_RE.search(str(name)))
+def is_secret_name(name, secret_names=frozenset()):
+    """Whether a key or field name names a secret (see SECRET_PARTS), or
+    is one of ``secret_names`` (aliases of secret fields)."""
+    name = str(name)
+    if name in secret_names:
+        return True
+    if SECRET_NAME_RE.search(name):
+        return True
+    return any(
+        word.lower() in SECRET_PARTS
+        for part in _NAME_SEPARATORS_RE.split(name)
+        for word in _CAMEL_WORD_RE.findall(part)
+    )
 
 
-def clean_path(path, query):
+def secret_aliases(models_spec):
+    """The client-facing names of secret fields in an API's models (a
+    spec's ``models``): an alias hides the field's name from
+    :func:`is_secret_name` (``password`` exposed as ``new_pass``)."""
+    names = set()
+    stack = [
+        fspec for model in models_spec.values() for fspec in model.get("fields", ())
+    ]
+    while stack:
+        fspec = stack.pop()
+        if is_secret_name(fspec["name"]):
+            names.add(fspec["alias"])
+        stack.extend(fspec.get("lines") or ())
+    return frozenset(names)
+
+
+def clean_path(path, query, secret_names=frozenset()):
     """``/api/<path>`` with its query, cut at :data:`MAX_PATH_CHARS`.
 
     Only the API's own parameters (:data:`~.params.QUERY_PARAMS`) keep
-    their values; any other is masked, and a key without a value (which may
-    be a credential itself) is masked whole.
+    their values, and only values of their shape (:data:`QUERY_VALUE_SHAPES`;
+    a domain's leaves on secret fields are masked); any other is masked, and
+    a key without a value (which may be a credential itself) is masked whole.
     """
     text = "/api/" + path
     if query:
         pairs = []
         for key, value in query:
-            if key in QUERY_PARAMS:
-                pairs.append(f"{key}={quote(value, safe=_KEPT_QUERY_CHARS)}")
+            if key == "domain":
+                pairs.append(f"domain={_masked_domain_text(value, secret_names)}")
+            elif key in QUERY_PARAMS:
+                shape = QUERY_VALUE_SHAPES.get(key)
+                if shape is None or not shape.fullmatch(value):
+                    value = MASK
+                pairs.append(f"{key}={quote(value, safe=_KEPT_QUERY_CHARS + '*')}")
             elif value == "":
                 pairs.append(MASK)
             else:
@@ -140,17 +219,73 @@ def clean_path(path, query):
     return text[:MAX_PATH_CHARS]
 
 
-def mask(value):
+def _masked_domain_text(text, secret_names):
+    """A query's domain as the log keeps it: as sent when no leaf names a
+    secret field, its leaves' secret values masked when one does, masked
+    whole when it does not parse (then it may hide anything)."""
+    try:
+        domain = parse_literal(text)
+    except (BadRequest, RecursionError):
+        return MASK
+    masked = mask(domain, secret_names)
+    if masked == [list(item) if isinstance(item, tuple) else item for item in domain]:
+        return quote(text, safe=_KEPT_QUERY_CHARS)
+    return quote(dumps(masked), safe=_KEPT_QUERY_CHARS + "*")
+
+
+def _is_secret_leaf(item, secret_names):
+    """Whether ``item`` is a domain leaf ``[path, operator, value]`` whose
+    field path has a secret part (``password``, ``partner_id.x_pin``)."""
+    return (
+        len(item) == 3
+        and isinstance(item[0], str)
+        and isinstance(item[1], str)
+        and any(is_secret_name(part, secret_names) for part in item[0].split("."))
+        and item[2] not in (None, "", False)
+    )
+
+
+def mask(value, secret_names=frozenset()):
     """``value`` with the value of every secret-looking key masked, at any
-    depth of dictionaries and lists."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if is_secret_name(key) and item not in (None, "") else mask(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [mask(item) for item in value]
-    return value
+    depth of dictionaries and lists.
+
+    Walks with an explicit stack, never recursion: a body nested thousands
+    deep is masked like any other (a RecursionError would lose its row).
+    """
+    root = [value]
+    stack = [(root, 0)]
+    while stack:
+        holder, key = stack.pop()
+        item = holder[key]
+        if isinstance(item, dict):
+            copy = holder[key] = {}
+            for name, sub in item.items():
+                secret = is_secret_name(name, secret_names) and sub not in (None, "")
+                copy[name] = MASK if secret else sub
+                if not secret:
+                    stack.append((copy, name))
+        elif isinstance(item, list | tuple):
+            copy = holder[key] = list(item)
+            if _is_secret_leaf(copy, secret_names):
+                # A domain leaf on a secret field: its value is the secret.
+                copy[2] = MASK
+            stack.extend((copy, index) for index in range(len(copy)))
+    return root[0]
+
+
+def too_deep(value, limit=MAX_BODY_DEPTH):
+    """Whether ``value`` nests dictionaries and lists deeper than
+    ``limit`` (measured without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list | tuple):
+            if depth >= limit:
+                return True
+            stack.extend((sub, depth + 1) for sub in item)
+    return False
 
 
 def cut(text, limit=MAX_BODY_BYTES):
@@ -164,8 +299,20 @@ def cut(text, limit=MAX_BODY_BYTES):
     return data[: limit - len(marker)].decode("utf-8", "ignore") + marker
 
 
-def masked_body(raw=b"", form=None, value=None, content_type="", method="POST"):
+def masked_body(
+    raw=b"",
+    form=None,
+    value=None,
+    content_type="",
+    method="POST",
+    secret_names=frozenset(),
+    mask_args=False,
+):
     """A request or response body as text for the log, masked and cut.
+
+    ``mask_args``: the body is a method call's (``{"args": [...]}``), whose
+    positional arguments have no names to judge them by (``["old
+    password", "new password"]``): every one is masked.
 
     ``value`` is an already decoded JSON value (a response body); ``form``
     the pairs of a multipart form; ``raw`` the bytes of any other body,
@@ -173,18 +320,32 @@ def masked_body(raw=b"", form=None, value=None, content_type="", method="POST"):
     parse is not kept: ``<unparsed body: N bytes, media type>``.
     """
     if value is not None:
-        return cut(dumps(mask(value)))
+        if too_deep(value):
+            return f"<unparsed body: nested deeper than {MAX_BODY_DEPTH}>"
+        return cut(dumps(mask(value, secret_names)))
     if form:
-        pairs = [[key, MASK if is_secret_name(key) else item] for key, item in form]
+        pairs = [
+            [key, MASK if is_secret_name(key, secret_names) else item]
+            for key, item in form
+        ]
         return cut(dumps(pairs))
     if not raw:
         return False
     media = content_type.split(";", 1)[0].strip().lower()
     kind, parsed = _parsed(raw, media, method)
     if kind == "json":
-        return cut(dumps(mask(parsed)))
+        if (
+            mask_args
+            and isinstance(parsed, dict)
+            and isinstance(parsed.get("args"), list)
+        ):
+            parsed["args"] = [MASK] * len(parsed["args"])
+        return cut(dumps(mask(parsed, secret_names)))
     if kind == "form":
-        pairs = [(key, MASK if is_secret_name(key) else item) for key, item in parsed]
+        pairs = [
+            (key, MASK if is_secret_name(key, secret_names) else item)
+            for key, item in parsed
+        ]
         return cut(urlencode(pairs, safe="*"))
     media = media if _MEDIA_TYPE_RE.fullmatch(media) else "no content type"
     return f"<unparsed body: {len(raw)} bytes, {media}>"
@@ -200,7 +361,8 @@ def _parsed(raw, media, method):
         return None, None
     if media != FORM_TYPE:
         try:
-            return "json", json.loads(text)
+            value = json.loads(text)
+            return (None, None) if too_deep(value) else ("json", value)
         except (ValueError, RecursionError):
             # A GET or DELETE without a content type may send a form.
             form_like = method in ("GET", "DELETE") and not media and "=" in text

@@ -45,18 +45,29 @@ class IrHttp(models.AbstractModel):
         if not (path == "/api" or path.startswith("/api/") or path in DISCOVERY_ROUTES):
             return super()._handle_error(exception)
         request_id = uuid.uuid4().hex[:16]
+
+        def answer_for(request_id):
+            status, headers, body = render_error(exception, request_id)
+            headers["X-Request-Id"] = request_id
+            return Answer(status, headers, body)
+
         if is_retryable(exception):
-            exception = Conflict(
-                _lt("Concurrent updates conflicted; retry the request"),
-                name="concurrent_update",
-                headers={"Retry-After": "1"},
+            error, exception = (
+                exception,
+                Conflict(
+                    _lt("Concurrent updates conflicted; retry the request"),
+                    name="concurrent_update",
+                    headers={"Retry-After": "1"},
+                ),
             )
-        elif isinstance(to_api_error(exception), InternalError):
+            # The 409 answers the request's last attempt: logged like any
+            # other answer, under its API's level.
+            engine = request.env["secure.api.engine"]
+            return render(engine._log_abandoned(error, answer_for, request_id))
+        if isinstance(to_api_error(exception), InternalError):
             # Only what nobody expected is logged: a client's bad request is
             # answered, not reported.
             _logger.error(
                 "secure_api: request %s failed", request_id, exc_info=exception
             )
-        status, headers, body = render_error(exception, request_id)
-        headers["X-Request-Id"] = request_id
-        return render(Answer(status, headers, body))
+        return render(answer_for(request_id))

@@ -572,6 +572,7 @@ class SecureApiClient(models.Model):
         return {
             "id": self.id,
             "client_id": self.client_id,
+            "name": self.name,
             "active": self.active,
             "uid": self.user_id.id,
             "scope": self.scope or "",

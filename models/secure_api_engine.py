@@ -138,7 +138,10 @@ class SecureApiEngine(models.AbstractModel):
             answer = getattr(self, f"_serve_{kind}")(call)
         except Exception as error:  # noqa: BLE001 - every error becomes an answer
             if is_retryable(error):
-                # Odoo replays the request: only the replay is counted.
+                # Odoo replays the request: only the replay is counted and
+                # logged. When Odoo gives up, ir.http answers 409 and logs
+                # this attempt with it (see _log_abandoned).
+                error.secure_api_attempt = (self, call, call.spec, started, request_id)
                 call.spec = None
                 raise
             answer = self._error_answer(error, request_id, style, req)

@@ -47,6 +47,9 @@ class SecureApiEngineAggregate(models.AbstractModel):
             # web_read_group's length says (only then a second query).
             length += len(model._read_group(domain, specs, [], offset=limit))
         names = self._group_names(groupbys, rows)
+        for groupby in groupbys:
+            if groupby.alias in names:
+                self._shown(call, groupby.relation, sorted(names[groupby.alias]))
         relational = {
             index
             for index, groupby in enumerate(groupbys)

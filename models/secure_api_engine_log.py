@@ -13,7 +13,7 @@ import logging
 import time
 from datetime import datetime, timezone
 
-from odoo import models
+from odoo import api, models
 
 from ..core import access_log as core_log
 
@@ -69,18 +69,35 @@ class SecureApiEngineLog(models.AbstractModel):
         self._touch(call, records)
         return super()._updated(call, records, one)
 
+    def _shown(self, call, model_name, ids):
+        """Records the answer shows by id and name: the API's model's in
+        ``touched``, other models' in ``related``."""
+        if call.touched is None or not ids:
+            return
+        if model_name == call.model:
+            call.touched.extend(ids)
+        else:
+            call.related.extend(f"{model_name},{rid}" for rid in ids)
+
+    def _render_rows(self, call, rows, selected):
+        """A many2one shown as a plain value, ``[id, "name"]``, shows its
+        record: noted from the rows read, without a query."""
+        if call.touched is not None:
+            for fspec in selected:
+                if fspec["type"] != "many2one" or fspec.get("related"):
+                    continue
+                name = fspec["name"]
+                ids = sorted({row[name][0] for row in rows if row.get(name)})
+                self._shown(call, fspec["relation"], ids)
+        return super()._render_rows(call, rows, selected)
+
     def _related_rows(self, call, rows, selected):
-        """The records the answer shows through related fields: the API's
-        model's in ``touched``, other models' in ``related``."""
+        """The records the answer shows through related fields."""
         related_rows = super()._related_rows(call, rows, selected)
         if call.touched is not None:
             relations = {f["name"]: f.get("relation") for f in selected}
             for name, found in related_rows.items():
-                model = relations[name]
-                if model == call.model:
-                    call.touched.extend(found)
-                else:
-                    call.related.extend(f"{model},{rid}" for rid in found)
+                self._shown(call, relations[name], list(found))
         return related_rows
 
     def _aggregated(self, call, model, domain):
@@ -106,6 +123,21 @@ class SecureApiEngineLog(models.AbstractModel):
     # The row
     # ------------------------------------------------------------------
 
+    @api.model
+    def _log_abandoned(self, error, answer_for, request_id):
+        """The answer ``answer_for(request_id)`` that ir.http gives when
+        Odoo stopped retrying a concurrency failure (``error``, as
+        ``_serve`` raised it), logged as the answer of the request's last
+        attempt (whose request id it then carries)."""
+        attempt = getattr(error, "secure_api_attempt", None)
+        if attempt is None:
+            return answer_for(request_id)
+        engine, call, spec, started, request_id = attempt
+        call.spec = spec
+        answer = answer_for(request_id)
+        engine._log_call(call, started, answer, request_id)
+        return answer
+
     def _log_call(self, call, started, answer, request_id):
         """Buffer the access-log row of this request, when its level wants
         it. Never raises: the log must not change an answer."""
@@ -117,11 +149,21 @@ class SecureApiEngineLog(models.AbstractModel):
             return
         try:
             row = self._log_row(call, started, answer, status, request_id)
+        except Exception:  # noqa: BLE001 - logged; the row is kept without bodies
+            # Whatever a client sent, its request leaves a row: one whose
+            # bodies cannot be prepared is written without them.
+            _logger.exception("secure_api: bodies of request %s not logged", request_id)
+            row = None
+        try:
+            if row is None:
+                row = self._log_row(
+                    call, started, answer, status, request_id, bodies=False
+                )
             self.env["secure.api.log"]._buffer_row(row)
         except Exception:  # noqa: BLE001 - logged, and the answer stands
             _logger.exception("secure_api: request %s not logged", request_id)
 
-    def _log_row(self, call, started, answer, status, request_id):
+    def _log_row(self, call, started, answer, status, request_id, bodies=True):
         req, spec, principal = call.request, call.spec, call.principal
         duration = time.perf_counter() - started
         arrived = datetime.fromtimestamp(time.time() - duration, timezone.utc)
@@ -137,7 +179,9 @@ class SecureApiEngineLog(models.AbstractModel):
             error_name = (error.get("data") or {}).get("name") or error.get("name")
         app = call.app
         headers = request_body = response_body = None
-        if spec.get("log_bodies"):
+        # Secret fields under an alias are masked by their real name too.
+        secret_names = core_log.secret_aliases(spec.get("models") or {})
+        if bodies and spec.get("log_bodies"):
             headers = core_log.masked_headers(req.headers)
             request_body = (
                 core_log.masked_body(
@@ -145,11 +189,17 @@ class SecureApiEngineLog(models.AbstractModel):
                     form=req.form,
                     content_type=req.content_type,
                     method=req.method,
+                    secret_names=secret_names,
+                    # Positional arguments of a method have no names to
+                    # judge them by: all are masked.
+                    mask_args=call.operation == "rpc",
                 )
                 or None
             )
             if body is not None:
-                response_body = core_log.masked_body(value=body)
+                response_body = core_log.masked_body(
+                    value=body, secret_names=secret_names
+                )
         # Whatever the client sent, the row can be stored (no NUL).
         return core_log.storable_row(
             (
@@ -160,7 +210,7 @@ class SecureApiEngineLog(models.AbstractModel):
                 principal["uid"] if principal else None,
                 req.remote_addr or None,
                 req.method,
-                core_log.clean_path(req.path, req.query),
+                core_log.clean_path(req.path, req.query, secret_names),
                 call.operation,
                 status,
                 error_name,
@@ -174,5 +224,11 @@ class SecureApiEngineLog(models.AbstractModel):
                 headers,
                 request_body,
                 response_body,
+                # Who and what, as text: kept when they are deleted.
+                spec.get("route"),
+                spec.get("name"),
+                app.get("client_id") if app else None,
+                app.get("name") if app else None,
+                None,  # the user's login: the flush reads it
             )
         )

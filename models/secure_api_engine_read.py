@@ -69,6 +69,10 @@ class SecureApiEngineRead(models.AbstractModel):
         )
         return [writer.record(row, selected, related_rows) for row in rows]
 
+    def _shown(self, call, model_name, ids):
+        """Hook: the answer shows these records of ``model_name`` by id
+        and name (the access log notes them)."""
+
     def _related_rows(self, call, rows, selected):
         """``{field name: {id: row}}``: the related fields' values of the
         records ``rows`` point to, one read per relational field."""

@@ -89,7 +89,7 @@ class SecureApiEngineSync(models.AbstractModel):
         storage = self.env["secure.api.idempotency"]
         stored, expired = storage._stored(scope, key_hash)
         if stored:
-            return self._replay(stored, fingerprint)
+            return self._replay(call, stored, fingerprint)
         if not storage._try_lock(scope, key_hash):
             raise self._in_progress()
         if expired:
@@ -114,7 +114,9 @@ class SecureApiEngineSync(models.AbstractModel):
                         raise
                     status, headers, body = render_error(api_error)
                     answer = Answer(status, headers, body)
-                storage._store(scope, key_hash, fingerprint, owner, answer)
+                storage._store(
+                    scope, key_hash, fingerprint, owner, answer, self._audit(call)
+                )
         except psycopg2.IntegrityError:
             # A twin committed first: this one's writes are undone.
             raise self._in_progress() from None
@@ -128,13 +130,30 @@ class SecureApiEngineSync(models.AbstractModel):
         validation failures)."""
         call.started = True
 
-    def _replay(self, stored, fingerprint):
-        stored_fingerprint, status, headers, body = stored
+    def _audit(self, call):
+        """What the access log noted of ``call`` (the records its answer
+        shows), stored with its answer for the replays' rows; ``None``
+        while its API logs nothing."""
+        if call.touched is None:
+            return None
+        return {
+            "ids": list(dict.fromkeys(call.touched)),
+            "refs": list(dict.fromkeys(call.related or ())),
+            "total": call.touched_total,
+        }
+
+    def _replay(self, call, stored, fingerprint):
+        stored_fingerprint, status, headers, body, audit = stored
         if stored_fingerprint != fingerprint:
             raise Unprocessable(
                 _lt("This Idempotency-Key was used for another request"),
                 name="idempotency_key_reused",
             )
+        if audit and call.touched is not None:
+            # The replay shows the original's records: its row names them.
+            call.touched.extend(audit["ids"])
+            call.related.extend(audit["refs"])
+            call.touched_total = audit["total"]
         return Answer(status, dict(headers, **{"Idempotent-Replayed": "true"}), body)
 
     def _in_progress(self):

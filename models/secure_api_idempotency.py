@@ -48,6 +48,9 @@ class SecureApiIdempotency(models.Model):
     status = fields.Integer(readonly=True)
     headers = fields.Text(readonly=True)
     body = fields.Text(readonly=True)
+    # What the original request's access-log row noted (JSON: ids, related
+    # refs, count), for its replays' rows: a replay shows the same records.
+    audit = fields.Text(readonly=True)
     expires_at = fields.Datetime(required=True, readonly=True, index=True)
 
     # The storage of the pipeline's Idempotency-Key step
@@ -58,10 +61,11 @@ class SecureApiIdempotency(models.Model):
     @api.model
     def _stored(self, scope, key_hash):
         """``(answer, expired)`` of a key: its live stored answer as
-        ``(fingerprint, status, headers dict, body)``, or ``None``; and
+        ``(fingerprint, status, headers dict, body, audit)``, or ``None``; and
         whether an expired answer, not yet forgotten by the cron, holds it."""
         self.env.cr.execute(
-            f"""SELECT fingerprint, status, headers, body, expires_at > {NOW}
+            f"""SELECT fingerprint, status, headers, body, audit,
+                       expires_at > {NOW}
                   FROM secure_api_idempotency
                  WHERE scope = %s AND key_hash = %s""",
             [scope, key_hash],
@@ -69,7 +73,7 @@ class SecureApiIdempotency(models.Model):
         row = self.env.cr.fetchone()
         if not row:
             return None, False
-        fingerprint, status, headers, body, live = row
+        fingerprint, status, headers, body, audit, live = row
         if not live:
             return None, True
         return (
@@ -77,6 +81,7 @@ class SecureApiIdempotency(models.Model):
             status,
             json.loads(headers or "{}"),
             json.loads(body) if body else None,
+            json.loads(audit) if audit else None,
         ), False
 
     @api.model
@@ -98,9 +103,10 @@ class SecureApiIdempotency(models.Model):
         )
 
     @api.model
-    def _store(self, scope, key_hash, fingerprint, owner, answer):
+    def _store(self, scope, key_hash, fingerprint, owner, answer, audit=None):
         """Store ``answer`` (an :class:`~..core.request.Answer`) for the key;
-        ``owner`` is ``(api id, app id, user id)``. Raises
+        ``owner`` is ``(api id, app id, user id)``; ``audit`` what the
+        access log noted of the request (or ``None``). Raises
         :class:`psycopg2.IntegrityError` when a twin stored it first."""
         api_id, app_id, user_id = owner
         headers = {
@@ -111,8 +117,8 @@ class SecureApiIdempotency(models.Model):
         self.env.cr.execute(
             f"""INSERT INTO secure_api_idempotency
                     (scope, key_hash, api_id, app_id, user_id, fingerprint,
-                     state, status, headers, body, expires_at)
-                VALUES (%s, %s, %s, %s, %s, %s, 'done', %s, %s, %s,
+                     state, status, headers, body, audit, expires_at)
+                VALUES (%s, %s, %s, %s, %s, %s, 'done', %s, %s, %s, %s,
                         {NOW} + %s * interval '1 second')
             """,
             [
@@ -125,6 +131,7 @@ class SecureApiIdempotency(models.Model):
                 answer.status,
                 json.dumps(headers),
                 None if answer.body is None else json.dumps(answer.body),
+                None if audit is None else json.dumps(audit),
                 sync.IDEMPOTENCY_TTL_SECONDS,
             ],
         )

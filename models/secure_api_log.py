@@ -77,6 +77,11 @@ COLUMNS = (
     "request_headers",
     "request_body",
     "response_body",
+    "api_route",
+    "api_name",
+    "app_client_id",
+    "app_name",
+    "user_login",
 )
 CASTS = {
     "timestamp": "timestamp",
@@ -91,7 +96,9 @@ CASTS = {
     "test_mode": "bool",
 }
 # Rows name their API, client app and user by id; one deleted meanwhile is
-# written as empty (the foreign keys would refuse the row).
+# written as empty (the foreign keys would refuse the row). Their names,
+# as the request saw them (else as the flush finds them), are kept as text:
+# deleting the configuration later erases neither who nor what.
 INSERT_SQL = """
 INSERT INTO secure_api_log ({columns})
 SELECT {selected}
@@ -107,6 +114,10 @@ SELECT {selected}
             "app_id": "c.id",
             "user_id": "u.id",
             "related_refs": "COALESCE(r.related_refs, '{}')",
+            "api_route": "COALESCE(r.api_route, a.route)",
+            "app_client_id": "COALESCE(r.app_client_id, c.client_id)",
+            "app_name": "COALESCE(r.app_name, c.name)",
+            "user_login": "COALESCE(r.user_login, u.login)",
         }.get(name, f"r.{name}")
         for name in COLUMNS
     ),
@@ -143,7 +154,18 @@ class SecureApiLog(models.Model):
         readonly=True,
         index=True,
         ondelete="set null",
-        help="The API that was called; empty once the API is deleted.",
+        help="The API that was called; empty once the API is deleted (its "
+        "route and name stay).",
+    )
+    api_route = fields.Char(
+        string="API Route",
+        readonly=True,
+        help="The route of the API that was called, when it was called.",
+    )
+    api_name = fields.Char(
+        string="API Name",
+        readonly=True,
+        help="The name of the API that was called, when it was called.",
     )
     app_id = fields.Many2one(
         "secure.api.client",
@@ -154,6 +176,16 @@ class SecureApiLog(models.Model):
         help="The client app whose token made the request; empty for public "
         "APIs, Odoo sessions and requests refused before a valid token.",
     )
+    app_client_id = fields.Char(
+        string="Client ID",
+        readonly=True,
+        help="The client ID of the client app, kept when the app is deleted.",
+    )
+    app_name = fields.Char(
+        string="Client App Name",
+        readonly=True,
+        help="The name of the client app when it called, kept when the app is deleted.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Execution User",
@@ -162,6 +194,11 @@ class SecureApiLog(models.Model):
         ondelete="set null",
         help="The user the request ran as: the client app's user, the session "
         "user, or the public API's run-as user.",
+    )
+    user_login = fields.Char(
+        string="Execution User Login",
+        readonly=True,
+        help="The login of the execution user, kept when the user is deleted.",
     )
     address = fields.Char(
         readonly=True, help="The client's address, as Odoo saw it (proxy_mode)."

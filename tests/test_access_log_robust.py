@@ -3,9 +3,15 @@ is written, a row the database refuses blocks no other, and no row holds a
 secret (contract: "Access log and audit")."""
 
 import json
+from contextlib import closing
 
+from psycopg2.errors import LockNotAvailable
+
+from odoo import Command
 from odoo.tests import tagged
 
+from ..core.exceptions import Conflict, render_error
+from ..core.request import Answer
 from ..models.secure_api_log import buffer_for
 from .common import SecureApiHttpCase, SecureApiTransactionCase
 from .test_access_log import AccessLogMixin
@@ -69,6 +75,31 @@ class TestAccessLogStorage(AccessLogMixin, SecureApiTransactionCase):
         self.assertLess(answer.status, 500)
         (row,) = self.logs()
         self.assertEqual(row.request_body, '{"name":"\ufffd"}')
+
+    def test_a_deeply_nested_body_leaves_its_row(self):
+        self.api_plain.log_bodies = True
+        deep = "[" * 700 + "]" * 700
+        self.call(
+            "GET",
+            self.base,
+            token=self.token,
+            raw=deep,
+            headers={"Content-Type": "application/json"},
+        )
+        self.call(
+            "GET",
+            self.base,
+            token="guessed-token",
+            raw=deep,
+            headers={"Content-Type": "application/json"},
+        )
+        rows = self.logs()
+        self.assertEqual(len(rows), 2)
+        self.assertIn(401, rows.mapped("status"))
+        self.assertEqual(
+            set(rows.mapped("request_body")),
+            {"<unparsed body: 1400 bytes, application/json>"},
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -184,3 +215,120 @@ class TestAccessLogSecretsHttp(AccessLogMixin, SecureApiHttpCase):
                 f"{self.base}?x-key=***",
             ],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogSecretFields(AccessLogMixin, SecureApiTransactionCase):
+    """Secrets a client sends under names that do not look secret."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.api_plain.write({"log_level": "all", "log_bodies": True})
+        cls.api_users = cls.env["secure.api"].create(
+            {
+                "name": "Users",
+                "route": "test/users",
+                "model_id": cls.env["ir.model"]._get_id("res.users"),
+                "auth_mode": "user",
+                "allow_search": True,
+                "allow_create": True,
+                "log_level": "all",
+                "log_bodies": True,
+                "client_ids": [Command.set([cls.client.id])],
+                "field_ids": [
+                    Command.create({"field_id": cls.field("res.users", "login").id}),
+                    Command.create(
+                        {
+                            "field_id": cls.field("res.users", "password").id,
+                            "alias": "new_pass",
+                            "writable": True,
+                        }
+                    ),
+                ],
+            }
+        )
+        cls.api_users.action_publish()
+
+    def setUp(self):
+        super().setUp()
+        self.token = self.issue()
+
+    def assertNoSecret(self, secret):  # noqa: N802
+        rows = self.logs()
+        self.assertTrue(rows)
+        for row in rows:
+            self.assertNotIn(secret, json.dumps(row.read()[0], default=str))
+
+    def test_a_password_under_an_alias_is_masked_in_the_body(self):
+        self.call(
+            "POST",
+            "/api/test/users",
+            token=self.token,
+            json={"login": "zz", "new_pass": "ALIASSEC1"},
+        )
+        self.assertNoSecret("ALIASSEC1")
+        self.assertIn('"new_pass":"***"', self.logs().request_body)
+
+    def test_a_password_under_an_alias_is_masked_in_a_query_domain(self):
+        self.call(
+            "GET",
+            '/api/test/users?domain=[("new_pass","=","ALIASSEC2")]',
+            token=self.token,
+        )
+        self.assertNoSecret("ALIASSEC2")
+
+    def test_the_positional_arguments_of_a_method_are_masked(self):
+        self.call(
+            "POST",
+            f"/api/{self.api_plain.route}/{self.partner.id}/address_get",
+            token=self.token,
+            json={"args": ["POSSEC1", ["POSSEC2"]], "kwargs": {"adr_pref": []}},
+        )
+        self.assertNoSecret("POSSEC")
+        self.assertIn('"args":["***","***"]', self.logs().request_body)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessLogAbandonedRetries(AccessLogMixin, SecureApiTransactionCase):
+    """A request whose concurrency failures Odoo stops retrying is answered
+    409 by ir.http, outside the pipeline: its row is still written."""
+
+    def test_a_write_abandoned_after_concurrency_failures_is_logged(self):
+        self.api_plain.log_level = "errors"
+        partner = self.env.ref("base.main_partner")
+        token = self.issue()
+        with closing(self.registry.cursor()) as other:
+            # Another transaction holds the row: the write times out on it,
+            # a failure Odoo retries (55P03), here the last attempt's.
+            other.execute(
+                "SELECT id FROM res_partner WHERE id = %s FOR UPDATE NOWAIT",
+                [partner.id],
+            )
+            self.env.cr.execute("SET LOCAL lock_timeout = '100ms'")
+            with self.assertRaises(LockNotAvailable) as caught:
+                with self.env.cr.savepoint():
+                    self.call(
+                        "PATCH",
+                        f"/api/{self.api_plain.route}/{partner.id}",
+                        token=token,
+                        json={"phone": "42"},
+                    )
+            other.rollback()
+        self.assertFalse(self.logs(), "Odoo may still retry: nothing logged yet")
+        conflict = Conflict("retry", name="concurrent_update")
+        answered = []
+
+        def answer_for(request_id):
+            answered.append(request_id)
+            return Answer(*render_error(conflict, request_id))
+
+        self.env["secure.api.engine"]._log_abandoned(
+            caught.exception, answer_for, "unused"
+        )
+        (row,) = self.logs()
+        self.assertEqual((row.status, row.error_name), (409, "concurrent_update"))
+        self.assertEqual(row.method, "PATCH")
+        # The answer names the attempt's request id, as the row does.
+        self.assertEqual(answered, [row.request_id])
+        self.assertNotEqual(row.request_id, "unused")

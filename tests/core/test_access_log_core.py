@@ -211,3 +211,159 @@ def test_a_utf16_body_is_stored_without_nul():
 def test_a_json_body_with_a_lone_surrogate_is_kept_storable():
     assert access_log.masked_body(raw=b'{"name": "\\ud800"}') == '{"name":"\ufffd"}'
     assert access_log.masked_body(value={"name": "\udc00"}) == '{"name":"\ufffd"}'
+
+
+def test_a_deeply_nested_json_body_is_masked_without_recursion():
+    deep = {"password": "p", "list": []}
+    inner = deep["list"]
+    for _level in range(5000):
+        inner.append([])
+        inner = inner[0]
+    inner.append({"token": "t"})
+    masked = access_log.mask(deep)
+    assert masked["password"] == "***"
+    inner = masked["list"]
+    for _level in range(5000):
+        inner = inner[0]
+    assert inner == [{"token": "***"}]
+
+
+def test_a_body_nested_deeper_than_the_bound_is_not_kept():
+    raw = ("[" * 700 + "]" * 700).encode()
+    assert (
+        access_log.masked_body(raw=raw, content_type="application/json")
+        == "<unparsed body: 1400 bytes, application/json>"
+    )
+    shallow = ("[" * 20 + "]" * 20).encode()
+    assert access_log.masked_body(raw=shallow, content_type="application/json") == (
+        "[" * 20 + "]" * 20
+    )
+
+
+def test_a_deep_answer_is_not_kept_either():
+    value = []
+    for _level in range(700):
+        value = [value]
+    assert access_log.masked_body(value=value).startswith("<unparsed body:")
+
+
+def test_a_name_part_that_names_a_secret_masks_the_value():
+    for name in (
+        "smtp_pass",
+        "db-pwd",
+        "otp",
+        "employee_pin",
+        "licenseKey",
+        "x.auth",
+        "user_credentials",
+        "LOGIN_PASSWD",
+    ):
+        assert access_log.is_secret_name(name), name
+
+
+def test_ordinary_names_that_merely_contain_a_secret_word_are_kept():
+    for name in ("keyword", "passenger", "author", "opinion", "spinner", "name"):
+        assert not access_log.is_secret_name(name), name
+
+
+def test_a_secret_value_in_a_body_domain_is_masked():
+    masked = access_log.mask(
+        {
+            "domain": [
+                ["login", "=", "x"],
+                "|",
+                ["password", "=", "S"],
+                ("partner_id.x_pin", "in", ["1"]),
+            ]
+        }
+    )
+    assert masked == {
+        "domain": [
+            ["login", "=", "x"],
+            "|",
+            ["password", "=", "***"],
+            ["partner_id.x_pin", "in", "***"],
+        ]
+    }
+
+
+def test_a_secret_value_in_a_query_domain_is_masked():
+    path = access_log.clean_path("ms", [("domain", '[("smtp_pass", "=", "SEC")]')])
+    assert path == '/api/ms?domain=[["smtp_pass","%3D","***"]]'
+    kept = access_log.clean_path("ms", [("domain", '[("name", "=", "x")]')])
+    assert kept == '/api/ms?domain=[("name",%20"%3D",%20"x")]'
+
+
+def test_a_query_domain_that_does_not_parse_is_masked():
+    path = access_log.clean_path("ms", [("domain", '[("name", "=", "x")];password=S')])
+    assert path == "/api/ms?domain=***"
+
+
+def test_a_parameter_value_not_shaped_like_its_parameter_is_masked():
+    query = [
+        ("limit", "1;access_token=Q"),
+        ("order", "name desc;x=Q"),
+        ("count", "exact;Q"),
+    ]
+    path = access_log.clean_path("p", query)
+    assert path == "/api/p?limit=***&order=***&count=***"
+
+
+def test_parameter_values_shaped_like_their_parameter_are_kept():
+    query = [
+        ("limit", "10"),
+        ("offset", "0"),
+        ("order", "name desc, id"),
+        ("fields", "name,country_id"),
+        ("groupby", "date:month,country_id"),
+        ("measures", "amount:sum"),
+        ("count", "estimated"),
+        ("cursor", "eyJrIjoxfQ-_"),
+        ("changed_since", "2024-01-01T00:00:00+00:00"),
+    ]
+    path = access_log.clean_path("p", query)
+    assert MASK_TEXT not in path
+
+
+MASK_TEXT = access_log.MASK
+
+
+ALIASED_SPEC = {
+    "res.users": {
+        "fields": [
+            {"name": "login", "alias": "login", "lines": None},
+            {"name": "password", "alias": "new_pass", "lines": None},
+            {
+                "name": "child_ids",
+                "alias": "kids",
+                "lines": [{"name": "x_api_secret", "alias": "code", "lines": None}],
+            },
+        ]
+    }
+}
+
+
+def test_the_aliases_of_secret_fields_are_secret_names():
+    assert access_log.secret_aliases(ALIASED_SPEC) == frozenset({"new_pass", "code"})
+
+
+def test_a_secret_field_under_an_alias_is_masked_in_bodies_and_domains():
+    names = access_log.secret_aliases(ALIASED_SPEC)
+    body = b'{"login": "zz", "new_pass": "ALIASSEC1", "kids": [{"code": "C"}]}'
+    kept = access_log.masked_body(
+        raw=body, content_type="application/json", secret_names=names
+    )
+    assert kept == '{"login":"zz","new_pass":"***","kids":[{"code":"***"}]}'
+    path = access_log.clean_path(
+        "u", [("domain", '[("new_pass", "=", "S")]')], secret_names=names
+    )
+    assert path == '/api/u?domain=[["new_pass","%3D","***"]]'
+
+
+def test_the_positional_arguments_of_a_method_call_are_masked():
+    body = b'{"args": ["old", ["NEW"], 3], "kwargs": {"name": "n", "password": "p"}}'
+    kept = access_log.masked_body(
+        raw=body, content_type="application/json", mask_args=True
+    )
+    assert kept == '{"args":["***","***","***"],"kwargs":{"name":"n","password":"***"}}'
+    assert "old" in access_log.masked_body(raw=body, content_type="application/json")
