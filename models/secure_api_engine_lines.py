@@ -110,6 +110,8 @@ class SecureApiEngineLines(models.AbstractModel):
                     name="invalid_id",
                 )
                 raise self._line_error(error, index, path, many)
+        # Written or deleted by the request: the audit must find it.
+        self._shown(call, fspec["relation"], ids)
 
     def _check_line_access(self, call, fspec, owned, many):
         """The user's rights on the lines updated (write) and removed

@@ -8,6 +8,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from ..core.hashid import IdCodec
+from ..models.secure_api_log import buffer_for
 from .common import SecureApiTransactionCase, user_groups_field
 
 
@@ -126,6 +127,33 @@ class TestNestedWrites(LinesCase):
         self.assertEqual(self.names(self.company), ["First", "Third"])
         self.assertEqual(self.first.email, "first@example.com")
         self.assertFalse(self.second.exists())
+
+    def test_the_access_log_names_the_lines_updated_and_removed(self):
+        """The audit finds the request that deleted a line, though a
+        minimal answer shows none of them."""
+        self.api_plain.log_level = "all"
+        log = self.env["secure.api.log"]
+        buffer_for(self.env.cr.dbname).drain()
+        self.addCleanup(buffer_for(self.env.cr.dbname).drain)
+        answer = self.call(
+            "PATCH",
+            self.url,
+            token=self.bearer,
+            json={
+                "contacts": {
+                    "update": [{"id": self.first.id, "mail": "f@example.com"}],
+                    "remove": [self.second.id],
+                }
+            },
+            headers={"Prefer": "return=minimal"},
+        )
+        self.assertEqual(answer.status, 204)
+        log._flush_buffer()
+        (row,) = log.search([("api_id", "=", self.api_plain.id)])
+        self.assertEqual(
+            sorted(int(rid) for rid in row.record_ids.split(", ")),
+            sorted([self.company.id, self.first.id, self.second.id]),
+        )
 
     def test_a_failing_line_writes_nothing_and_names_its_path(self):
         before = self.partner_count()
