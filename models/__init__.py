@@ -3,6 +3,8 @@ from . import secure_api_privileged_mixin
 from . import secure_api_category
 from . import secure_api_tag
 from . import secure_api
+from . import secure_api_spec
+from . import secure_api_documents
 from . import secure_api_field
 from . import secure_api_field_line
 from . import secure_api_default

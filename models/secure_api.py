@@ -1,20 +1,15 @@
-import hashlib
 import secrets
 from datetime import timedelta
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .. import compat, i18n_messages, replica
+from .. import compat, i18n_messages
 from ..core import cors as core_cors
-from ..core import docs as core_docs
 from ..core import domain as core_domain
 from ..core import operations
 from ..core.cors import parse_origins
 from ..core.exceptions import BadRequest
-from ..core.messages import html_lang
-from ..core.openapi import build_openapi, token_paths
-from ..core.postman import build_postman
 from ..core.routing import check_route
 from .secure_api_log import LEVEL_SELECTION as LOG_LEVELS
 
@@ -33,24 +28,6 @@ CORS_FIELDS = frozenset(
 )
 # What clients address: fixed while the API is published.
 SHAPE_FIELDS = frozenset({"route", "model_id", "multi_model", "allowed_model_ids"})
-
-
-def _datetime(text):
-    """A setting's UTC datetime, or ``None`` when unset or malformed."""
-    try:
-        return fields.Datetime.to_datetime(text) if text else None
-    except ValueError:
-        return None
-
-
-def _bounded_int(text, default, low, high):
-    """A setting's integer within ``[low, high]``; ``default`` when unset
-    or not an integer (a typo must not stop every request)."""
-    try:
-        value = int(text) if text not in (None, False, "") else default
-    except ValueError:
-        value = default
-    return min(max(value, low), high)
 
 
 @compat.sql_constraints(
@@ -859,93 +836,6 @@ class SecureApi(models.Model):
             "context": {"default_api_ids": self.ids},
         }
 
-    def get_openapi_document(self, app=None):
-        """The OpenAPI 3 document of these APIs (all active ones if empty).
-
-        With ``app`` (a client app's state), exactly the APIs and operations
-        that this client app may use now.
-        """
-        specs = self._doc_specs()
-        if app is not None:
-            specs = self._specs_for_app(specs, app)
-        return self._openapi_for_specs(specs)
-
-    @api.model
-    def _openapi_for_specs(self, specs):
-        # The issuer: the flows' URLs are the discovery document's endpoints.
-        document = build_openapi(specs, self.env["secure.api.token"]._issuer())
-        document["paths"].update(token_paths())
-        return document
-
-    @api.model
-    def _specs_for_app(self, specs, app, scope=None):
-        """The specs a client app may call, with what its scope allows."""
-        allowed = set(scope if scope is not None else app["scope"].split())
-        result = []
-        for spec in specs:
-            if app["id"] not in spec["client_ids"]:
-                continue
-            operations_ = tuple(
-                name
-                for name in spec["operations"]
-                if operations.get(name).scope in allowed
-            )
-            if operations_:
-                result.append(dict(spec, operations=operations_))
-        return result
-
-    def get_postman_collection(self):
-        """The Postman v2.1 collection of these APIs (all active ones if empty)."""
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        return build_postman(self._doc_specs(), base_url)
-
-    def _doc_specs(self):
-        """Plain descriptions of the active APIs for documents: no secrets."""
-        apis = self or self.search([("state", "=", "active")])
-        specs = []
-        for record in apis.sudo().filtered(lambda a: a.state == "active"):
-            spec = self._get_spec(record.id)
-            if spec is None:
-                # Active on a lagging replica, no longer on the primary.
-                continue
-            spec = dict(spec)
-            spec.pop("salt", None)
-            spec["description"] = record.description or ""
-            spec["webhooks"] = bool(
-                record.webhook_ids.filtered(lambda hook: hook.state == "active")
-            )
-            specs.append(spec)
-        return specs
-
-    @api.model
-    def _documents_allowed(self, req):
-        """Documents are public when Settings say so, else managers only."""
-        if self._get_settings()["openapi_public"]:
-            return True
-        uid = req.session_uid
-        return bool(uid) and self.env["res.users"].sudo().browse(uid).has_group(
-            "secure_api.group_secure_api_manager"
-        )
-
-    @api.model
-    def _docs_page_html(self, req):
-        """The /api/docs page, rendered for ``req``'s session: Swagger UI
-        and its start script, which load the document from /api/openapi.json
-        (what each reader sees is decided there)."""
-        user = self.env["res.users"].sudo().browse(req.session_uid or SUPERUSER_ID)
-        values = {
-            "page_lang": html_lang(user.lang),
-            "swagger_ui_version": core_docs.SWAGGER_UI_VERSION,
-        }
-        page = (
-            self.env["ir.qweb"]
-            .sudo()
-            ._render("secure_api.secure_api_docs_page", values)
-        )
-        # QWeb escapes a doctype written in a template: standards mode needs
-        # it first, as is.
-        return "<!DOCTYPE html>\n" + str(page)
-
     def _get_model_names(self):
         self.ensure_one()
         if self.multi_model:
@@ -983,18 +873,6 @@ class SecureApi(models.Model):
                 if endpoint.path != values["path"]:
                     endpoint.path = values["path"]
 
-    # ------------------------------------------------------------------
-    # Hot-path lookups: plain data, cached per registry, cleared on write.
-    # ------------------------------------------------------------------
-
-    @api.model
-    @replica.ormcache()
-    def _get_route_map(self):
-        """``{route: api id}`` of the active APIs, read on the primary (see
-        ``replica``), as are the settings and specs below."""
-        apis = self.sudo().search_read([("state", "=", "active")], ["route"])
-        return {row["route"]: row["id"] for row in apis}
-
     @api.model
     def _setup_security_groups(self):
         """Data hook: file the groups under "Secure API", give admins Manager."""
@@ -1006,143 +884,3 @@ class SecureApi(models.Model):
             ref("secure_api.module_category_secure_api"),
             ref("base.user_root") | ref("base.user_admin"),
         )
-
-    @api.model
-    @replica.ormcache()
-    def _get_settings(self):
-        """Global settings of the request path (cleared when parameters change).
-
-        Read from the table, not through ``get_param``, whose cache any
-        read-only request may have filled on a replica.
-        """
-        self.env["ir.config_parameter"].flush_model(["key", "value"])
-        self.env.cr.execute(
-            "SELECT key, value FROM ir_config_parameter WHERE key LIKE %s",
-            ["secure\\_api.%"],
-        )
-        param = dict(self.env.cr.fetchall()).get
-        return {
-            "max_body": int(param("secure_api.max_body_kb", 1024) or 1024) * 1024,
-            "jwt_leeway": int(param("secure_api.jwt_leeway", 30) or 30),
-            "auth_max_failures": int(param("secure_api.auth_max_failures", 10) or 10),
-            "openapi_public": bool(param("secure_api.openapi_public")),
-            # Below this many rows (by the planner's estimate), count=estimated
-            # answers the exact count.
-            "estimate_threshold": int(
-                param("secure_api.estimate_threshold", 100000) or 100000
-            ),
-            # How long a read with a consistency token waits for the replica
-            # to replay its write before it reads on the primary.
-            "consistency_wait_ms": _bounded_int(
-                param("secure_api.consistency_wait_ms"), 1000, 0, 10000
-            ),
-            # How long APIs that sync deletions keep their tombstones.
-            "tombstone_days": _bounded_int(
-                param("secure_api.tombstone_days"), 30, 1, 36500
-            ),
-            # The newest removal the purge forgot: a longer retention set
-            # later must not make a changed_since before it look complete.
-            "tombstone_purged_until": _datetime(
-                param("secure_api.tombstone_purged_until")
-            ),
-        }
-
-    @api.model
-    @replica.ormcache("api_id")
-    def _get_spec(self, api_id):
-        """The plain description of one API that the engine runs on.
-
-        Everything the request path needs is here, so that serving a request
-        reads no configuration from the database once the cache is warm.
-        """
-        record = self.sudo().browse(api_id).exists()
-        if not record or record.state != "active":
-            return None
-        return record._build_spec()
-
-    def _build_spec(self):
-        self.ensure_one()
-        models_spec = {}
-        for model_name in self._get_model_names():
-            if model_name not in self.env:
-                continue
-            model_fields = self.env[model_name]._fields
-            lines = self.field_ids.filtered(
-                lambda line, m=model_name: line.model_name == m
-            )
-            field_specs = [
-                line._spec(model_fields) for line in lines.sorted("sequence")
-            ]
-            field_specs = [spec for spec in field_specs if spec]
-            defaults = [
-                {"name": line.field_id.name, "expression": line.expression}
-                for line in self.default_ids
-                if line.field_id.model == model_name
-            ]
-            methods = {
-                line.name: {
-                    "name": line.name,
-                    "on_records": line.on_records,
-                    "encoding": line.response_encoding,
-                    "keys": tuple(
-                        k.strip()
-                        for k in (line.encoded_keys or "").split(",")
-                        if k.strip()
-                    ),
-                }
-                for line in self.method_ids
-                if not line.model_id or line.model_id.model == model_name
-            }
-            models_spec[model_name] = {
-                "model": model_name,
-                "fields": field_specs,
-                "defaults": defaults,
-                "methods": methods,
-                "has_active": "active" in model_fields,
-            }
-        endpoints = {
-            endpoint.operation: {"id": endpoint.id, "active": endpoint.active}
-            for endpoint in self.with_context(active_test=False).endpoint_ids
-        }
-        spec = {
-            "id": self.id,
-            "name": self.name,
-            "route": self.route,
-            "multi_model": self.multi_model,
-            "model": None if self.multi_model else self.model_id.model,
-            "models": models_spec,
-            "operations": tuple(self._enabled_operations()),
-            "endpoints": endpoints,
-            "auth_mode": self.auth_mode,
-            "run_as_uid": self.run_as_user_id.id or None,
-            "domain": core_domain.normalize(
-                core_domain.parse_literal(self.domain or "[]", max_chars=65536)
-            ),
-            "obfuscate": self.obfuscate_ids,
-            "salt": self.hashid_salt or "",
-            "min_length": self.hashid_min_length,
-            "binary_mode": self.binary_mode,
-            "default_limit": self.default_limit,
-            "max_limit": self.max_limit,
-            "default_order": self.default_order or None,
-            "cors": {
-                "enabled": self.cors_enabled,
-                "origins": parse_origins(self.cors_origins),
-                "methods": self.cors_methods,
-                "headers": self.cors_headers,
-                "max_age": self.cors_max_age,
-            },
-            "log_level": self.log_level,
-            "log_bodies": self.log_bodies,
-            "statistics": self.statistics_enabled,
-            "test_mode": self.test_mode,
-            "sync_deletions": self.sync_deletions,
-            "sync_deletions_since": self.sync_deletions_since or None,
-            "client_ids": frozenset(self.client_ids.ids),
-            "rate": (self.rate_limit, self.rate_window),
-        }
-        # Part of every ETag: changing what the API shows changes them all.
-        spec["config_version"] = hashlib.sha256(
-            repr((spec["models"], spec["binary_mode"], spec["obfuscate"])).encode()
-        ).hexdigest()[:16]
-        return spec
