@@ -18,7 +18,7 @@ import threading
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from .domain import parse_literal
-from .exceptions import BadRequest, dumps
+from .exceptions import dumps
 from .params import QUERY_PARAMS
 
 NONE, ERRORS, ALL = "none", "errors", "all"
@@ -97,6 +97,9 @@ KEPT_HEADERS = frozenset(
         "x-request-id",
     }
 )
+# Keys masked in request bodies whatever their value: a method call's
+# positional arguments (see masked_body).
+REQUEST_SECRET_NAMES = frozenset({"args"})
 # Headers that are URLs: kept without credentials, query nor fragment.
 URL_HEADERS = frozenset({"origin", "referer"})
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
@@ -219,18 +222,28 @@ def clean_path(path, query, secret_names=frozenset()):
     return text[:MAX_PATH_CHARS]
 
 
+def bare_path(path, query):
+    """The path with its query masked whole: what a row keeps when reading
+    the query failed (a row is never lost to what a client sent)."""
+    return ("/api/" + path + ("?" + MASK if query else ""))[:MAX_PATH_CHARS]
+
+
 def _masked_domain_text(text, secret_names):
     """A query's domain as the log keeps it: as sent when no leaf names a
     secret field, its leaves' secret values masked when one does, masked
     whole when it does not parse (then it may hide anything)."""
     try:
         domain = parse_literal(text)
-    except (BadRequest, RecursionError):
+        masked = mask(domain, secret_names)
+        if masked == [
+            list(item) if isinstance(item, tuple) else item for item in domain
+        ]:
+            return quote(text, safe=_KEPT_QUERY_CHARS)
+        return quote(dumps(masked), safe=_KEPT_QUERY_CHARS + "*")
+    except Exception:  # noqa: BLE001 - any literal a client can write
+        # A literal that parses may still not be written back (a dict with
+        # tuple keys, an integer too long for str()): it may hide anything.
         return MASK
-    masked = mask(domain, secret_names)
-    if masked == [list(item) if isinstance(item, tuple) else item for item in domain]:
-        return quote(text, safe=_KEPT_QUERY_CHARS)
-    return quote(dumps(masked), safe=_KEPT_QUERY_CHARS + "*")
 
 
 def _is_secret_leaf(item, secret_names):
@@ -306,13 +319,13 @@ def masked_body(
     content_type="",
     method="POST",
     secret_names=frozenset(),
-    mask_args=False,
 ):
     """A request or response body as text for the log, masked and cut.
 
-    ``mask_args``: the body is a method call's (``{"args": [...]}``), whose
-    positional arguments have no names to judge them by (``["old
-    password", "new password"]``): every one is masked.
+    In a request body (``raw`` or ``form``), ``args`` is masked wherever
+    it is: a method call's positional arguments have no names to judge
+    them by (``["old password", "new password"]``), and the request may
+    never have been recognised as a call (a 404 or 405 of a method path).
 
     ``value`` is an already decoded JSON value (a response body); ``form``
     the pairs of a multipart form; ``raw`` the bytes of any other body,
@@ -323,6 +336,7 @@ def masked_body(
         if too_deep(value):
             return f"<unparsed body: nested deeper than {MAX_BODY_DEPTH}>"
         return cut(dumps(mask(value, secret_names)))
+    secret_names = secret_names | REQUEST_SECRET_NAMES
     if form:
         pairs = [
             [key, MASK if is_secret_name(key, secret_names) else item]
@@ -334,12 +348,6 @@ def masked_body(
     media = content_type.split(";", 1)[0].strip().lower()
     kind, parsed = _parsed(raw, media, method)
     if kind == "json":
-        if (
-            mask_args
-            and isinstance(parsed, dict)
-            and isinstance(parsed.get("args"), list)
-        ):
-            parsed["args"] = [MASK] * len(parsed["args"])
         return cut(dumps(mask(parsed, secret_names)))
     if kind == "form":
         pairs = [

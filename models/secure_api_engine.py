@@ -134,6 +134,8 @@ class SecureApiEngine(models.AbstractModel):
         try:
             # The limit is read only to say it (the controller applied it).
             if req.body_too_large:
+                if kind == "rest":
+                    self._note_api(call)
                 req.check_body_size(self.env["secure.api"]._get_settings()["max_body"])
             answer = getattr(self, f"_serve_{kind}")(call)
         except Exception as error:  # noqa: BLE001 - every error becomes an answer
@@ -290,6 +292,17 @@ class SecureApiEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     # Resolution: API, operation, switch, credentials, parameters
     # ------------------------------------------------------------------
+
+    def _note_api(self, call):
+        """The API a request refused before anything else addressed (a body
+        over the limit): its log level applies, as to a 401."""
+        try:
+            api_id, _rest = routing.split_route(
+                call.request.path, self.env["secure.api"]._get_route_map()
+            )
+        except NotFound:
+            return
+        call.spec = self.env["secure.api"]._get_spec(api_id)
 
     def _resolve_api(self, call, api_id):
         spec = self.env["secure.api"]._get_spec(api_id)

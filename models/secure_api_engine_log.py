@@ -116,7 +116,8 @@ class SecureApiEngineLog(models.AbstractModel):
 
     def _plain(self, call, value):
         if isinstance(value, models.BaseModel):
-            self._touch(call, value)
+            # A method may return records of any model: all are noted.
+            self._shown(call, value._name, value.ids)
         return super()._plain(call, value)
 
     # ------------------------------------------------------------------
@@ -190,9 +191,6 @@ class SecureApiEngineLog(models.AbstractModel):
                     content_type=req.content_type,
                     method=req.method,
                     secret_names=secret_names,
-                    # Positional arguments of a method have no names to
-                    # judge them by: all are masked.
-                    mask_args=call.operation == "rpc",
                 )
                 or None
             )
@@ -210,7 +208,9 @@ class SecureApiEngineLog(models.AbstractModel):
                 principal["uid"] if principal else None,
                 req.remote_addr or None,
                 req.method,
-                core_log.clean_path(req.path, req.query, secret_names),
+                core_log.clean_path(req.path, req.query, secret_names)
+                if bodies
+                else core_log.bare_path(req.path, req.query),
                 call.operation,
                 status,
                 error_name,
