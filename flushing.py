@@ -37,7 +37,7 @@ _LOCK = threading.Lock()
 # How long the flush at exit waits for a flush in progress, in seconds.
 EXIT_WAIT = 30
 # How long a worker that got SIGTERM flushes before it dies, in seconds.
-SIGTERM_WAIT = 2.0
+SIGTERM_WAIT = 5.0
 
 
 def flush(dbname, model_name, timeout=-1):

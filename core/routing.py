@@ -76,16 +76,24 @@ def split_route(path, routes):
     ``routes`` maps route text to a value (the API id). Returns
     ``(value, remaining segments)`` or raises :class:`NotFound`.
     """
-    if len(path) > MAX_PATH:
+    found = find_route(path, routes)
+    if found is None:
         raise NotFound(_lt("Unknown route"), name="unknown_route")
+    return found
+
+
+def find_route(path, routes):
+    """:func:`split_route`'s answer, or ``None`` for an unknown route."""
+    if len(path) > MAX_PATH:
+        return None
     segments = [segment for segment in path.strip("/").split("/")]
     if not segments or any(not segment for segment in segments):
-        raise NotFound(_lt("Unknown route"), name="unknown_route")
+        return None
     for size in range(len(segments), 0, -1):
         value = routes.get("/".join(segments[:size]))
         if value is not None:
             return value, segments[size:]
-    raise NotFound(_lt("Unknown route"), name="unknown_route")
+    return None
 
 
 def fixed_route(path):

@@ -296,13 +296,11 @@ class SecureApiEngine(models.AbstractModel):
     def _note_api(self, call):
         """The API a request refused before anything else addressed (a body
         over the limit): its log level applies, as to a 401."""
-        try:
-            api_id, _rest = routing.split_route(
-                call.request.path, self.env["secure.api"]._get_route_map()
-            )
-        except NotFound:
-            return
-        call.spec = self.env["secure.api"]._get_spec(api_id)
+        found = routing.find_route(
+            call.request.path, self.env["secure.api"]._get_route_map()
+        )
+        if found is not None:
+            call.spec = self.env["secure.api"]._get_spec(found[0])
 
     def _resolve_api(self, call, api_id):
         spec = self.env["secure.api"]._get_spec(api_id)
