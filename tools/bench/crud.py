@@ -33,6 +33,14 @@ TARGETS = (
         True,
     ),
     (
+        "create with 10 lines vs call_kw create (same commands)",
+        "REST create with 10 lines",
+        "call_kw create with 10 lines (Command.create)",
+        ">= 0.95",
+        0.95,
+        True,
+    ),
+    (
         "bulk create of 100 vs create of 100",
         "REST bulk create of 100",
         "call_kw create of 100 (values list)",
