@@ -2,13 +2,16 @@
 (which must not import ``controllers/``): a request's body, read once within
 the size limit, and the response of an :class:`~.core.request.Answer`.
 
-A body over the limit is only marked here (``body_too_large``): the
-pipeline answers its 413, in its first step, like any other error.
+A body over the limit, or one that cannot be read (a malformed chunk, fewer
+bytes than its ``Content-Length``), is only marked here (``body_too_large``,
+``body_unreadable``): the pipeline answers its 413 or 400, in its first
+step, like any other error.
 """
 
 import io
 
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 from werkzeug.formparser import FormDataParser
 
 from odoo.http import request
@@ -35,7 +38,8 @@ def _read_at_most(stream, limit):
 def prepare_body(httprequest, limit):
     """Read the body once, within ``limit``, before Odoo parses any form.
 
-    Returns ``(too_large, body bytes, form pairs or None)``, cached on the
+    Returns ``(too_large, unreadable, body bytes, form pairs or None)``,
+    cached on the
     request so that Odoo's replay of the request after a serialization
     failure sees the same body. Odoo's own form parsing is fed the result,
     so no body is read twice and none over the limit is read whole.
@@ -45,13 +49,19 @@ def prepare_body(httprequest, limit):
         return cached
     wrapped = compat.werkzeug_request(httprequest)
     length = httprequest.content_length
-    too_large, body, form, files = False, b"", None, ImmutableMultiDict()
+    too_large, unreadable = False, False
+    body, form, files = b"", None, ImmutableMultiDict()
     if length is not None and length > limit:
         too_large = True
     else:
-        body = _read_at_most(wrapped.stream, limit)
+        try:
+            body = _read_at_most(wrapped.stream, limit)
+        except (OSError, ValueError, WerkzeugBadRequest):
+            # werkzeug: "Invalid chunk header", a client that disconnects
+            # before its Content-Length.
+            unreadable = True
         too_large = len(body) > limit
-    if too_large:
+    if too_large or unreadable:
         body = b""
     elif wrapped.mimetype == "multipart/form-data":
         # Urlencoded forms stay raw: the pipeline decodes them and answers
@@ -68,7 +78,7 @@ def prepare_body(httprequest, limit):
     wrapped.__dict__["form"] = ImmutableMultiDict(list(form or ()))
     wrapped.__dict__["files"] = files
     wrapped._cached_data = body
-    result = (too_large, body, form)
+    result = (too_large, unreadable, body, form)
     httprequest._secure_api_body = result
     return result
 

@@ -38,7 +38,7 @@ def build_request(subpath):
     """The request value of the current HTTP request."""
     httprequest = request.httprequest
     limit = request.env["secure.api"].sudo()._get_settings()["max_body"]
-    too_large, body, form = prepare_body(httprequest, limit)
+    too_large, unreadable, body, form = prepare_body(httprequest, limit)
     return ApiRequest.build(
         httprequest.method,
         subpath,
@@ -47,6 +47,7 @@ def build_request(subpath):
         form=form,
         body=body,
         body_too_large=too_large,
+        body_unreadable=unreadable,
         session_uid=request.session.uid,
         host=httprequest.host,
         remote_addr=httprequest.remote_addr,

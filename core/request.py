@@ -49,6 +49,7 @@ class ApiRequest:
     form: tuple | None = None
     body: bytes = b""
     body_too_large: bool = False
+    body_unreadable: bool = False
     session_uid: int | None = None
     host: str = ""
     remote_addr: str = ""
@@ -88,11 +89,16 @@ class ApiRequest:
         return self.method in UNSAFE_METHODS
 
     def check_body_size(self, limit):
-        """The one 413: a body over ``limit`` bytes was not read. The
-        pipeline checks it first, before anything reads :attr:`payload`."""
+        """The one 413 (a body over ``limit`` bytes was not read) and the
+        400 of a body that could not be read. The pipeline checks it first,
+        before anything reads :attr:`payload`."""
         if self.body_too_large:
             raise PayloadTooLarge(
                 _lt("The body is larger than %(limit)s bytes", limit=limit)
+            )
+        if self.body_unreadable:
+            raise BadRequest(
+                _lt("The request body could not be read"), name="invalid_body"
             )
 
     @cached_property

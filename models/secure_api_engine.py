@@ -133,7 +133,7 @@ class SecureApiEngine(models.AbstractModel):
         hooks.SERVING.active = True
         try:
             # The limit is read only to say it (the controller applied it).
-            if req.body_too_large:
+            if req.body_too_large or req.body_unreadable:
                 if kind == "rest":
                     self._note_api(call)
                 req.check_body_size(self.env["secure.api"]._get_settings()["max_body"])

@@ -2,6 +2,8 @@
 
 import base64
 import logging
+import socket
+from urllib.parse import urlsplit
 
 from odoo.tests import tagged
 
@@ -66,6 +68,44 @@ class TestHttpBoundary(SecureApiHttpCase):
                     timeout=30,
                 )
                 self.assert_413(response)
+
+    def _raw_post(self, path, head, body):
+        """A POST written by hand: what a client library would refuse to
+        send (a malformed chunk, a body shorter than its Content-Length)."""
+        host, port = urlsplit(self.base_url()).hostname, urlsplit(self.base_url()).port
+        with (
+            self.raw_requests() as jar,
+            socket.create_connection((host, port), timeout=30) as sock,
+        ):
+            # The test server's cookie (19.0 refuses requests without it).
+            cookies = "; ".join(f"{k}={v}" for k, v in jar.items() if v)
+            request_head = (
+                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Content-Type: application/json\r\n{head}"
+                + (f"Cookie: {cookies}\r\n" if cookies else "")
+                + "Connection: close\r\n\r\n"
+            )
+            sock.sendall(request_head.encode() + body)
+            if "Content-Length" in head:
+                # The client stops sending: the server sees a short body.
+                sock.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        status_line, _rest = answer.split(b"\r\n", 1)
+        return int(status_line.split()[1]), answer
+
+    def test_a_body_that_cannot_be_read_is_400_not_500(self):
+        path = f"/api/{self.api_plain.route}"
+        for head, body in (
+            ("Transfer-Encoding: chunked\r\n", b"zz\r\n{}\r\n0\r\n\r\n"),
+            ("Content-Length: 100\r\n", b'{"a": 1}'),
+        ):
+            with self.subTest(head=head):
+                status, answer = self._raw_post(path, head, body)
+                self.assertEqual(status, 400, answer[:300])
+                self.assertIn(b"invalid_body", answer)
+                self.assertIn(b"X-Request-Id", answer)
 
     def test_json_body_over_the_limit_is_413_and_creates_nothing(self):
         before = self.partner_count()
