@@ -38,6 +38,8 @@ _LOCK = threading.Lock()
 EXIT_WAIT = 30
 # How long a worker that got SIGTERM flushes before it dies, in seconds.
 SIGTERM_WAIT = 5.0
+# Set once this process flushes at exit: it is stopping already.
+_EXITING = threading.Event()
 
 
 def flush(dbname, model_name, timeout=-1):
@@ -134,6 +136,7 @@ def ensure_flusher(dbname, model_name, interval, pending):
 
 def flush_all_at_exit(wait=EXIT_WAIT):
     """Flush every buffer of this process (registered by ``post_load``)."""
+    _EXITING.set()
     for pid, dbname, model_name in list(_FLUSHERS):
         if pid != os.getpid():
             continue
@@ -152,7 +155,14 @@ def flush_on_sigterm(signum, _frame):
     most :data:`SIGTERM_WAIT` seconds: a flush that hangs (the database),
     or a lock held by the code the signal interrupted, cannot keep the
     worker alive. A second SIGTERM meanwhile kills it at once.
+
+    A process already flushing at exit (a worker the master stopped with
+    SIGINT, as systemd's SIGTERM reached it too) is left to finish: the
+    handler runs in the thread of that flush, so waiting for another one
+    would only deadlock until the timeout and kill it in the middle.
     """
+    if _EXITING.is_set():
+        return
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     done = threading.Event()
 

@@ -1,3 +1,7 @@
+import signal
+import threading
+from unittest.mock import patch
+
 from odoo.service import db as db_service
 from odoo.service import server
 from odoo.tests import TransactionCase, tagged
@@ -54,6 +58,20 @@ class TestDatabaseListCache(TransactionCase):
 
 @tagged("post_install", "-at_install")
 class TestSigtermFlush(TransactionCase):
+    def test_sigterm_during_the_exit_flush_lets_it_finish(self):
+        """A worker stopped by SIGINT (the master's graceful stop) flushes
+        at exit; a SIGTERM arriving then (systemd signals every process)
+        must not kill it in the middle of that flush: the handler returns
+        and the exit goes on."""
+        killed = []
+        with (
+            patch.object(flushing, "_EXITING", threading.Event()),
+            patch.object(flushing.os, "kill", lambda pid, sig: killed.append(sig)),
+        ):
+            flushing._EXITING.set()
+            flushing.flush_on_sigterm(signal.SIGTERM, None)
+        self.assertEqual(killed, [])
+
     def test_odoo_workers_flush_on_sigterm_once_the_addon_is_loaded(self):
         # post_load ran: every worker forked from now on installs the flush.
         self.assertTrue(hasattr(server.Worker.start, "secure_api_original"))
