@@ -31,6 +31,32 @@ SUPPORTED_TYPES = (
 UPSERT_TYPES = ("char", "integer", "selection")
 
 
+def orm_field(env, ir_field):
+    """The ORM field an ``ir.model.fields`` record describes (or ``None``)."""
+    model = env.get(ir_field.model)
+    return model._fields.get(ir_field.name) if model is not None else None
+
+
+def field_spec(env, field, alias):
+    """What a spec says of the ORM field itself, for an exposed field and a
+    line field alike; each adds what its configuration decides."""
+    selection = None
+    if field.type == "selection":
+        selection = [key for key, _label in field._description_selection(env)]
+    return {
+        "name": field.name,
+        "alias": alias or field.name,
+        "type": field.type,
+        "relation": field.comodel_name if field.type in RELATIONAL else None,
+        "string": field.string,
+        "help": field.help or "",
+        "required": bool(field.required),
+        # Odoo fills it on create when the body leaves it out.
+        "has_default": field.default is not None,
+        "selection": selection,
+    }
+
+
 class SecureApiField(models.Model):
     _name = "secure.api.field"
     _inherit = ["secure.api.cache.mixin", "secure.api.privileged.mixin"]
@@ -246,8 +272,7 @@ class SecureApiField(models.Model):
 
     def _orm_field(self):
         self.ensure_one()
-        model = self.env.get(self.field_id.model)
-        return model._fields.get(self.field_id.name) if model is not None else None
+        return orm_field(self.env, self.field_id)
 
     def _is_writable_field(self, field=None):
         field = field if field is not None else self._orm_field()
@@ -278,16 +303,8 @@ class SecureApiField(models.Model):
                             "searchable": bool(sub_field.store or sub_field.search),
                         }
                     )
-        selection = None
-        if field.type == "selection":
-            selection = [key for key, _label in field._description_selection(self.env)]
         return {
-            "name": field.name,
-            "alias": self.alias or field.name,
-            "type": field.type,
-            "relation": field.comodel_name if field.type in RELATIONAL else None,
-            "string": field.string,
-            "help": field.help or "",
+            **field_spec(self.env, field, self.alias),
             "searchable": self.searchable and bool(field.store or field.search),
             # Only stored fields (or those inherited from a stored parent's,
             # as res.users' from res.partner) group records and have measures.
@@ -302,10 +319,6 @@ class SecureApiField(models.Model):
             "writable": self.writable
             and self._is_writable_field()
             and (field.type != "one2many" or self.write_lines or self.allow_lines),
-            "required": bool(field.required),
-            # Odoo fills it on create when the body leaves it out.
-            "has_default": field.default is not None,
-            "selection": selection,
             "related": related,
             "lines": self._lines_spec(field),
         }

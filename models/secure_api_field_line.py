@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .secure_api_field import ALIAS_RE, RELATIONAL, SUPPORTED_TYPES
+from .secure_api_field import ALIAS_RE, SUPPORTED_TYPES, field_spec, orm_field
 
 # Line fields: no nested lines, and no binaries (their URL route serves the
 # API's own fields only).
@@ -111,8 +111,7 @@ class SecureApiFieldLine(models.Model):
 
     def _orm_field(self):
         self.ensure_one()
-        model = self.env.get(self.field_id.model)
-        return model._fields.get(self.field_id.name) if model is not None else None
+        return orm_field(self.env, self.field_id)
 
     def _is_writable_line_field(self):
         """Writable like an exposed field, except the field that links the
@@ -129,23 +128,12 @@ class SecureApiFieldLine(models.Model):
         field = model_fields.get(self.field_id.name)
         if field is None or field.type not in LINE_TYPES:
             return None
-        selection = None
-        if field.type == "selection":
-            selection = [key for key, _label in field._description_selection(self.env)]
         return {
-            "name": field.name,
-            "alias": self.alias or field.name,
-            "type": field.type,
-            "relation": field.comodel_name if field.type in RELATIONAL else None,
-            "string": field.string,
-            "help": field.help or "",
+            **field_spec(self.env, field, self.alias),
             "searchable": False,
             "stored": bool(field.store),
             "upsert_key": False,
             "writable": self.writable and self._is_writable_line_field(),
-            "required": bool(field.required),
-            "has_default": field.default is not None,
-            "selection": selection,
             "related": [],
             "lines": None,
         }
